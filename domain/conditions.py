@@ -1,0 +1,143 @@
+"""Calls for applications (batches), the materials checklist (§5) and the basic conditions (§4)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from domain.indicators import IndicatorSystem
+
+MATERIAL_KINDS = (
+    "application_form",
+    "application_report",
+    "self_assessment",
+    "coordination_plan",
+    "creation_plan",
+    "other",
+)
+
+# §5 (1)-(3); item (4) "other" is whatever the call for applications names.
+REQUIRED_MATERIALS = (
+    ("application_form", "(1) 申请表 application form"),
+    ("application_report", "(2) 书面申请报告 written application report"),
+    ("self_assessment", "(2) 自评报告 self-assessment report"),
+    ("coordination_plan", "(2) 协同工作机制方案 cross-department coordination plan"),
+    ("creation_plan", "(3) 创建工作方案 creation work plan"),
+)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A call for applications (申报批次): who may apply, which materials, the creation period."""
+
+    id: str
+    name: str
+    start_year: int
+    end_year: int
+    members: dict[str, str]
+    members_only: bool
+    exempt_materials: tuple[str, ...]
+    other_materials_required: tuple[str, ...]
+
+    def is_exempt(self, org: str) -> bool:
+        """Whether ``org`` submits only items (3) and (4) (the first-batch exemption, §5)."""
+        return org in self.members and bool(self.exempt_materials)
+
+    def required_materials(self, org: str) -> list[tuple[str, str]]:
+        """The material kinds ``org`` must submit, with the checklist wording."""
+        exempt = set(self.exempt_materials) if self.is_exempt(org) else set()
+        required = [(k, label) for k, label in REQUIRED_MATERIALS if k not in exempt]
+        required += [("other", f"(4) {label}") for label in self.other_materials_required]
+        return required
+
+
+def load_batches(path: str | Path | None = None) -> dict[str, Batch]:
+    """Loads the calls for applications from a data file (default: the shipped first batch)."""
+    if path is None:
+        text = resources.files("domain.data").joinpath("batches.json").read_text("utf-8")
+    else:
+        text = Path(path).read_text("utf-8")
+    out: dict[str, Batch] = {}
+    for b in json.loads(text)["batches"]:
+        out[b["id"]] = Batch(
+            id=b["id"],
+            name=b.get("name", b["id"]),
+            start_year=int(b["creation_period"]["start_year"]),
+            end_year=int(b["creation_period"]["end_year"]),
+            members={m["org"]: m["name"] for m in b.get("members", [])},
+            members_only=bool(b.get("members_only", False)),
+            exempt_materials=tuple(b.get("exempt_materials", [])),
+            other_materials_required=tuple(b.get("other_materials_required", [])),
+        )
+    return out
+
+
+def materials_check(batch: Batch, org: str, materials: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One check per required item of §5: present or missing."""
+    counts: dict[str, int] = {}
+    for m in materials:
+        counts[m["kind"]] = counts.get(m["kind"], 0) + 1
+    checks = []
+    for kind, label in batch.required_materials(org):
+        present = counts.get(kind, 0) > 0
+        if present:
+            counts[kind] -= 1
+        checks.append(
+            {"check": "material", "rule": f"§5 {label}", "kind": kind, "value": present, "passed": present}
+        )
+    return checks
+
+
+def basic_conditions(
+    system: IndicatorSystem, statistics: dict[str, Any], plan: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The measurable basic conditions of §4, each with rule, value and pass/fail."""
+    checks: list[dict[str, Any]] = []
+    # §4.3 industry base, §4.2 funds 1 : 0.5, §4.7 ≥ 3 platforms: the same thresholds as indicators 1, 19, 6.
+    for section, indicator in (("§4.3", 1), ("§4.2", 19), ("§4.7", 6)):
+        c = system.rule(indicator).check(statistics)
+        checks.append({"check": "basic_condition", **c, "rule": f"{section} {c['rule']}"})
+    # §4.1 the plan targets revenue doubling within 3 years of the base year.
+    base = statistics.get("base_revenue", statistics.get("revenue"))
+    base_year = plan.get("base_year")
+    targets = [t for t in plan.get("targets", []) if isinstance(t, dict)]
+    within = [
+        t.get("revenue")
+        for t in targets
+        if base_year is not None and base_year < t.get("year", 0) <= base_year + 3 and t.get("revenue") is not None
+    ]
+    best = max(within) if within else None
+    ratio = None if best is None or not base else round(best / base, 6)
+    checks.append(
+        {
+            "check": "basic_condition",
+            "indicator": 12,
+            "rule": "§4.1 the plan targets revenue doubling within 3 years of the base year",
+            "value": ratio,
+            "threshold": 2,
+            "passed": ratio is not None and ratio >= 2,
+        }
+    )
+    # §4.1 explicit targets for firm cultivation, talent, investment attraction and platforms.
+    areas = {
+        "firm cultivation (软企培育)": ("firms_over_1bn", "firms_over_500m", "firms_over_100m", "firms_over_20m"),
+        "talent (人才集聚)": ("employees", "bachelor_share"),
+        "investment attraction (招商引资)": ("new_firms_over_20m",),
+        "platforms (平台载体)": ("new_platforms", "platforms"),
+    }
+    named = {k for t in targets for k in t}
+    missing = [area for area, keys in areas.items() if not named.intersection(keys)]
+    checks.append(
+        {
+            "check": "basic_condition",
+            "indicator": None,
+            "rule": "§4.1 the plan names targets for firm cultivation, talent, investment attraction and platforms",
+            "value": "missing: " + ", ".join(missing) if missing else "all named",
+            "threshold": None,
+            "passed": not missing,
+        }
+    )
+    return checks

@@ -1,0 +1,19 @@
+"""The defaults PROCESS.md gives where the policy document is silent — configuration, not code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Lengths and counts the bureau may configure."""
+
+    notice_working_days: int = 5
+    term_years: int = 3
+    review_window_months: int = 3
+    rectification_months: int = 6
+    panel_method: str = "mean"
+    min_panel_size: int = 3
+    annual_report_month: int = 1
+    annual_report_day: int = 31

@@ -1,0 +1,1 @@
+"""The deadline sweep: reads due deadlines and issues idempotent deadline commands."""

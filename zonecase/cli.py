@@ -1,0 +1,115 @@
+"""The ``zonecase`` command line (typer)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from zonecase.settings import Settings
+
+cli = typer.Typer(no_args_is_help=True, help="zonecase: designation case management for cluster zones (集聚区).")
+deadlines_cli = typer.Typer(no_args_is_help=True, help="Deadline events (notice ended, reports overdue, expiry …).")
+store_cli = typer.Typer(no_args_is_help=True, help="The event store: integrity checks.")
+cli.add_typer(deadlines_cli, name="deadlines")
+cli.add_typer(store_cli, name="store")
+console = Console()
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+) -> None:
+    """Runs the HTTP API on the configured store (default: an SQLite file under ./data/)."""
+    import uvicorn
+
+    from api.main import create_app
+    from zonecase.auth import SecretMissingError, resolve_jwt_secret
+
+    settings = Settings.from_env()
+    try:
+        resolve_jwt_secret(settings)
+    except SecretMissingError as e:
+        console.print(f"[red]{e}[/red]")
+        raise typer.Exit(2) from None
+    uvicorn.run(create_app(settings), host=host, port=port)
+
+
+@cli.command()
+def token(
+    role: Annotated[str, typer.Option(help="leading_group | bureau | applicant | expert | inspector")],
+    sub: Annotated[str, typer.Option(help="The user id.")],
+    org: Annotated[str, typer.Option(help="Organisation id (required for applicant).")] = "",
+    name: Annotated[str, typer.Option(help="Display name.")] = "",
+    hours: Annotated[float, typer.Option(help="Validity in hours.")] = 12.0,
+) -> None:
+    """Prints a bearer token for local use, signed with ZONECASE_JWT_SECRET."""
+    from zonecase.auth import SecretMissingError, mint_token, resolve_jwt_secret
+
+    try:
+        secret = resolve_jwt_secret(Settings.from_env())
+        typer.echo(mint_token(secret, sub=sub, role=role, org=org, name=name, hours=hours))
+    except (ValueError, SecretMissingError) as e:
+        console.print(f"[red]{e}[/red]")
+        raise typer.Exit(2) from None
+
+
+@cli.command()
+def indicators(
+    path: Annotated[str, typer.Option(help="An indicator-system data file (default: the 2021 annex).")] = "",
+) -> None:
+    """Shows the indicator system and reports every group whose weights differ from its declared total."""
+    from domain.indicators import load_indicator_system
+
+    system = load_indicator_system(path or Settings.from_env().indicator_file or None)
+    table = Table(title=f"Indicator system {system.version}")
+    for col in ("#", "group", "first level", "indicator", "weight", "thresholds"):
+        table.add_column(col)
+    for n, ind in system.indicators.items():
+        table.add_row(str(n), ind.group, ind.first_level, f"{ind.name} {ind.name_en}", f"{ind.weight:g}",
+                      "; ".join(r.rule for r in ind.checks))
+    console.print(table)
+    console.print(f"maximum {system.maximum:g} (the group headings declare {system.declared_maximum:g})")
+    for d in system.discrepancies:
+        console.print(f"[yellow]discrepancy:[/yellow] {d}")
+
+
+@deadlines_cli.command("sweep")
+def deadlines_sweep() -> None:
+    """Records every deadline due now (each at most once) and prints what fired."""
+    from scheduler.sweep import sweep
+    from zonecase.wiring import build
+
+    container = build(Settings.from_env())
+    try:
+        for fired in sweep(container.app):
+            typer.echo(json.dumps(fired, ensure_ascii=False))
+    finally:
+        container.close()
+
+
+@store_cli.command("verify")
+def store_verify() -> None:
+    """Recomputes every stored event's hash and link; exits 1 and names the first bad event."""
+    from zonecase.integrity import verify_store
+    from zonecase.wiring import build
+
+    container = build(Settings.from_env())
+    try:
+        result = verify_store(container.app)
+    finally:
+        container.close()
+    typer.echo(json.dumps({"ok": result.ok, "events_checked": result.events_checked,
+                           "first_bad": result.first_bad,
+                           "problems": [p.as_dict() for p in result.problems]}, ensure_ascii=False, indent=2))
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    cli()

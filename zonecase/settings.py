@@ -1,0 +1,96 @@
+"""Settings from the environment (``ZONECASE_*``); one place, read once, passed on."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlparse
+
+from domain.policy import Policy
+
+
+class SettingsError(ValueError):
+    """A setting is malformed."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the service needs to start: store, secrets, data files and the process defaults."""
+
+    database_url: str = ""
+    data_dir: Path = Path("data")
+    env: str = "development"
+    jwt_secret: str = ""
+    allow_time_travel: bool = False
+    indicator_file: str = ""
+    batches_file: str = ""
+    policy: Policy = field(default_factory=Policy)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Reads ``ZONECASE_*`` variables; the process defaults come from ``ZONECASE_POLICY_*``."""
+        e = os.environ if environ is None else environ
+        policy_kwargs: dict[str, Any] = {}
+        for f in fields(Policy):
+            raw = e.get(f"ZONECASE_POLICY_{f.name.upper()}")
+            if raw is not None:
+                try:
+                    policy_kwargs[f.name] = int(raw) if f.type in ("int", int) else raw
+                except ValueError as err:
+                    raise SettingsError(f"ZONECASE_POLICY_{f.name.upper()} must be a whole number") from err
+        policy = Policy(**policy_kwargs)
+        if policy.panel_method not in ("mean", "median"):
+            raise SettingsError("ZONECASE_POLICY_PANEL_METHOD must be mean or median")
+        return cls(
+            database_url=e.get("ZONECASE_DATABASE_URL", ""),
+            data_dir=Path(e.get("ZONECASE_DATA_DIR", "data")),
+            env=e.get("ZONECASE_ENV", "development"),
+            jwt_secret=e.get("ZONECASE_JWT_SECRET", ""),
+            allow_time_travel=e.get("ZONECASE_ALLOW_TIME_TRAVEL", "") in ("1", "true", "yes"),
+            indicator_file=e.get("ZONECASE_INDICATOR_FILE", ""),
+            batches_file=e.get("ZONECASE_BATCHES_FILE", ""),
+            policy=policy,
+        )
+
+    def with_(self, **changes: Any) -> Settings:
+        """A copy with some settings changed (tests use this)."""
+        return replace(self, **changes)
+
+    def persistence_env(self, name: str = "ZoneCase") -> dict[str, str]:
+        """The eventsourcing environment for the configured store."""
+        url = self.database_url
+        if not url:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            return {"PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                    "SQLITE_DBNAME": str(self.data_dir / "zonecase.sqlite")}
+        if url == "memory://":
+            return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+        parsed = urlparse(url)
+        if parsed.scheme == "sqlite":
+            path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else ""
+            if not path:
+                raise SettingsError("ZONECASE_DATABASE_URL sqlite URLs look like sqlite:///path/to/file")
+            if path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path}
+        if parsed.scheme in ("postgresql", "postgres"):
+            dbname = parsed.path.lstrip("/")
+            if not dbname:
+                raise SettingsError("ZONECASE_DATABASE_URL needs a database name: postgresql://user@host:5432/dbname")
+            out = {
+                "PERSISTENCE_MODULE": "eventsourcing.postgres",
+                "POSTGRES_DBNAME": dbname,
+                "POSTGRES_HOST": parsed.hostname or "127.0.0.1",
+                "POSTGRES_PORT": str(parsed.port or 5432),
+                "POSTGRES_USER": unquote(parsed.username or "postgres"),
+                "POSTGRES_PASSWORD": unquote(parsed.password or ""),
+                "POSTGRES_CONNECT_TIMEOUT": "5",
+            }
+            schema = parse_qs(parsed.query).get("schema", [""])[0]
+            if schema:
+                out["POSTGRES_SCHEMA"] = schema
+            return out
+        raise SettingsError(f"ZONECASE_DATABASE_URL scheme {parsed.scheme!r} is not supported (sqlite or postgresql)")

@@ -1,0 +1,59 @@
+"""The one place that builds the application from settings; nothing is built at import time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from domain.conditions import load_batches
+from domain.indicators import load_indicator_system
+from zonecase.app import ZoneApplication
+from zonecase.clock import Clock, SettableClock, SystemClock
+from zonecase.settings import Settings
+
+
+def ensure_postgres_schema(env: dict[str, str]) -> None:
+    """Creates the configured PostgreSQL schema if it is missing (the library expects it to exist)."""
+    schema = env.get("POSTGRES_SCHEMA")
+    if env.get("PERSISTENCE_MODULE") != "eventsourcing.postgres" or not schema:
+        return
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(
+        dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"],
+        user=env["POSTGRES_USER"], password=env.get("POSTGRES_PASSWORD") or None, connect_timeout=5,
+        autocommit=True,
+    ) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+
+
+@dataclass
+class Container:
+    """What a process runs: the settings, the clock and the application."""
+
+    settings: Settings
+    clock: Clock
+    app: ZoneApplication
+
+    def close(self) -> None:
+        """Releases connections."""
+        self.app.close()
+
+
+def build(settings: Settings | None = None, *, clock: Clock | None = None, **overrides: Any) -> Container:
+    """Builds the application for ``settings`` (default: from the environment)."""
+    settings = settings or Settings.from_env()
+    if clock is None:
+        clock = SettableClock() if settings.allow_time_travel else SystemClock()
+    env = settings.persistence_env()
+    ensure_postgres_schema(env)
+    app = ZoneApplication(
+        env,
+        clock=clock,
+        system=load_indicator_system(settings.indicator_file or None),
+        batches=load_batches(settings.batches_file or None),
+        policy=settings.policy,
+        **overrides,
+    )
+    return Container(settings=settings, clock=clock, app=app)
