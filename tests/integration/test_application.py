@@ -1,0 +1,216 @@
+"""The application service on every store: the same scenarios on in-memory, SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from domain import errors
+from scheduler.sweep import sweep
+from zonecase.app import PreconditionFailedError
+from zonecase.integrity import verify_store, verify_zone
+from zonecase.wiring import Container
+
+from ..conftest import StoreFactory, make_container
+from ..helpers import (
+    ANNUAL_STATISTICS,
+    BUREAU,
+    EXPERTS,
+    FIRST_BATCH_MATERIALS,
+    GOOD_PLAN,
+    GOOD_STATISTICS,
+    LEADING,
+    PUBLIC,
+    SONGSHAN,
+    at,
+    doc,
+    full_scores,
+)
+
+
+def walk_to_grant(c: Container) -> Any:
+    """Songshan Lake, first batch, from application (2021-07-15) to grant (2021-10-11)."""
+    app, clock = c.app, c.clock
+    z = app.apply(SONGSHAN, name="松山湖软件和信息技术服务业集聚区", area_type="park",
+                  sites=[{"name": "core area", "address": "松山湖"}], batch="2021-first",
+                  materials=FIRST_BATCH_MATERIALS, self_assessment={"statistics": GOOD_STATISTICS}, plan=GOOD_PLAN)
+    clock.set(at("2021-07-20"))  # type: ignore[attr-defined]
+    app.formal_review(z.id, BUREAU, outcome="accepted")
+    clock.set(at("2021-08-02"))  # type: ignore[attr-defined]
+    app.appoint_panel(z.id, BUREAU, experts=[{"sub": e.sub, "name": e.name} for e in EXPERTS],
+                      methods=["document_review", "site_visit", "key_interviews", "symposium"])
+    clock.set(at("2021-08-20"))  # type: ignore[attr-defined]
+    for e in EXPERTS:
+        app.file_scores(z.id, e, scores=full_scores())
+    clock.set(at("2021-09-01"))  # type: ignore[attr-defined]
+    app.conclude_assessment(z.id, BUREAU, passed=True, report=doc("panel-report.pdf"), reasons="Report confirmed.")
+    clock.set(at("2021-09-24"))  # type: ignore[attr-defined]
+    z = app.publish_notice(z.id, BUREAU, text="松山湖集聚区公示", starts_on=at("2021-09-27").date() + timedelta(days=0))
+    assert z.notice["ends_on"] == "2021-10-08"  # National Day week skipped on the Chinese calendar
+    clock.set(at("2021-09-28"))  # type: ignore[attr-defined]
+    _, oid = app.raise_objection(z.id, PUBLIC, objector_name="Li Lei", contact="li@example.org",
+                                 text="Revenue overstated.")
+    clock.set(at("2021-10-11"))  # type: ignore[attr-defined]
+    app.resolve_objection(z.id, BUREAU, objection_id=oid, outcome="dismissed", reasons="Audited accounts agree.")
+    return app.grant(z.id, LEADING, announcement_no="东制造〔2021〕8号")
+
+
+class TestLifecycleOnEveryStore:
+    def test_a_zone_is_carried_to_its_grant_and_the_store_reproduces_it(self, container: Container) -> None:
+        z = walk_to_grant(container)
+        assert z.status == "granted"
+        assert z.version == 11
+        stored = container.app.get_zone(z.id)
+        assert stored.state() == z.state()
+        history = container.app.history(z.id)
+        assert [h["type"] for h in history][:2] == ["Applied", "FormallyAccepted"]
+        assert history[-1]["actor"] == LEADING.as_dict()
+        assert history[-1]["prev_hash"] == history[-2]["hash"]
+        assert verify_store(container.app).ok
+        assert verify_store(container.app).events_checked == 11
+
+    def test_the_state_at_any_past_instant(self, container: Container) -> None:
+        z = walk_to_grant(container)
+        app = container.app
+        assert app.as_of(z.id, at("2021-07-15", 11)).status == "applied"
+        assert app.as_of(z.id, at("2021-09-30")).status == "in_notice"
+        assert len(app.as_of(z.id, at("2021-09-30")).objections) == 1
+        assert app.as_of(z.id, at("2021-10-11", 11)).status == "granted"
+        with pytest.raises(errors.ZoneNotFoundError):
+            app.as_of(z.id, at("2021-07-14"))
+
+    def test_three_years_of_reports_a_failed_review_rectification_and_revocation(self, container: Container) -> None:
+        z = walk_to_grant(container)
+        app, clock = container.app, container.clock
+        for year in (2021, 2022, 2023):
+            clock.set(at(f"{year + 1}-01-20"))  # type: ignore[attr-defined]
+            app.file_annual_report(z.id, SONGSHAN, year=year, statistics=ANNUAL_STATISTICS, summary="…")
+            app.evaluate_annual_report(z.id, BUREAU, year=year, rating="pass", comments="Tracked.")
+        clock.set(at("2024-07-11"))  # type: ignore[attr-defined]
+        assert [f["kind"] for f in sweep(app)] == ["review_window_opened"]
+        assert sweep(app) == []  # a second sweep fires nothing
+        app.request_review(z.id, SONGSHAN)
+        clock.set(at("2024-09-01"))  # type: ignore[attr-defined]
+        app.decide_review(z.id, BUREAU, passed=False, reasons="Revenue did not double.")
+        clock.set(at("2024-10-12"))  # type: ignore[attr-defined]
+        assert [f["kind"] for f in sweep(app)] == ["title_expired"]
+        assert app.get_zone(z.id).status == "rectifying"
+        clock.set(at("2025-02-01"))  # type: ignore[attr-defined]
+        assert [f["key"] for f in sweep(app)] == ["annual_report_overdue:2024"]
+        app.submit_rectification(z.id, SONGSHAN, summary="Three new platforms.")
+        clock.set(at("2025-03-01"))  # type: ignore[attr-defined]
+        z = app.decide_review(z.id, BUREAU, passed=False, reasons="Still short.")
+        assert z.status == "revoked"
+        with pytest.raises(errors.IllegalTransitionError):
+            app.file_annual_report(z.id, SONGSHAN, year=2024, statistics=ANNUAL_STATISTICS, summary="late")
+        assert app.get_zone(z.id).state() == z.state()
+        assert verify_zone(app, z.id).ok
+
+    def test_a_refused_command_records_nothing(self, container: Container) -> None:
+        z = walk_to_grant(container)
+        app = container.app
+        before = app.recorder.max_notification_id()
+        with pytest.raises(errors.TooEarlyError):
+            app.request_review(z.id, SONGSHAN)
+        with pytest.raises(errors.InvalidValueError):
+            app.revoke(z.id, BUREAU, reason="dislike", details="x")
+        with pytest.raises(errors.NotPermittedError):
+            app.revoke(z.id, SONGSHAN, reason="fraud", details="x")
+        assert app.recorder.max_notification_id() == before
+
+    def test_if_match_version(self, container: Container) -> None:
+        z = walk_to_grant(container)
+        app = container.app
+        with pytest.raises(PreconditionFailedError) as info:
+            app.revoke(z.id, BUREAU, reason="fraud", details="x", expected_version=z.version - 1)
+        assert info.value.details["current_version"] == z.version
+        assert app.get_zone(z.id).version == z.version
+        assert app.revoke(z.id, BUREAU, reason="fraud", details="x", expected_version=z.version).status == "revoked"
+
+    def test_unknown_zone_and_unknown_batch(self, container: Container) -> None:
+        import uuid
+
+        with pytest.raises(errors.ZoneNotFoundError):
+            container.app.formal_review(uuid.uuid4(), BUREAU, outcome="accepted")
+        with pytest.raises(errors.InvalidValueError, match="2021-first"):
+            container.app.apply(SONGSHAN, name="x", area_type="park", sites=[{"name": "a"}], batch="2099",
+                                materials=[], self_assessment={"statistics": {"revenue": 1}})
+
+    def test_unknown_documents_are_refused_when_a_document_store_is_wired(self, store: StoreFactory,
+                                                                          tmp_path: Path) -> None:
+        from domain.conditions import load_batches
+        from domain.indicators import load_indicator_system
+        from zonecase.app import ZoneApplication
+        from zonecase.clock import SettableClock
+        from zonecase.settings import Settings
+
+        known = {FIRST_BATCH_MATERIALS[0]["sha256"]}
+        env = Settings(database_url=store.new_url(), data_dir=tmp_path).persistence_env()
+        from zonecase.wiring import ensure_postgres_schema
+
+        ensure_postgres_schema(env)
+        app = ZoneApplication(env, clock=SettableClock(at("2021-07-15")), system=load_indicator_system(),
+                              batches=load_batches(), document_exists=known.__contains__)
+        try:
+            with pytest.raises(errors.InvalidValueError) as info:
+                app.apply(SONGSHAN, name="x", area_type="park", sites=[{"name": "a"}], batch="2021-first",
+                          materials=FIRST_BATCH_MATERIALS, self_assessment={"statistics": {"revenue": 1}})
+            assert info.value.errors == [{"loc": ["materials", 1, "sha256"],
+                                          "msg": "no document with this hash has been uploaded"}]
+            assert app.recorder.max_notification_id() in (None, 0)
+        finally:
+            app.close()
+
+
+class TestConcurrency:
+    """Two processes on one store: a conflicting write is retried once on fresh state, then reported."""
+
+    @pytest.fixture
+    def pair(self, persistent_store: StoreFactory, tmp_path: Path) -> Iterator[tuple[Container, Container]]:
+        url = persistent_store.new_url()
+        a = make_container(url, tmp_path / "a")
+        b = make_container(url, tmp_path / "b")
+        yield a, b
+        a.close()
+        b.close()
+
+    def _assessing(self, c: Container) -> Any:
+        z = c.app.apply(SONGSHAN, name="松山湖", area_type="park", sites=[{"name": "core"}], batch="2021-first",
+                        materials=FIRST_BATCH_MATERIALS, self_assessment={"statistics": GOOD_STATISTICS},
+                        plan=GOOD_PLAN)
+        c.app.formal_review(z.id, BUREAU, outcome="accepted")
+        return c.app.appoint_panel(z.id, BUREAU, experts=[{"sub": e.sub, "name": e.name} for e in EXPERTS],
+                                   methods=["site_visit"])
+
+    def test_a_conflict_is_retried_once_on_fresh_state(self, pair: tuple[Container, Container]) -> None:
+        a, b = pair
+        z = self._assessing(a)
+        calls: list[int] = []
+
+        def act(zone: Any, now: Any) -> None:
+            calls.append(zone.version)
+            if len(calls) == 1:  # another process records a score sheet meanwhile
+                b.app.file_scores(z.id, EXPERTS[1], scores=full_scores())
+            zone.file_scores(actor=EXPERTS[0], at=now, scores=full_scores(), comment="", system=a.app.system)
+
+        zone = a.app._command(z.id, act)
+        assert calls == [z.version, z.version + 1]
+        assert set(zone.panel["sheets"]) == {EXPERTS[0].sub, EXPERTS[1].sub}
+        assert a.app.get_zone(z.id).state() == zone.state()
+
+    def test_a_second_conflict_is_reported_and_nothing_of_it_recorded(self, pair: tuple[Container, Container]) -> None:
+        a, b = pair
+        z = self._assessing(a)
+        others = iter(EXPERTS[1:])
+
+        def act(zone: Any, now: Any) -> None:
+            b.app.file_scores(z.id, next(others), scores=full_scores())
+            zone.file_scores(actor=EXPERTS[0], at=now, scores=full_scores(), comment="", system=a.app.system)
+
+        with pytest.raises(errors.VersionConflictError):
+            a.app._command(z.id, act)
+        assert set(a.app.get_zone(z.id).panel["sheets"]) == {EXPERTS[1].sub, EXPERTS[2].sub}

@@ -1,0 +1,83 @@
+"""Drives a Zone aggregate (no store) through the process, step by step."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+from domain.conditions import load_batches
+from domain.indicators import load_indicator_system
+from domain.policy import Policy
+from domain.zone import Zone
+
+from ..helpers import (
+    BUREAU,
+    EXPERTS,
+    FIRST_BATCH_MATERIALS,
+    GOOD_PLAN,
+    GOOD_STATISTICS,
+    LEADING,
+    SONGSHAN,
+    at,
+    doc,
+    full_scores,
+)
+
+SYSTEM = load_indicator_system()
+BATCHES = load_batches(Path(__file__).parent.parent / "data" / "batches-test.json")
+POLICY = Policy()
+
+
+def applied(actor: Any = SONGSHAN, day: str = "2021-07-15", **overrides: Any) -> Zone:
+    """The applicant files (first batch, Songshan Lake, by default)."""
+    kwargs: dict[str, Any] = {
+        "name": "松山湖软件和信息技术服务业集聚区", "area_type": "park",
+        "sites": [{"name": "core area", "address": "松山湖大道"}], "batch": BATCHES["2021-first"],
+        "materials": FIRST_BATCH_MATERIALS, "self_assessment": {"statistics": GOOD_STATISTICS, "scores": {"1": 5}},
+        "plan": GOOD_PLAN, "system": SYSTEM,
+    }
+    kwargs.update(overrides)
+    return Zone.file_application(zone_id=uuid4(), actor=actor, at=at(day), **kwargs)
+
+
+def accepted(z: Zone | None = None, day: str = "2021-07-20") -> Zone:
+    z = z or applied()
+    z.formal_review(actor=BUREAU, at=at(day), outcome="accepted", reasons="", batch=BATCHES[z.batch], system=SYSTEM)
+    return z
+
+
+def assessing(z: Zone | None = None, day: str = "2021-08-02") -> Zone:
+    z = z or accepted()
+    z.appoint_panel(actor=BUREAU, at=at(day), experts=[{"sub": e.sub, "name": e.name} for e in EXPERTS],
+                    methods=["document_review", "site_visit"], policy=POLICY)
+    return z
+
+
+def scored(z: Zone | None = None, day: str = "2021-08-20") -> Zone:
+    z = z or assessing()
+    for i, e in enumerate(EXPERTS):
+        z.file_scores(actor=e, at=at(day, 9 + i), scores=full_scores(), comment="", system=SYSTEM)
+    return z
+
+
+def assessed(z: Zone | None = None, passed: bool = True, day: str = "2021-09-01") -> Zone:
+    z = z or scored()
+    z.conclude_assessment(actor=BUREAU, at=at(day), passed=passed, report=doc("panel-report.pdf"),
+                          reasons="Panel report confirmed.", system=SYSTEM, policy=POLICY)
+    return z
+
+
+def in_notice(z: Zone | None = None, day: str = "2021-09-24", starts: str = "2021-09-27",
+              ends: str = "2021-10-08") -> Zone:
+    z = z or assessed()
+    z.publish_notice(actor=BUREAU, at=at(day), text="关于松山湖集聚区的公示", starts_on=date.fromisoformat(starts),
+                     ends_on=date.fromisoformat(ends), working_days=5, calendar="test")
+    return z
+
+
+def granted(z: Zone | None = None, day: str = "2021-10-11") -> Zone:
+    z = z or in_notice()
+    z.grant(actor=LEADING, at=at(day), announcement_no="东制造〔2021〕8号", policy=POLICY)
+    return z
