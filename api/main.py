@@ -27,9 +27,13 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             if owned:
                 app.state.container.close()
 
-    app = FastAPI(title="zonecase", version=__version__, lifespan=lifespan,
-                  description="Case management for Dongguan's software and IT services industry cluster zones "
-                              "(软件和信息技术服务业集聚区).")
+    app = FastAPI(
+        title="zonecase",
+        version=__version__,
+        lifespan=lifespan,
+        description="Case management for Dongguan's software and IT services industry cluster zones "
+        "(软件和信息技术服务业集聚区).",
+    )
 
     @app.get("/health", tags=["operations"])
     def health() -> dict[str, Any]:

@@ -1,1 +1,4 @@
-"""The zone case domain: the Zone aggregate, its rules, the indicator system. Standard library and eventsourcing.domain only."""
+"""The zone case domain: the Zone aggregate, its rules, the indicator system.
+
+Imports only the standard library and eventsourcing.domain.
+"""

@@ -85,15 +85,11 @@ def materials_check(batch: Batch, org: str, materials: list[dict[str, Any]]) -> 
         present = counts.get(kind, 0) > 0
         if present:
             counts[kind] -= 1
-        checks.append(
-            {"check": "material", "rule": f"§5 {label}", "kind": kind, "value": present, "passed": present}
-        )
+        checks.append({"check": "material", "rule": f"§5 {label}", "kind": kind, "value": present, "passed": present})
     return checks
 
 
-def basic_conditions(
-    system: IndicatorSystem, statistics: dict[str, Any], plan: dict[str, Any]
-) -> list[dict[str, Any]]:
+def basic_conditions(system: IndicatorSystem, statistics: dict[str, Any], plan: dict[str, Any]) -> list[dict[str, Any]]:
     """The measurable basic conditions of §4, each with rule, value and pass/fail."""
     checks: list[dict[str, Any]] = []
     # §4.3 industry base, §4.2 funds 1 : 0.5, §4.7 ≥ 3 platforms: the same thresholds as indicators 1, 19, 6.
@@ -104,8 +100,8 @@ def basic_conditions(
     base = statistics.get("base_revenue", statistics.get("revenue"))
     base_year = plan.get("base_year")
     targets = [t for t in plan.get("targets", []) if isinstance(t, dict)]
-    within = [
-        t.get("revenue")
+    within: list[float] = [
+        t["revenue"]
         for t in targets
         if base_year is not None and base_year < t.get("year", 0) <= base_year + 3 and t.get("revenue") is not None
     ]

@@ -108,10 +108,7 @@ class Discrepancy:
     actual: float
 
     def __str__(self) -> str:
-        return (
-            f"group {self.group}: indicator weights sum to {self.actual:g}, "
-            f"the document declares {self.declared:g}"
-        )
+        return f"group {self.group}: indicator weights sum to {self.actual:g}, the document declares {self.declared:g}"
 
 
 @dataclass(frozen=True)
@@ -158,27 +155,29 @@ class IndicatorSystem:
             except ValueError:
                 number = -1
             if number not in self.indicators or str(number) != str(key).strip():
-                errors.append(
-                    {"loc": ["scores", str(key)], "msg": f"indicator {key} is not in version {self.version}"}
-                )
+                errors.append({"loc": ["scores", str(key)], "msg": f"indicator {key} is not in version {self.version}"})
                 continue
             weight = self.indicators[number].weight
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
                 errors.append({"loc": ["scores", str(key)], "msg": "a score must be a number"})
             elif not 0 <= value <= weight:
                 errors.append(
-                    {"loc": ["scores", str(key)], "msg": f"score {value:g} is outside 0..{weight:g} (the indicator's weight)"}
+                    {
+                        "loc": ["scores", str(key)],
+                        "msg": f"score {value:g} is outside 0..{weight:g} (the indicator's weight)",
+                    }
                 )
             else:
                 scores[str(number)] = float(value)
-        missing = [n for n in sorted(self.indicators) if str(n) not in scores and not any(
-            e["loc"][-1] == str(n) for e in errors)]
+        missing = [
+            n
+            for n in sorted(self.indicators)
+            if str(n) not in scores and not any(e["loc"][-1] == str(n) for e in errors)
+        ]
         for n in missing:
             errors.append({"loc": ["scores", str(n)], "msg": f"indicator {n} has no score"})
         if errors:
-            raise InvalidValueError(
-                f"The score sheet is not valid for indicator system {self.version}.", errors
-            )
+            raise InvalidValueError(f"The score sheet is not valid for indicator system {self.version}.", errors)
         return {str(n): scores[str(n)] for n in sorted(self.indicators)}
 
     def panel_result(self, sheets: list[dict[str, float]], method: str = "mean") -> dict[str, Any]:
@@ -186,9 +185,7 @@ class IndicatorSystem:
         if not sheets:
             raise InvalidValueError("No unconflicted expert has filed scores.")
         combine = pystats.fmean if method == "mean" else pystats.median
-        per_indicator = {
-            str(n): round(float(combine([s[str(n)] for s in sheets])), 4) for n in sorted(self.indicators)
-        }
+        per_indicator = {str(n): round(float(combine([s[str(n)] for s in sheets])), 4) for n in sorted(self.indicators)}
         total = round(sum(per_indicator.values()), 4)
         return {
             "indicator_system": self.version,
@@ -236,9 +233,7 @@ def load_indicator_system(path: str | Path | None = None) -> IndicatorSystem:
                 actual += float(i["weight"])
         groups.append(Group(g["name"], g.get("name_en", ""), float(g["declared_weight"]), actual, tuple(firsts)))
     discrepancies = tuple(
-        Discrepancy(g.name, g.declared_weight, g.actual_weight)
-        for g in groups
-        if g.actual_weight != g.declared_weight
+        Discrepancy(g.name, g.declared_weight, g.actual_weight) for g in groups if g.actual_weight != g.declared_weight
     )
     return IndicatorSystem(
         version=str(doc["version"]),

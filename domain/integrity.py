@@ -13,9 +13,7 @@ GENESIS_HASH = "0" * 64
 
 def canonical_json(obj: Any) -> bytes:
     """Deterministic JSON: sorted keys, no spaces, UTF-8, no NaN."""
-    return json.dumps(
-        obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
 
 
 def plain(obj: Any) -> Any:
@@ -23,9 +21,7 @@ def plain(obj: Any) -> Any:
     return json.loads(canonical_json(obj))
 
 
-def event_hash(
-    topic: str, originator_id: UUID, version: int, timestamp: datetime, body: dict[str, Any]
-) -> str:
+def event_hash(topic: str, originator_id: UUID, version: int, timestamp: datetime, body: dict[str, Any]) -> str:
     """SHA-256 over the event's identity, time and body (which includes ``prev_hash``)."""
     doc = {
         "topic": topic,

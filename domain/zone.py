@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import re
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -95,7 +95,7 @@ def _document_refs(value: Any, field: str, *, kinds: bool) -> list[dict[str, str
         out.append(item)
     if errors:
         raise InvalidValueError(f"{field} contains invalid document references.", errors)
-    return out
+    return cast(list[dict[str, str]], out)
 
 
 def _statistics(value: Any, field: str, *, revenue_required: bool) -> dict[str, Any]:
@@ -131,7 +131,9 @@ def _plan(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise InvalidValueError("plan must be an object.", [{"loc": ["plan"], "msg": "object required"}])
     base_year = value.get("base_year")
-    if base_year is not None and (isinstance(base_year, bool) or not isinstance(base_year, int) or not 2000 <= base_year <= 2100):
+    if base_year is not None and (
+        isinstance(base_year, bool) or not isinstance(base_year, int) or not 2000 <= base_year <= 2100
+    ):
         raise InvalidValueError("plan.base_year must be a year.", [{"loc": ["plan", "base_year"], "msg": "a year"}])
     targets = value.get("targets", [])
     if not isinstance(targets, list):
@@ -233,21 +235,29 @@ class Zone(Aggregate):
 
         def assign(self, z: Zone, d: dict[str, Any]) -> None:
             z.status = "assessing"
-            z.panel = {"round": d["round"], "experts": d["experts"], "methods": d["methods"],
-                       "conflicts": {}, "sheets": {}}
+            z.panel = {
+                "round": d["round"],
+                "experts": d["experts"],
+                "methods": d["methods"],
+                "conflicts": {},
+                "sheets": {},
+            }
 
     class ConflictDeclared(Event):
         """An expert declared a conflict of interest and will not score."""
 
         def assign(self, z: Zone, d: dict[str, Any]) -> None:
-            z.panel["conflicts"][d["expert"]] = d["declared_at"]
+            cast(dict[str, Any], z.panel)["conflicts"][d["expert"]] = d["declared_at"]
 
     class ScoresFiled(Event):
         """An expert filed (or re-filed) scores for the 25 indicators."""
 
         def assign(self, z: Zone, d: dict[str, Any]) -> None:
-            z.panel["sheets"][d["expert"]] = {"scores": d["scores"], "comment": d["comment"],
-                                              "filed_at": d["filed_at"]}
+            cast(dict[str, Any], z.panel)["sheets"][d["expert"]] = {
+                "scores": d["scores"],
+                "comment": d["comment"],
+                "filed_at": d["filed_at"],
+            }
 
     class Assessed(Event):
         """The bureau confirmed the panel's report and formed the conclusion (评估结论)."""
@@ -322,14 +332,15 @@ class Zone(Aggregate):
 
         def assign(self, z: Zone, d: dict[str, Any]) -> None:
             z.status = "rectifying"
-            z.review = {**z.review, "rectification": d}
+            z.review = {**cast(dict[str, Any], z.review), "rectification": d}
 
     class Rectified(Event):
         """The applicant submitted its rectification (整改); the zone is reviewed again."""
 
         def assign(self, z: Zone, d: dict[str, Any]) -> None:
             z.status = "in_review"
-            z.review = {**z.review, "rectification": {**z.review["rectification"], "submitted": d}}
+            review = cast(dict[str, Any], z.review)
+            z.review = {**review, "rectification": {**review["rectification"], "submitted": d}}
 
     class Revoked(Event):
         """The title (or the creation qualification) was revoked (撤销)."""
@@ -386,10 +397,30 @@ class Zone(Aggregate):
         revocation: dict[str, Any] | None
 
     STATE_FIELDS: ClassVar[tuple[str, ...]] = (
-        "name", "status", "applicant_org", "area_type", "sites", "batch", "materials",
-        "self_assessment", "plan", "indicator_system", "applied_on", "formal_decision", "panel",
-        "assessment", "assessments", "notice", "notices", "objections", "terms", "annual_reports",
-        "review", "deadlines_recorded", "revocation", "last_hash",
+        "name",
+        "status",
+        "applicant_org",
+        "area_type",
+        "sites",
+        "batch",
+        "materials",
+        "self_assessment",
+        "plan",
+        "indicator_system",
+        "applied_on",
+        "formal_decision",
+        "panel",
+        "assessment",
+        "assessments",
+        "notice",
+        "notices",
+        "objections",
+        "terms",
+        "annual_reports",
+        "review",
+        "deadlines_recorded",
+        "revocation",
+        "last_hash",
     )
 
     # --- recording ----------------------------------------------------------------------------
@@ -421,13 +452,17 @@ class Zone(Aggregate):
                 [{"loc": ["area_type"], "msg": "one of park, committee, town"}],
             )
         if not isinstance(sites, list) or not sites:
-            raise InvalidValueError("At least one site is required (一区多点 allows several).",
-                                    [{"loc": ["sites"], "msg": "at least one site"}])
+            raise InvalidValueError(
+                "At least one site is required (一区多点 allows several).",
+                [{"loc": ["sites"], "msg": "at least one site"}],
+            )
         clean_sites = []
         for i, s in enumerate(sites):
             if not isinstance(s, dict) or not isinstance(s.get("name"), str) or not s["name"].strip():
                 raise InvalidValueError("Each site needs a name.", [{"loc": ["sites", i, "name"], "msg": "required"}])
-            clean_sites.append({"name": s["name"].strip(), "address": _text(s.get("address"), "address", required=False)})
+            clean_sites.append(
+                {"name": s["name"].strip(), "address": _text(s.get("address"), "address", required=False)}
+            )
         if batch.members_only and actor.org not in batch.members:
             raise NotPermittedError(
                 f"The batch {batch.id} is created by {', '.join(batch.members.values())} only "
@@ -435,7 +470,9 @@ class Zone(Aggregate):
             )
         sa = self_assessment or {}
         if not isinstance(sa, dict):
-            raise InvalidValueError("self_assessment must be an object.", [{"loc": ["self_assessment"], "msg": "object"}])
+            raise InvalidValueError(
+                "self_assessment must be an object.", [{"loc": ["self_assessment"], "msg": "object"}]
+            )
         stats = _statistics(sa.get("statistics"), "self_assessment.statistics", revenue_required=True)
         own_scores = _self_scores(system, sa.get("scores"))
         data = {
@@ -475,7 +512,8 @@ class Zone(Aggregate):
         if actor.role not in roles:
             raise NotPermittedError(
                 f"A {actor.role.replace('_', ' ')} may not do this; it is for: "
-                + ", ".join(r.replace("_", " ") for r in roles) + "."
+                + ", ".join(r.replace("_", " ") for r in roles)
+                + "."
             )
         if actor.role == "applicant" and actor.org != self.applicant_org:
             raise NotPermittedError("An applicant may act only on its own organisation's zone.")
@@ -496,23 +534,30 @@ class Zone(Aggregate):
     # --- formal review ------------------------------------------------------------------------
 
     def formal_review(
-        self, *, actor: Actor, at: datetime, outcome: str, reasons: str,
-        batch: Batch, system: IndicatorSystem,
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        outcome: str,
+        reasons: str,
+        batch: Batch,
+        system: IndicatorSystem,
     ) -> None:
         """The bureau's formal review (形式审查, §3.1.2): accept, return for supplement, or reject."""
         self._guard(at, actor, "bureau")
         self._require_status("applied", doing="record a formal review")
         if outcome not in ("accepted", "returned", "rejected"):
-            raise InvalidValueError("outcome must be accepted, returned or rejected.",
-                                    [{"loc": ["outcome"], "msg": "accepted | returned | rejected"}])
+            raise InvalidValueError(
+                "outcome must be accepted, returned or rejected.",
+                [{"loc": ["outcome"], "msg": "accepted | returned | rejected"}],
+            )
         reasons = _text(reasons, "reasons", required=outcome != "accepted")
         checks = self.acceptance_checks(batch, system)
         if outcome == "accepted":
             failing = [c for c in checks if not c["passed"]]
             if failing:
                 raise ConditionsNotMetError(
-                    "The application cannot be formally accepted: "
-                    + "; ".join(c["rule"] for c in failing) + ".",
+                    "The application cannot be formally accepted: " + "; ".join(c["rule"] for c in failing) + ".",
                     checks=failing,
                 )
             self._record(self.FormallyAccepted, actor=actor, at=at, reason=reasons, outcome=outcome, checks=checks)
@@ -530,8 +575,14 @@ class Zone(Aggregate):
         )
 
     def supplement(
-        self, *, actor: Actor, at: datetime, materials: list[dict[str, Any]],
-        statistics: dict[str, Any] | None = None, plan: dict[str, Any] | None = None, note: str = "",
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        materials: list[dict[str, Any]],
+        statistics: dict[str, Any] | None = None,
+        plan: dict[str, Any] | None = None,
+        note: str = "",
     ) -> None:
         """The applicant supplements a returned application (补充材料)."""
         self._guard(at, actor, "applicant")
@@ -545,19 +596,29 @@ class Zone(Aggregate):
                 merged.append(m)
         sa = None
         if statistics is not None:
-            sa = {**self.self_assessment,
-                  "statistics": _statistics(statistics, "statistics", revenue_required=True)}
+            sa = {**self.self_assessment, "statistics": _statistics(statistics, "statistics", revenue_required=True)}
         self._record(
-            self.Supplemented, actor=actor, at=at, reason=_text(note, "note", required=False),
-            added=added, materials=merged, self_assessment=sa,
+            self.Supplemented,
+            actor=actor,
+            at=at,
+            reason=_text(note, "note", required=False),
+            added=added,
+            materials=merged,
+            self_assessment=sa,
             plan=_plan(plan) if plan is not None else None,
         )
 
     # --- assessment ---------------------------------------------------------------------------
 
     def appoint_panel(
-        self, *, actor: Actor, at: datetime, experts: list[dict[str, Any]], methods: list[str],
-        policy: Policy, reason: str = "",
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        experts: list[dict[str, Any]],
+        methods: list[str],
+        policy: Policy,
+        reason: str = "",
     ) -> None:
         """The bureau appoints the expert panel (§3.2); a new panel replaces one that has not concluded."""
         self._guard(at, actor, "bureau")
@@ -567,11 +628,15 @@ class Zone(Aggregate):
         clean = []
         for i, e in enumerate(experts):
             if not isinstance(e, dict) or not isinstance(e.get("sub"), str) or not e["sub"].strip():
-                raise InvalidValueError("Each expert needs a user id (sub).", [{"loc": ["experts", i, "sub"], "msg": "required"}])
+                raise InvalidValueError(
+                    "Each expert needs a user id (sub).", [{"loc": ["experts", i, "sub"], "msg": "required"}]
+                )
             clean.append({"sub": e["sub"].strip(), "name": _text(e.get("name"), "name", required=False, limit=200)})
         subs = [e["sub"] for e in clean]
         if len(set(subs)) != len(subs):
-            raise InvalidValueError("An expert is named twice on the panel.", [{"loc": ["experts"], "msg": "duplicate sub"}])
+            raise InvalidValueError(
+                "An expert is named twice on the panel.", [{"loc": ["experts"], "msg": "duplicate sub"}]
+            )
         if len(clean) < policy.min_panel_size:
             raise InvalidValueError(
                 f"The panel needs at least {policy.min_panel_size} experts; {len(clean)} given.",
@@ -583,14 +648,21 @@ class Zone(Aggregate):
                 [{"loc": ["methods"], "msg": "one or more of " + ", ".join(ASSESSMENT_METHODS)}],
             )
         round_ = (self.panel["round"] + 1) if self.panel else len(self.assessments) + 1
-        self._record(self.PanelAppointed, actor=actor, at=at, reason=_text(reason, "reason", required=False),
-                     round=round_, experts=clean, methods=sorted(set(methods)))
+        self._record(
+            self.PanelAppointed,
+            actor=actor,
+            at=at,
+            reason=_text(reason, "reason", required=False),
+            round=round_,
+            experts=clean,
+            methods=sorted(set(methods)),
+        )
 
     def _panel_member(self, actor: Actor) -> dict[str, Any]:
         assert self.panel is not None
         for e in self.panel["experts"]:
             if e["sub"] == actor.sub:
-                return e
+                return cast(dict[str, Any], e)
         raise NotOnPanelError("You are not on this zone's expert panel.")
 
     def declare_conflict(self, *, actor: Actor, at: datetime, reason: str) -> None:
@@ -601,11 +673,23 @@ class Zone(Aggregate):
         assert self.panel is not None
         if actor.sub in self.panel["conflicts"]:
             raise IllegalTransitionError("You have already declared a conflict of interest for this assessment.")
-        self._record(self.ConflictDeclared, actor=actor, at=at, reason=_text(reason, "reason"),
-                     expert=actor.sub, declared_at=at.astimezone(UTC).isoformat())
+        self._record(
+            self.ConflictDeclared,
+            actor=actor,
+            at=at,
+            reason=_text(reason, "reason"),
+            expert=actor.sub,
+            declared_at=at.astimezone(UTC).isoformat(),
+        )
 
     def file_scores(
-        self, *, actor: Actor, at: datetime, scores: dict[str, Any], comment: str, system: IndicatorSystem,
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        scores: dict[str, Any],
+        comment: str,
+        system: IndicatorSystem,
     ) -> None:
         """An unconflicted panel expert files scores for every indicator (re-filing replaces)."""
         self._guard(at, actor, "expert")
@@ -616,10 +700,18 @@ class Zone(Aggregate):
             raise ConflictOfInterestError("You declared a conflict of interest for this zone and may not score it.")
         self._check_system(system)
         sheet = system.validate_scores(scores)
-        self._record(self.ScoresFiled, actor=actor, at=at, reason="", expert=actor.sub,
-                     scores=sheet, comment=_text(comment, "comment", required=False),
-                     indicator_system=system.version, filed_at=at.astimezone(UTC).isoformat(),
-                     replaces_earlier=actor.sub in self.panel["sheets"])
+        self._record(
+            self.ScoresFiled,
+            actor=actor,
+            at=at,
+            reason="",
+            expert=actor.sub,
+            scores=sheet,
+            comment=_text(comment, "comment", required=False),
+            indicator_system=system.version,
+            filed_at=at.astimezone(UTC).isoformat(),
+            replaces_earlier=actor.sub in self.panel["sheets"],
+        )
 
     def _check_system(self, system: IndicatorSystem) -> None:
         if system.version != self.indicator_system:
@@ -628,8 +720,15 @@ class Zone(Aggregate):
             )
 
     def conclude_assessment(
-        self, *, actor: Actor, at: datetime, passed: bool, report: dict[str, Any], reasons: str,
-        system: IndicatorSystem, policy: Policy,
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        passed: bool,
+        report: dict[str, Any],
+        reasons: str,
+        system: IndicatorSystem,
+        policy: Policy,
     ) -> None:
         """The bureau confirms the panel's report and forms the conclusion (§3.2.3)."""
         self._guard(at, actor, "bureau")
@@ -647,13 +746,22 @@ class Zone(Aggregate):
         if missing:
             raise IllegalTransitionError(
                 "The assessment cannot be concluded: these panel experts have not filed scores: "
-                + ", ".join(missing) + "."
+                + ", ".join(missing)
+                + "."
             )
         result = system.panel_result([self.panel["sheets"][s]["scores"] for s in counted], policy.panel_method)
         self._record(
-            self.Assessed, actor=actor, at=at, reason=reasons, passed=passed, report=reports[0],
-            round=self.panel["round"], methods=self.panel["methods"], experts=self.panel["experts"],
-            conflicted=sorted(self.panel["conflicts"]), counted=counted,
+            self.Assessed,
+            actor=actor,
+            at=at,
+            reason=reasons,
+            passed=passed,
+            report=reports[0],
+            round=self.panel["round"],
+            methods=self.panel["methods"],
+            experts=self.panel["experts"],
+            conflicted=sorted(self.panel["conflicts"]),
+            counted=counted,
             sheets={s: self.panel["sheets"][s]["scores"] for s in sorted(self.panel["sheets"])},
             result=result,
         )
@@ -661,8 +769,15 @@ class Zone(Aggregate):
     # --- public notice ------------------------------------------------------------------------
 
     def publish_notice(
-        self, *, actor: Actor, at: datetime, text: str, starts_on: date, ends_on: date,
-        working_days: int, calendar: str,
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        text: str,
+        starts_on: date,
+        ends_on: date,
+        working_days: int,
+        calendar: str,
     ) -> None:
         """The bureau publishes the public notice (公示, §3.3); its text and hash become the record."""
         today = self._guard(at, actor, "bureau")
@@ -676,14 +791,30 @@ class Zone(Aggregate):
         if ends_on < starts_on or working_days < 1:
             raise InvalidValueError("The notice must run for at least one working day.")
         self._record(
-            self.Publicized, actor=actor, at=at, reason="", number=len(self.notices) + 1, text=text,
-            text_sha256=sha256_text(text), starts_on=starts_on.isoformat(), ends_on=ends_on.isoformat(),
-            working_days=working_days, calendar=calendar, published_at=at.astimezone(UTC).isoformat(),
+            self.Publicized,
+            actor=actor,
+            at=at,
+            reason="",
+            number=len(self.notices) + 1,
+            text=text,
+            text_sha256=sha256_text(text),
+            starts_on=starts_on.isoformat(),
+            ends_on=ends_on.isoformat(),
+            working_days=working_days,
+            calendar=calendar,
+            published_at=at.astimezone(UTC).isoformat(),
         )
 
     def raise_objection(
-        self, *, actor: Actor, at: datetime, objection_id: str, objector_name: str, contact: str,
-        text: str, evidence: list[dict[str, Any]] | None = None,
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        objection_id: str,
+        objector_name: str,
+        contact: str,
+        text: str,
+        evidence: list[dict[str, Any]] | None = None,
     ) -> None:
         """Anyone raises an objection (异议) while the public notice runs."""
         today = self._guard(at, actor, "public", "applicant", "bureau", "expert", "leading_group")
@@ -699,14 +830,27 @@ class Zone(Aggregate):
         if objection_id in self.objections:
             raise IllegalTransitionError("This objection is already recorded.")
         self._record(
-            self.ObjectionRaised, actor=actor, at=at, reason="", objection_id=objection_id,
-            notice=self.notice["number"], objector_name=_text(objector_name, "objector_name", limit=200),
-            contact=_text(contact, "contact", limit=500), text=_text(text, "text"),
-            evidence=_document_refs(evidence, "evidence", kinds=False), raised_at=at.astimezone(UTC).isoformat(),
+            self.ObjectionRaised,
+            actor=actor,
+            at=at,
+            reason="",
+            objection_id=objection_id,
+            notice=self.notice["number"],
+            objector_name=_text(objector_name, "objector_name", limit=200),
+            contact=_text(contact, "contact", limit=500),
+            text=_text(text, "text"),
+            evidence=_document_refs(evidence, "evidence", kinds=False),
+            raised_at=at.astimezone(UTC).isoformat(),
         )
 
     def resolve_objection(
-        self, *, actor: Actor, at: datetime, objection_id: str, outcome: str, consequence: str | None,
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        objection_id: str,
+        outcome: str,
+        consequence: str | None,
         reasons: str,
     ) -> None:
         """The bureau resolves an objection: dismissed, or upheld (→ reassessment or rejection)."""
@@ -718,17 +862,28 @@ class Zone(Aggregate):
             raise IllegalTransitionError(f"This objection was already resolved ({objection['status']}).")
         self._require_status("in_notice", doing="resolve an objection")
         if outcome not in ("dismissed", "upheld"):
-            raise InvalidValueError("outcome must be dismissed or upheld.", [{"loc": ["outcome"], "msg": "dismissed | upheld"}])
+            raise InvalidValueError(
+                "outcome must be dismissed or upheld.", [{"loc": ["outcome"], "msg": "dismissed | upheld"}]
+            )
         if outcome == "upheld" and consequence not in ("reassess", "reject"):
             raise InvalidValueError(
                 "An upheld objection needs its consequence: reassess or reject.",
                 [{"loc": ["consequence"], "msg": "reassess | reject"}],
             )
         if outcome == "dismissed" and consequence is not None:
-            raise InvalidValueError("A dismissed objection has no consequence.", [{"loc": ["consequence"], "msg": "omit"}])
-        self._record(self.ObjectionResolved, actor=actor, at=at, reason=_text(reasons, "reasons"),
-                     objection_id=objection_id, outcome=outcome, consequence=consequence,
-                     resolved_at=at.astimezone(UTC).isoformat())
+            raise InvalidValueError(
+                "A dismissed objection has no consequence.", [{"loc": ["consequence"], "msg": "omit"}]
+            )
+        self._record(
+            self.ObjectionResolved,
+            actor=actor,
+            at=at,
+            reason=_text(reasons, "reasons"),
+            objection_id=objection_id,
+            outcome=outcome,
+            consequence=consequence,
+            resolved_at=at.astimezone(UTC).isoformat(),
+        )
 
     # --- grant and term -----------------------------------------------------------------------
 
@@ -774,8 +929,15 @@ class Zone(Aggregate):
         return date(year + 1, policy.annual_report_month, policy.annual_report_day)
 
     def file_annual_report(
-        self, *, actor: Actor, at: datetime, year: int, statistics: dict[str, Any], summary: str,
-        documents: list[dict[str, Any]] | None, policy: Policy,
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        year: int,
+        statistics: dict[str, Any],
+        summary: str,
+        documents: list[dict[str, Any]] | None,
+        policy: Policy,
     ) -> None:
         """The applicant reports a year's work and statistics (§6.2); after January 31 it is marked late."""
         today = self._guard(at, actor, "applicant")
@@ -793,14 +955,28 @@ class Zone(Aggregate):
             raise IllegalTransitionError(f"The annual report on {year} was already filed.")
         due = self.report_due_on(year, policy)
         self._record(
-            self.AnnualReported, actor=actor, at=at, reason="", year=year,
+            self.AnnualReported,
+            actor=actor,
+            at=at,
+            reason="",
+            year=year,
             statistics=_statistics(statistics, "statistics", revenue_required=True),
-            summary=_text(summary, "summary"), documents=_document_refs(documents, "documents", kinds=False),
-            due_on=due.isoformat(), late=today > due, filed_at=at.astimezone(UTC).isoformat(),
+            summary=_text(summary, "summary"),
+            documents=_document_refs(documents, "documents", kinds=False),
+            due_on=due.isoformat(),
+            late=today > due,
+            filed_at=at.astimezone(UTC).isoformat(),
         )
 
     def evaluate_annual_report(
-        self, *, actor: Actor, at: datetime, year: int, rating: str, comments: str, system: IndicatorSystem,
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        year: int,
+        rating: str,
+        comments: str,
+        system: IndicatorSystem,
     ) -> None:
         """The bureau's yearly tracking evaluation (跟踪评价, §6.2–6.3), with threshold checks attached."""
         self._guard(at, actor, "bureau")
@@ -810,19 +986,32 @@ class Zone(Aggregate):
         if report["evaluation"] is not None:
             raise IllegalTransitionError(f"The annual report on {year} has already been evaluated.")
         if rating not in RATINGS:
-            raise InvalidValueError("rating must be one of " + ", ".join(RATINGS) + ".",
-                                    [{"loc": ["rating"], "msg": " | ".join(RATINGS)}])
+            raise InvalidValueError(
+                "rating must be one of " + ", ".join(RATINGS) + ".", [{"loc": ["rating"], "msg": " | ".join(RATINGS)}]
+            )
         stats = report["statistics"]
         checks = system.threshold_checks(stats)
         for target in self.plan.get("targets", []):
             if target["year"] == year and "revenue" in target:
-                checks.append({
-                    "indicator": 12, "rule": f"revenue reaches the creation plan's target for {year}",
-                    "value": stats.get("revenue"), "threshold": target["revenue"],
-                    "passed": stats.get("revenue", 0) >= target["revenue"],
-                })
-        self._record(self.AnnualEvaluated, actor=actor, at=at, reason=_text(comments, "comments"),
-                     year=year, rating=rating, checks=checks, indicator_system=system.version)
+                checks.append(
+                    {
+                        "indicator": 12,
+                        "rule": f"revenue reaches the creation plan's target for {year}",
+                        "value": stats.get("revenue"),
+                        "threshold": target["revenue"],
+                        "passed": stats.get("revenue", 0) >= target["revenue"],
+                    }
+                )
+        self._record(
+            self.AnnualEvaluated,
+            actor=actor,
+            at=at,
+            reason=_text(comments, "comments"),
+            year=year,
+            rating=rating,
+            checks=checks,
+            indicator_system=system.version,
+        )
 
     # --- review (复核) and rectification (整改) -------------------------------------------------
 
@@ -841,19 +1030,34 @@ class Zone(Aggregate):
                 f"{until.isoformat()})."
             )
         if today > until:
-            raise DeadlinePassedError(f"The title expired on {until.isoformat()}; the review was not requested in time.")
-        self._record(self.ReviewRequested, actor=actor, at=at, reason=_text(reason, "reason", required=False),
-                     term=term["number"], requested_at=at.astimezone(UTC).isoformat())
+            raise DeadlinePassedError(
+                f"The title expired on {until.isoformat()}; the review was not requested in time."
+            )
+        self._record(
+            self.ReviewRequested,
+            actor=actor,
+            at=at,
+            reason=_text(reason, "reason", required=False),
+            term=term["number"],
+            requested_at=at.astimezone(UTC).isoformat(),
+        )
 
     def decide_review(
-        self, *, actor: Actor, at: datetime, passed: bool, reasons: str, policy: Policy,
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        passed: bool,
+        reasons: str,
+        policy: Policy,
         rectification_months: int | None = None,
     ) -> None:
         """The bureau decides the review: passed → new term; failed → rectification; failed again → revoked."""
         today = self._guard(at, actor, "bureau")
         if self.status == "rectifying":
             raise IllegalTransitionError(
-                "The zone is in its rectification period (整改期); it is reviewed again once it submits its rectification."
+                "The zone is in its rectification period (整改期); "
+                "it is reviewed again once it submits its rectification."
             )
         self._require_status("in_review", doing="decide a review")
         if not isinstance(passed, bool):
@@ -865,31 +1069,63 @@ class Zone(Aggregate):
         if passed:
             start = date.fromisoformat(term["valid_until"])
             new_term = _term(term["number"] + 1, start, policy, announcement_no="")
-            self._record(self.ReviewPassed, actor=actor, at=at, reason=reasons, term=new_term,
-                         after_rectification=self.review["rectification"] is not None)
+            self._record(
+                self.ReviewPassed,
+                actor=actor,
+                at=at,
+                reason=reasons,
+                term=new_term,
+                after_rectification=self.review["rectification"] is not None,
+            )
         elif self.review["rectification"] is None:
             months = policy.rectification_months if rectification_months is None else rectification_months
             if isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= 24:
-                raise InvalidValueError("rectification_months must be 1 to 24.",
-                                        [{"loc": ["rectification_months"], "msg": "1..24"}])
-            self._record(self.RectificationOrdered, actor=actor, at=at, reason=reasons, months=months,
-                         ordered_on=today.isoformat(), due_on=add_months(today, months).isoformat())
+                raise InvalidValueError(
+                    "rectification_months must be 1 to 24.", [{"loc": ["rectification_months"], "msg": "1..24"}]
+                )
+            self._record(
+                self.RectificationOrdered,
+                actor=actor,
+                at=at,
+                reason=reasons,
+                months=months,
+                ordered_on=today.isoformat(),
+                due_on=add_months(today, months).isoformat(),
+            )
         else:
-            self._record(self.Revoked, actor=actor, at=at, reason=reasons, cause="review_failed_after_rectification",
-                         details="The review failed again after the rectification period (§6.4).",
-                         revoked_on=today.isoformat())
+            self._record(
+                self.Revoked,
+                actor=actor,
+                at=at,
+                reason=reasons,
+                cause="review_failed_after_rectification",
+                details="The review failed again after the rectification period (§6.4).",
+                revoked_on=today.isoformat(),
+            )
 
     def submit_rectification(
-        self, *, actor: Actor, at: datetime, summary: str, documents: list[dict[str, Any]] | None = None,
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        summary: str,
+        documents: list[dict[str, Any]] | None = None,
     ) -> None:
         """The applicant submits its rectification (整改); the zone returns to review."""
         today = self._guard(at, actor, "applicant")
         self._require_status("rectifying", doing="submit a rectification")
         assert self.review is not None
         due = date.fromisoformat(self.review["rectification"]["due_on"])
-        self._record(self.Rectified, actor=actor, at=at, reason="", summary=_text(summary, "summary"),
-                     documents=_document_refs(documents, "documents", kinds=False),
-                     late=today > due, submitted_on=today.isoformat())
+        self._record(
+            self.Rectified,
+            actor=actor,
+            at=at,
+            reason="",
+            summary=_text(summary, "summary"),
+            documents=_document_refs(documents, "documents", kinds=False),
+            late=today > due,
+            submitted_on=today.isoformat(),
+        )
 
     def revoke(self, *, actor: Actor, at: datetime, reason: str, details: str) -> None:
         """The bureau revokes the title or the creation qualification (§6.6: fraud, statistics duty …)."""
@@ -899,10 +1135,19 @@ class Zone(Aggregate):
                 f"The zone is {STATUS_WORDS[self.status]}: it holds no title or creation qualification to revoke."
             )
         if reason not in REVOCATION_REASONS:
-            raise InvalidValueError("reason must be fraud, statistics_duty or other.",
-                                    [{"loc": ["reason"], "msg": " | ".join(REVOCATION_REASONS)}])
-        self._record(self.Revoked, actor=actor, at=at, reason=_text(details, "details"), cause=reason,
-                     details=_text(details, "details"), revoked_on=today.isoformat())
+            raise InvalidValueError(
+                "reason must be fraud, statistics_duty or other.",
+                [{"loc": ["reason"], "msg": " | ".join(REVOCATION_REASONS)}],
+            )
+        self._record(
+            self.Revoked,
+            actor=actor,
+            at=at,
+            reason=_text(details, "details"),
+            cause=reason,
+            details=_text(details, "details"),
+            revoked_on=today.isoformat(),
+        )
 
     # --- deadlines (recorded by the scheduler, each at most once) -----------------------------
 
@@ -918,21 +1163,35 @@ class Zone(Aggregate):
         for year in self.held_years():
             if str(year) not in self.annual_reports:
                 day = self.report_due_on(year, policy)
-                due.append({"kind": "annual_report_overdue", "key": f"annual_report_overdue:{year}", "day": day,
-                            "year": year})
+                due.append(
+                    {"kind": "annual_report_overdue", "key": f"annual_report_overdue:{year}", "day": day, "year": year}
+                )
         term = self.current_term
         if term is not None and self.status == "granted":
             day = date.fromisoformat(term["review_window_opens_on"])
-            due.append({"kind": "review_window_opened", "key": f"review_window_opened:{term['number']}",
-                        "day": day, "opens": True, "term": term["number"]})
+            due.append(
+                {
+                    "kind": "review_window_opened",
+                    "key": f"review_window_opened:{term['number']}",
+                    "day": day,
+                    "opens": True,
+                    "term": term["number"],
+                }
+            )
         if term is not None and self.status in ("granted", "in_review", "rectifying"):
             day = date.fromisoformat(term["valid_until"])
-            due.append({"kind": "title_expired", "key": f"title_expired:{term['number']}", "day": day,
-                        "term": term["number"]})
+            due.append(
+                {"kind": "title_expired", "key": f"title_expired:{term['number']}", "day": day, "term": term["number"]}
+            )
         if self.status == "rectifying" and self.review is not None:
             day = date.fromisoformat(self.review["rectification"]["due_on"])
-            due.append({"kind": "rectification_overdue",
-                        "key": f"rectification_overdue:{self.review['rectification']['ordered_on']}", "day": day})
+            due.append(
+                {
+                    "kind": "rectification_overdue",
+                    "key": f"rectification_overdue:{self.review['rectification']['ordered_on']}",
+                    "day": day,
+                }
+            )
         out = []
         for d in due:
             # A window opens at the start of its day; the others pass at the end of theirs.
@@ -951,7 +1210,9 @@ class Zone(Aggregate):
         self._guard(at, actor, "system")
         matches = [d for d in self.due_deadlines(at, policy) if d["key"] == key]
         if not matches:
-            raise IllegalTransitionError(f"The deadline {key} is not due for this zone now (or the history made it moot).")
+            raise IllegalTransitionError(
+                f"The deadline {key} is not due for this zone now (or the history made it moot)."
+            )
         d = matches[0]
         classes: dict[str, type[Zone.Event]] = {
             "notice_ended": self.NoticeEnded,
@@ -961,17 +1222,27 @@ class Zone(Aggregate):
             "rectification_overdue": self.RectificationOverdue,
         }
         recorded_at = at.astimezone(UTC)
-        data = {"kind": d["kind"], "key": key, "due_on": d["day"].isoformat(), "due_at": d["due_at"].isoformat(),
-                "recorded_at": recorded_at.isoformat(),
-                "lag_seconds": max(0, int((recorded_at - d["due_at"]).total_seconds()))}
+        data = {
+            "kind": d["kind"],
+            "key": key,
+            "due_on": d["day"].isoformat(),
+            "due_at": d["due_at"].isoformat(),
+            "recorded_at": recorded_at.isoformat(),
+            "lag_seconds": max(0, int((recorded_at - d["due_at"]).total_seconds())),
+        }
         if "year" in d:
             data["year"] = d["year"]
         self._record(classes[d["kind"]], actor=actor, at=at, reason="", **data)
         if d["kind"] == "title_expired" and self.status == "granted":
-            self._record(self.Revoked, actor=actor, at=at,
-                         reason="No review (复核) was requested before the title expired (§6.5).",
-                         cause="no_review_request", details="逾期未提出复核申请 (§6.5)",
-                         revoked_on=local_date(at).isoformat())
+            self._record(
+                self.Revoked,
+                actor=actor,
+                at=at,
+                reason="No review (复核) was requested before the title expired (§6.5).",
+                cause="no_review_request",
+                details="逾期未提出复核申请 (§6.5)",
+                revoked_on=local_date(at).isoformat(),
+            )
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -999,7 +1270,7 @@ def _term(number: int, start: date, policy: Policy, *, announcement_no: str) -> 
 def _body(actor: Actor, reason: str, data: dict[str, Any], prev_hash: str, **extra: Any) -> dict[str, Any]:
     body = {"actor": actor.as_dict(), "reason": reason, "data": data, "prev_hash": prev_hash, **extra}
     try:
-        return plain(body)
+        return cast(dict[str, Any], plain(body))
     except (TypeError, ValueError) as e:  # only JSON values are recorded
         raise InvalidValueError(f"A value cannot be recorded: {e}") from None
 
@@ -1023,7 +1294,12 @@ def _self_scores(system: IndicatorSystem, raw: Any) -> dict[str, float]:
             n = -1
         ind = system.indicators.get(n)
         if ind is None:
-            errors.append({"loc": ["self_assessment", "scores", str(key)], "msg": f"indicator {key} is not in version {system.version}"})
+            errors.append(
+                {
+                    "loc": ["self_assessment", "scores", str(key)],
+                    "msg": f"indicator {key} is not in version {system.version}",
+                }
+            )
         elif isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= ind.weight:
             errors.append({"loc": ["self_assessment", "scores", str(key)], "msg": f"a number within 0..{ind.weight:g}"})
         else:

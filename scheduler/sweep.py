@@ -17,6 +17,12 @@ def sweep(app: ZoneApplication) -> list[dict[str, Any]]:
                 app.record_deadline(zone_id, deadline["key"])
             except (AlreadyRecordedError, IllegalTransitionError):
                 continue  # another sweeper recorded it, or a step in between made it moot
-            fired.append({"zone_id": str(zone_id), "kind": deadline["kind"], "key": deadline["key"],
-                          "due_at": deadline["due_at"].isoformat()})
+            fired.append(
+                {
+                    "zone_id": str(zone_id),
+                    "kind": deadline["kind"],
+                    "key": deadline["key"],
+                    "due_at": deadline["due_at"].isoformat(),
+                }
+            )
     return fired

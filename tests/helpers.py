@@ -41,9 +41,16 @@ FULL_MATERIALS = [
 FIRST_BATCH_MATERIALS = [doc("creation-plan.pdf", "creation_plan"), doc("annex.pdf", "other")]
 
 GOOD_STATISTICS: dict[str, Any] = {
-    "revenue": 12_000_000_000, "base_revenue": 12_000_000_000, "platforms": 4,
-    "local_funds": 60_000_000, "city_funds": 100_000_000, "employees": 40_000, "city_employees": 600_000,
-    "bachelor_share": 0.65, "rd_spend": 900_000_000, "industry_rd_intensity": 0.07,
+    "revenue": 12_000_000_000,
+    "base_revenue": 12_000_000_000,
+    "platforms": 4,
+    "local_funds": 60_000_000,
+    "city_funds": 100_000_000,
+    "employees": 40_000,
+    "city_employees": 600_000,
+    "bachelor_share": 0.65,
+    "rd_spend": 900_000_000,
+    "industry_rd_intensity": 0.07,
 }
 GOOD_PLAN: dict[str, Any] = {
     "base_year": 2020,
@@ -54,8 +61,14 @@ GOOD_PLAN: dict[str, Any] = {
     ],
 }
 ANNUAL_STATISTICS: dict[str, Any] = {
-    **GOOD_STATISTICS, "revenue": 16_000_000_000, "firms_over_1bn": 1, "firms_over_500m": 2,
-    "firms_over_100m": 6, "firms_over_20m": 22, "new_firms_over_20m": 3, "new_platforms": 1,
+    **GOOD_STATISTICS,
+    "revenue": 16_000_000_000,
+    "firms_over_1bn": 1,
+    "firms_over_500m": 2,
+    "firms_over_100m": 6,
+    "firms_over_20m": 22,
+    "new_firms_over_20m": 3,
+    "new_platforms": 1,
 }
 
 

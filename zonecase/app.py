@@ -56,7 +56,7 @@ class ZoneApplication(Application[UUID]):
     def get_zone(self, zone_id: UUID) -> Zone:
         """The zone's current state, rebuilt from its events."""
         try:
-            zone = self.repository.get(zone_id)
+            zone: Any = self.repository.get(zone_id)
         except AggregateNotFoundError:
             raise ZoneNotFoundError(f"No zone {zone_id}.") from None
         assert isinstance(zone, Zone)
@@ -131,9 +131,17 @@ class ZoneApplication(Application[UUID]):
         """An applicant files an application; returns the new zone (status ``applied``)."""
         self._check_documents(materials, "materials")
         zone = Zone.file_application(
-            zone_id=zone_id or uuid4(), actor=actor, at=self.clock.now(), name=name, area_type=area_type,
-            sites=sites, batch=self._batch(batch), materials=materials, self_assessment=self_assessment,
-            plan=plan, system=self.system,
+            zone_id=zone_id or uuid4(),
+            actor=actor,
+            at=self.clock.now(),
+            name=name,
+            area_type=area_type,
+            sites=sites,
+            batch=self._batch(batch),
+            materials=materials,
+            self_assessment=self_assessment,
+            plan=plan,
+            system=self.system,
         )
         try:
             self.save(zone)
@@ -147,8 +155,14 @@ class ZoneApplication(Application[UUID]):
         """The bureau's formal review: accepted, returned or rejected."""
 
         def act(z: Zone, at: datetime) -> None:
-            z.formal_review(actor=actor, at=at, outcome=outcome, reasons=reasons,
-                            batch=self._batch(z.batch), system=self._system_for(z))
+            z.formal_review(
+                actor=actor,
+                at=at,
+                outcome=outcome,
+                reasons=reasons,
+                batch=self._batch(z.batch),
+                system=self._system_for(z),
+            )
 
         return self._command(zone_id, act, expected_version)
 
@@ -158,58 +172,92 @@ class ZoneApplication(Application[UUID]):
         return z.acceptance_checks(self._batch(z.batch), self._system_for(z))
 
     def supplement(
-        self, zone_id: UUID, actor: Actor, *, materials: list[dict[str, Any]],
-        statistics: dict[str, Any] | None = None, plan: dict[str, Any] | None = None, note: str = "",
+        self,
+        zone_id: UUID,
+        actor: Actor,
+        *,
+        materials: list[dict[str, Any]],
+        statistics: dict[str, Any] | None = None,
+        plan: dict[str, Any] | None = None,
+        note: str = "",
         expected_version: int | None = None,
     ) -> Zone:
         """The applicant supplements a returned application."""
         self._check_documents(materials, "materials")
         return self._command(
             zone_id,
-            lambda z, at: z.supplement(actor=actor, at=at, materials=materials, statistics=statistics, plan=plan,
-                                       note=note),
+            lambda z, at: z.supplement(
+                actor=actor, at=at, materials=materials, statistics=statistics, plan=plan, note=note
+            ),
             expected_version,
         )
 
     def appoint_panel(
-        self, zone_id: UUID, actor: Actor, *, experts: list[dict[str, Any]], methods: list[str],
-        reason: str = "", expected_version: int | None = None,
+        self,
+        zone_id: UUID,
+        actor: Actor,
+        *,
+        experts: list[dict[str, Any]],
+        methods: list[str],
+        reason: str = "",
+        expected_version: int | None = None,
     ) -> Zone:
         """The bureau appoints the expert panel."""
         return self._command(
             zone_id,
-            lambda z, at: z.appoint_panel(actor=actor, at=at, experts=experts, methods=methods,
-                                          policy=self.policy, reason=reason),
+            lambda z, at: z.appoint_panel(
+                actor=actor, at=at, experts=experts, methods=methods, policy=self.policy, reason=reason
+            ),
             expected_version,
         )
 
-    def declare_conflict(self, zone_id: UUID, actor: Actor, *, reason: str, expected_version: int | None = None) -> Zone:
+    def declare_conflict(
+        self, zone_id: UUID, actor: Actor, *, reason: str, expected_version: int | None = None
+    ) -> Zone:
         """A panel expert declares a conflict of interest."""
-        return self._command(zone_id, lambda z, at: z.declare_conflict(actor=actor, at=at, reason=reason),
-                             expected_version)
+        return self._command(
+            zone_id, lambda z, at: z.declare_conflict(actor=actor, at=at, reason=reason), expected_version
+        )
 
     def file_scores(
-        self, zone_id: UUID, actor: Actor, *, scores: dict[str, Any], comment: str = "",
+        self,
+        zone_id: UUID,
+        actor: Actor,
+        *,
+        scores: dict[str, Any],
+        comment: str = "",
         expected_version: int | None = None,
     ) -> Zone:
         """A panel expert files scores for every indicator."""
         return self._command(
             zone_id,
-            lambda z, at: z.file_scores(actor=actor, at=at, scores=scores, comment=comment,
-                                        system=self._system_for(z)),
+            lambda z, at: z.file_scores(actor=actor, at=at, scores=scores, comment=comment, system=self._system_for(z)),
             expected_version,
         )
 
     def conclude_assessment(
-        self, zone_id: UUID, actor: Actor, *, passed: bool, report: dict[str, Any], reasons: str,
+        self,
+        zone_id: UUID,
+        actor: Actor,
+        *,
+        passed: bool,
+        report: dict[str, Any],
+        reasons: str,
         expected_version: int | None = None,
     ) -> Zone:
         """The bureau confirms the panel's report and forms the conclusion."""
         self._check_documents([report], "report")
         return self._command(
             zone_id,
-            lambda z, at: z.conclude_assessment(actor=actor, at=at, passed=passed, report=report, reasons=reasons,
-                                                system=self._system_for(z), policy=self.policy),
+            lambda z, at: z.conclude_assessment(
+                actor=actor,
+                at=at,
+                passed=passed,
+                report=report,
+                reasons=reasons,
+                system=self._system_for(z),
+                policy=self.policy,
+            ),
             expected_version,
         )
 
@@ -221,114 +269,200 @@ class ZoneApplication(Application[UUID]):
         return nth_working_day(self.calendar, starts_on, n), n
 
     def publish_notice(
-        self, zone_id: UUID, actor: Actor, *, text: str, starts_on: date | None = None,
-        working_days: int | None = None, expected_version: int | None = None,
+        self,
+        zone_id: UUID,
+        actor: Actor,
+        *,
+        text: str,
+        starts_on: date | None = None,
+        working_days: int | None = None,
+        expected_version: int | None = None,
     ) -> Zone:
         """The bureau publishes the public notice; its end is counted in working days."""
 
         def act(z: Zone, at: datetime) -> None:
             start = starts_on or local_date(at)
             ends_on, n = self.notice_period(start, working_days)
-            z.publish_notice(actor=actor, at=at, text=text, starts_on=start, ends_on=ends_on,
-                             working_days=n, calendar=self.calendar.source)
+            z.publish_notice(
+                actor=actor,
+                at=at,
+                text=text,
+                starts_on=start,
+                ends_on=ends_on,
+                working_days=n,
+                calendar=self.calendar.source,
+            )
 
         return self._command(zone_id, act, expected_version)
 
     def raise_objection(
-        self, zone_id: UUID, actor: Actor, *, objector_name: str, contact: str, text: str,
-        evidence: list[dict[str, Any]] | None = None, objection_id: str | None = None,
+        self,
+        zone_id: UUID,
+        actor: Actor,
+        *,
+        objector_name: str,
+        contact: str,
+        text: str,
+        evidence: list[dict[str, Any]] | None = None,
+        objection_id: str | None = None,
     ) -> tuple[Zone, str]:
         """Anyone raises an objection during the notice; returns the zone and the objection id."""
         self._check_documents(evidence, "evidence")
         oid = objection_id or str(uuid4())
         zone = self._command(
             zone_id,
-            lambda z, at: z.raise_objection(actor=actor, at=at, objection_id=oid, objector_name=objector_name,
-                                            contact=contact, text=text, evidence=evidence),
+            lambda z, at: z.raise_objection(
+                actor=actor,
+                at=at,
+                objection_id=oid,
+                objector_name=objector_name,
+                contact=contact,
+                text=text,
+                evidence=evidence,
+            ),
         )
         return zone, oid
 
     def resolve_objection(
-        self, zone_id: UUID, actor: Actor, *, objection_id: str, outcome: str, consequence: str | None = None,
-        reasons: str, expected_version: int | None = None,
+        self,
+        zone_id: UUID,
+        actor: Actor,
+        *,
+        objection_id: str,
+        outcome: str,
+        consequence: str | None = None,
+        reasons: str,
+        expected_version: int | None = None,
     ) -> Zone:
         """The bureau resolves an objection."""
         return self._command(
             zone_id,
-            lambda z, at: z.resolve_objection(actor=actor, at=at, objection_id=objection_id, outcome=outcome,
-                                              consequence=consequence, reasons=reasons),
+            lambda z, at: z.resolve_objection(
+                actor=actor, at=at, objection_id=objection_id, outcome=outcome, consequence=consequence, reasons=reasons
+            ),
             expected_version,
         )
 
     def grant(
-        self, zone_id: UUID, actor: Actor, *, announcement_no: str, reason: str = "",
+        self,
+        zone_id: UUID,
+        actor: Actor,
+        *,
+        announcement_no: str,
+        reason: str = "",
         expected_version: int | None = None,
     ) -> Zone:
         """The leading group grants the title."""
         return self._command(
             zone_id,
-            lambda z, at: z.grant(actor=actor, at=at, announcement_no=announcement_no, policy=self.policy,
-                                  reason=reason),
+            lambda z, at: z.grant(
+                actor=actor, at=at, announcement_no=announcement_no, policy=self.policy, reason=reason
+            ),
             expected_version,
         )
 
     def file_annual_report(
-        self, zone_id: UUID, actor: Actor, *, year: int, statistics: dict[str, Any], summary: str,
-        documents: list[dict[str, Any]] | None = None, expected_version: int | None = None,
+        self,
+        zone_id: UUID,
+        actor: Actor,
+        *,
+        year: int,
+        statistics: dict[str, Any],
+        summary: str,
+        documents: list[dict[str, Any]] | None = None,
+        expected_version: int | None = None,
     ) -> Zone:
         """The applicant files a year's report."""
         self._check_documents(documents, "documents")
         return self._command(
             zone_id,
-            lambda z, at: z.file_annual_report(actor=actor, at=at, year=year, statistics=statistics,
-                                               summary=summary, documents=documents, policy=self.policy),
+            lambda z, at: z.file_annual_report(
+                actor=actor,
+                at=at,
+                year=year,
+                statistics=statistics,
+                summary=summary,
+                documents=documents,
+                policy=self.policy,
+            ),
             expected_version,
         )
 
     def evaluate_annual_report(
-        self, zone_id: UUID, actor: Actor, *, year: int, rating: str, comments: str,
+        self,
+        zone_id: UUID,
+        actor: Actor,
+        *,
+        year: int,
+        rating: str,
+        comments: str,
         expected_version: int | None = None,
     ) -> Zone:
         """The bureau's yearly tracking evaluation of a report."""
         return self._command(
             zone_id,
-            lambda z, at: z.evaluate_annual_report(actor=actor, at=at, year=year, rating=rating, comments=comments,
-                                                   system=self._system_for(z)),
+            lambda z, at: z.evaluate_annual_report(
+                actor=actor, at=at, year=year, rating=rating, comments=comments, system=self._system_for(z)
+            ),
             expected_version,
         )
 
-    def request_review(self, zone_id: UUID, actor: Actor, *, reason: str = "", expected_version: int | None = None) -> Zone:
+    def request_review(
+        self, zone_id: UUID, actor: Actor, *, reason: str = "", expected_version: int | None = None
+    ) -> Zone:
         """The applicant requests the review (复核)."""
-        return self._command(zone_id, lambda z, at: z.request_review(actor=actor, at=at, reason=reason),
-                             expected_version)
+        return self._command(
+            zone_id, lambda z, at: z.request_review(actor=actor, at=at, reason=reason), expected_version
+        )
 
     def decide_review(
-        self, zone_id: UUID, actor: Actor, *, passed: bool, reasons: str, rectification_months: int | None = None,
+        self,
+        zone_id: UUID,
+        actor: Actor,
+        *,
+        passed: bool,
+        reasons: str,
+        rectification_months: int | None = None,
         expected_version: int | None = None,
     ) -> Zone:
         """The bureau decides a review."""
         return self._command(
             zone_id,
-            lambda z, at: z.decide_review(actor=actor, at=at, passed=passed, reasons=reasons, policy=self.policy,
-                                          rectification_months=rectification_months),
+            lambda z, at: z.decide_review(
+                actor=actor,
+                at=at,
+                passed=passed,
+                reasons=reasons,
+                policy=self.policy,
+                rectification_months=rectification_months,
+            ),
             expected_version,
         )
 
     def submit_rectification(
-        self, zone_id: UUID, actor: Actor, *, summary: str, documents: list[dict[str, Any]] | None = None,
+        self,
+        zone_id: UUID,
+        actor: Actor,
+        *,
+        summary: str,
+        documents: list[dict[str, Any]] | None = None,
         expected_version: int | None = None,
     ) -> Zone:
         """The applicant submits its rectification."""
         self._check_documents(documents, "documents")
         return self._command(
-            zone_id, lambda z, at: z.submit_rectification(actor=actor, at=at, summary=summary, documents=documents),
+            zone_id,
+            lambda z, at: z.submit_rectification(actor=actor, at=at, summary=summary, documents=documents),
             expected_version,
         )
 
-    def revoke(self, zone_id: UUID, actor: Actor, *, reason: str, details: str, expected_version: int | None = None) -> Zone:
+    def revoke(
+        self, zone_id: UUID, actor: Actor, *, reason: str, details: str, expected_version: int | None = None
+    ) -> Zone:
         """The bureau revokes the title or the creation qualification."""
-        return self._command(zone_id, lambda z, at: z.revoke(actor=actor, at=at, reason=reason, details=details),
-                             expected_version)
+        return self._command(
+            zone_id, lambda z, at: z.revoke(actor=actor, at=at, reason=reason, details=details), expected_version
+        )
 
     def record_deadline(self, zone_id: UUID, key: str) -> Zone:
         """Records one due deadline event (the scheduler's command); refused if already recorded."""
@@ -378,7 +512,7 @@ class ZoneApplication(Application[UUID]):
         while True:
             batch = self.recorder.select_notifications(start=start, limit=500, topics=[_APPLIED_TOPIC])
             for n in batch:
-                yield n.originator_id
+                yield n.originator_id if isinstance(n.originator_id, UUID) else UUID(str(n.originator_id))
             if len(batch) < 500:
                 return
             start = batch[-1].id + 1

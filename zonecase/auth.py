@@ -38,7 +38,13 @@ def resolve_jwt_secret(settings: Settings) -> str:
 
 
 def mint_token(
-    secret: str, *, sub: str, role: str, org: str = "", name: str = "", hours: float = 12,
+    secret: str,
+    *,
+    sub: str,
+    role: str,
+    org: str = "",
+    name: str = "",
+    hours: float = 12,
     now: datetime | None = None,
 ) -> str:
     """A signed token with the contract's claims."""

@@ -70,8 +70,14 @@ def indicators(
     for col in ("#", "group", "first level", "indicator", "weight", "thresholds"):
         table.add_column(col)
     for n, ind in system.indicators.items():
-        table.add_row(str(n), ind.group, ind.first_level, f"{ind.name} {ind.name_en}", f"{ind.weight:g}",
-                      "; ".join(r.rule for r in ind.checks))
+        table.add_row(
+            str(n),
+            ind.group,
+            ind.first_level,
+            f"{ind.name} {ind.name_en}",
+            f"{ind.weight:g}",
+            "; ".join(r.rule for r in ind.checks),
+        )
     console.print(table)
     console.print(f"maximum {system.maximum:g} (the group headings declare {system.declared_maximum:g})")
     for d in system.discrepancies:
@@ -103,9 +109,18 @@ def store_verify() -> None:
         result = verify_store(container.app)
     finally:
         container.close()
-    typer.echo(json.dumps({"ok": result.ok, "events_checked": result.events_checked,
-                           "first_bad": result.first_bad,
-                           "problems": [p.as_dict() for p in result.problems]}, ensure_ascii=False, indent=2))
+    typer.echo(
+        json.dumps(
+            {
+                "ok": result.ok,
+                "events_checked": result.events_checked,
+                "first_bad": result.first_bad,
+                "problems": [p.as_dict() for p in result.problems],
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
+    )
     if not result.ok:
         raise typer.Exit(1)
 

@@ -23,8 +23,12 @@ class Problem:
 
     def as_dict(self) -> dict[str, Any]:
         """As returned by ``/audit/verify``."""
-        return {"position": self.position, "zone_id": self.originator_id, "seq": self.originator_version,
-                "problem": self.problem}
+        return {
+            "position": self.position,
+            "zone_id": self.originator_id,
+            "seq": self.originator_version,
+            "problem": self.problem,
+        }
 
 
 @dataclass
@@ -57,14 +61,18 @@ class _Chain:
         try:
             state: dict[str, Any] = app.mapper.transcoder.decode(stored.state)
             body = {k: v for k, v in state.items() if k not in ("hash", "timestamp")}
-            recomputed = event_hash(stored.topic, _uuid(stored.originator_id), stored.originator_version,
-                                    state["timestamp"], body)
+            recomputed = event_hash(
+                stored.topic, _uuid(stored.originator_id), stored.originator_version, state["timestamp"], body
+            )
             recorded, prev = state["hash"], state["prev_hash"]
         except Exception as e:  # a flipped byte may leave no readable event at all
             recorded = prev = recomputed = None
             problem = f"the stored event cannot be read ({type(e).__name__})"
         if problem is None and stored.originator_version != self.version + 1:
-            problem = f"expected event {self.version + 1} of this zone, found {stored.originator_version} (an event is missing)"
+            problem = (
+                f"expected event {self.version + 1} of this zone, found {stored.originator_version} "
+                "(an event is missing)"
+            )
         elif problem is None and prev != self.hash:
             problem = "its prev_hash does not match the hash of the event before it"
         elif problem is None and recomputed != recorded:

@@ -64,13 +64,15 @@ class Settings:
         url = self.database_url
         if not url:
             self.data_dir.mkdir(parents=True, exist_ok=True)
-            return {"PERSISTENCE_MODULE": "eventsourcing.sqlite",
-                    "SQLITE_DBNAME": str(self.data_dir / "zonecase.sqlite")}
+            return {
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": str(self.data_dir / "zonecase.sqlite"),
+            }
         if url == "memory://":
             return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
         parsed = urlparse(url)
         if parsed.scheme == "sqlite":
-            path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else ""
+            path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else ""
             if not path:
                 raise SettingsError("ZONECASE_DATABASE_URL sqlite URLs look like sqlite:///path/to/file")
             if path != ":memory:":

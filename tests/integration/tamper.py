@@ -47,6 +47,6 @@ def flip_byte_at(offset_of: Callable[[bytes], int]) -> Callable[[bytes], bytes]:
 
     def edit(state: bytes) -> bytes:
         i = offset_of(state)
-        return state[:i] + bytes([state[i] ^ 0x01]) + state[i + 1:]
+        return state[:i] + bytes([state[i] ^ 0x01]) + state[i + 1 :]
 
     return edit

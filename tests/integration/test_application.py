@@ -35,14 +35,25 @@ from ..helpers import (
 def walk_to_grant(c: Container) -> Any:
     """Songshan Lake, first batch, from application (2021-07-15) to grant (2021-10-11)."""
     app, clock = c.app, c.clock
-    z = app.apply(SONGSHAN, name="松山湖软件和信息技术服务业集聚区", area_type="park",
-                  sites=[{"name": "core area", "address": "松山湖"}], batch="2021-first",
-                  materials=FIRST_BATCH_MATERIALS, self_assessment={"statistics": GOOD_STATISTICS}, plan=GOOD_PLAN)
+    z = app.apply(
+        SONGSHAN,
+        name="松山湖软件和信息技术服务业集聚区",
+        area_type="park",
+        sites=[{"name": "core area", "address": "松山湖"}],
+        batch="2021-first",
+        materials=FIRST_BATCH_MATERIALS,
+        self_assessment={"statistics": GOOD_STATISTICS},
+        plan=GOOD_PLAN,
+    )
     clock.set(at("2021-07-20"))  # type: ignore[attr-defined]
     app.formal_review(z.id, BUREAU, outcome="accepted")
     clock.set(at("2021-08-02"))  # type: ignore[attr-defined]
-    app.appoint_panel(z.id, BUREAU, experts=[{"sub": e.sub, "name": e.name} for e in EXPERTS],
-                      methods=["document_review", "site_visit", "key_interviews", "symposium"])
+    app.appoint_panel(
+        z.id,
+        BUREAU,
+        experts=[{"sub": e.sub, "name": e.name} for e in EXPERTS],
+        methods=["document_review", "site_visit", "key_interviews", "symposium"],
+    )
     clock.set(at("2021-08-20"))  # type: ignore[attr-defined]
     for e in EXPERTS:
         app.file_scores(z.id, e, scores=full_scores())
@@ -52,8 +63,9 @@ def walk_to_grant(c: Container) -> Any:
     z = app.publish_notice(z.id, BUREAU, text="松山湖集聚区公示", starts_on=at("2021-09-27").date() + timedelta(days=0))
     assert z.notice["ends_on"] == "2021-10-08"  # National Day week skipped on the Chinese calendar
     clock.set(at("2021-09-28"))  # type: ignore[attr-defined]
-    _, oid = app.raise_objection(z.id, PUBLIC, objector_name="Li Lei", contact="li@example.org",
-                                 text="Revenue overstated.")
+    _, oid = app.raise_objection(
+        z.id, PUBLIC, objector_name="Li Lei", contact="li@example.org", text="Revenue overstated."
+    )
     clock.set(at("2021-10-11"))  # type: ignore[attr-defined]
     app.resolve_objection(z.id, BUREAU, objection_id=oid, outcome="dismissed", reasons="Audited accounts agree.")
     return app.grant(z.id, LEADING, announcement_no="东制造〔2021〕8号")
@@ -137,11 +149,19 @@ class TestLifecycleOnEveryStore:
         with pytest.raises(errors.ZoneNotFoundError):
             container.app.formal_review(uuid.uuid4(), BUREAU, outcome="accepted")
         with pytest.raises(errors.InvalidValueError, match="2021-first"):
-            container.app.apply(SONGSHAN, name="x", area_type="park", sites=[{"name": "a"}], batch="2099",
-                                materials=[], self_assessment={"statistics": {"revenue": 1}})
+            container.app.apply(
+                SONGSHAN,
+                name="x",
+                area_type="park",
+                sites=[{"name": "a"}],
+                batch="2099",
+                materials=[],
+                self_assessment={"statistics": {"revenue": 1}},
+            )
 
-    def test_unknown_documents_are_refused_when_a_document_store_is_wired(self, store: StoreFactory,
-                                                                          tmp_path: Path) -> None:
+    def test_unknown_documents_are_refused_when_a_document_store_is_wired(
+        self, store: StoreFactory, tmp_path: Path
+    ) -> None:
         from domain.conditions import load_batches
         from domain.indicators import load_indicator_system
         from zonecase.app import ZoneApplication
@@ -153,14 +173,27 @@ class TestLifecycleOnEveryStore:
         from zonecase.wiring import ensure_postgres_schema
 
         ensure_postgres_schema(env)
-        app = ZoneApplication(env, clock=SettableClock(at("2021-07-15")), system=load_indicator_system(),
-                              batches=load_batches(), document_exists=known.__contains__)
+        app = ZoneApplication(
+            env,
+            clock=SettableClock(at("2021-07-15")),
+            system=load_indicator_system(),
+            batches=load_batches(),
+            document_exists=known.__contains__,
+        )
         try:
             with pytest.raises(errors.InvalidValueError) as info:
-                app.apply(SONGSHAN, name="x", area_type="park", sites=[{"name": "a"}], batch="2021-first",
-                          materials=FIRST_BATCH_MATERIALS, self_assessment={"statistics": {"revenue": 1}})
-            assert info.value.errors == [{"loc": ["materials", 1, "sha256"],
-                                          "msg": "no document with this hash has been uploaded"}]
+                app.apply(
+                    SONGSHAN,
+                    name="x",
+                    area_type="park",
+                    sites=[{"name": "a"}],
+                    batch="2021-first",
+                    materials=FIRST_BATCH_MATERIALS,
+                    self_assessment={"statistics": {"revenue": 1}},
+                )
+            assert info.value.errors == [
+                {"loc": ["materials", 1, "sha256"], "msg": "no document with this hash has been uploaded"}
+            ]
             assert app.recorder.max_notification_id() in (None, 0)
         finally:
             app.close()
@@ -179,12 +212,20 @@ class TestConcurrency:
         b.close()
 
     def _assessing(self, c: Container) -> Any:
-        z = c.app.apply(SONGSHAN, name="松山湖", area_type="park", sites=[{"name": "core"}], batch="2021-first",
-                        materials=FIRST_BATCH_MATERIALS, self_assessment={"statistics": GOOD_STATISTICS},
-                        plan=GOOD_PLAN)
+        z = c.app.apply(
+            SONGSHAN,
+            name="松山湖",
+            area_type="park",
+            sites=[{"name": "core"}],
+            batch="2021-first",
+            materials=FIRST_BATCH_MATERIALS,
+            self_assessment={"statistics": GOOD_STATISTICS},
+            plan=GOOD_PLAN,
+        )
         c.app.formal_review(z.id, BUREAU, outcome="accepted")
-        return c.app.appoint_panel(z.id, BUREAU, experts=[{"sub": e.sub, "name": e.name} for e in EXPERTS],
-                                   methods=["site_visit"])
+        return c.app.appoint_panel(
+            z.id, BUREAU, experts=[{"sub": e.sub, "name": e.name} for e in EXPERTS], methods=["site_visit"]
+        )
 
     def test_a_conflict_is_retried_once_on_fresh_state(self, pair: tuple[Container, Container]) -> None:
         a, b = pair

@@ -50,7 +50,7 @@ def test_a_deleted_event_is_found(persistent_store: StoreFactory, tmp_path: Path
     url = persistent_store.new_url()
     c = make_container(url, tmp_path)
     try:
-        z = walk_to_grant(c)
+        walk_to_grant(c)
         from zonecase.settings import Settings
 
         env = Settings(database_url=url).persistence_env()

@@ -33,10 +33,14 @@ POLICY = Policy()
 def applied(actor: Any = SONGSHAN, day: str = "2021-07-15", **overrides: Any) -> Zone:
     """The applicant files (first batch, Songshan Lake, by default)."""
     kwargs: dict[str, Any] = {
-        "name": "松山湖软件和信息技术服务业集聚区", "area_type": "park",
-        "sites": [{"name": "core area", "address": "松山湖大道"}], "batch": BATCHES["2021-first"],
-        "materials": FIRST_BATCH_MATERIALS, "self_assessment": {"statistics": GOOD_STATISTICS, "scores": {"1": 5}},
-        "plan": GOOD_PLAN, "system": SYSTEM,
+        "name": "松山湖软件和信息技术服务业集聚区",
+        "area_type": "park",
+        "sites": [{"name": "core area", "address": "松山湖大道"}],
+        "batch": BATCHES["2021-first"],
+        "materials": FIRST_BATCH_MATERIALS,
+        "self_assessment": {"statistics": GOOD_STATISTICS, "scores": {"1": 5}},
+        "plan": GOOD_PLAN,
+        "system": SYSTEM,
     }
     kwargs.update(overrides)
     return Zone.file_application(zone_id=uuid4(), actor=actor, at=at(day), **kwargs)
@@ -50,8 +54,13 @@ def accepted(z: Zone | None = None, day: str = "2021-07-20") -> Zone:
 
 def assessing(z: Zone | None = None, day: str = "2021-08-02") -> Zone:
     z = z or accepted()
-    z.appoint_panel(actor=BUREAU, at=at(day), experts=[{"sub": e.sub, "name": e.name} for e in EXPERTS],
-                    methods=["document_review", "site_visit"], policy=POLICY)
+    z.appoint_panel(
+        actor=BUREAU,
+        at=at(day),
+        experts=[{"sub": e.sub, "name": e.name} for e in EXPERTS],
+        methods=["document_review", "site_visit"],
+        policy=POLICY,
+    )
     return z
 
 
@@ -64,16 +73,31 @@ def scored(z: Zone | None = None, day: str = "2021-08-20") -> Zone:
 
 def assessed(z: Zone | None = None, passed: bool = True, day: str = "2021-09-01") -> Zone:
     z = z or scored()
-    z.conclude_assessment(actor=BUREAU, at=at(day), passed=passed, report=doc("panel-report.pdf"),
-                          reasons="Panel report confirmed.", system=SYSTEM, policy=POLICY)
+    z.conclude_assessment(
+        actor=BUREAU,
+        at=at(day),
+        passed=passed,
+        report=doc("panel-report.pdf"),
+        reasons="Panel report confirmed.",
+        system=SYSTEM,
+        policy=POLICY,
+    )
     return z
 
 
-def in_notice(z: Zone | None = None, day: str = "2021-09-24", starts: str = "2021-09-27",
-              ends: str = "2021-10-08") -> Zone:
+def in_notice(
+    z: Zone | None = None, day: str = "2021-09-24", starts: str = "2021-09-27", ends: str = "2021-10-08"
+) -> Zone:
     z = z or assessed()
-    z.publish_notice(actor=BUREAU, at=at(day), text="关于松山湖集聚区的公示", starts_on=date.fromisoformat(starts),
-                     ends_on=date.fromisoformat(ends), working_days=5, calendar="test")
+    z.publish_notice(
+        actor=BUREAU,
+        at=at(day),
+        text="关于松山湖集聚区的公示",
+        starts_on=date.fromisoformat(starts),
+        ends_on=date.fromisoformat(ends),
+        working_days=5,
+        calendar="test",
+    )
     return z
 
 

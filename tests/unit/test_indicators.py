@@ -97,6 +97,10 @@ def test_basic_conditions_and_materials(system: Any) -> None:
     assert not batch.is_exempt("changan")
     assert all(c["passed"] for c in materials_check(batch, "nancheng", FIRST_BATCH_MATERIALS))
     assert [c["kind"] for c in materials_check(batch, "changan", FIRST_BATCH_MATERIALS) if not c["passed"]] == [
-        "application_form", "application_report", "self_assessment", "coordination_plan"]
+        "application_form",
+        "application_report",
+        "self_assessment",
+        "coordination_plan",
+    ]
     assert (batch.start_year, batch.end_year) == (2021, 2023)
     assert set(batch.members.values()) == {"松山湖", "南城"}

@@ -15,6 +15,7 @@ from domain.values import SYSTEM as SYSTEM_ACTOR
 from domain.zone import Zone
 
 from ..helpers import (
+    ANNUAL_STATISTICS,
     BUREAU,
     EXPERTS,
     FIRST_BATCH_MATERIALS,
@@ -27,7 +28,6 @@ from ..helpers import (
     OUTSIDER_EXPERT,
     PUBLIC,
     SONGSHAN,
-    ANNUAL_STATISTICS,
     at,
     doc,
     full_scores,
@@ -84,7 +84,11 @@ class TestApplying:
             ("self_assessment", {"statistics": {"revenue": -1}}, ["self_assessment.statistics", "revenue"]),
             ("self_assessment", {"statistics": {"revenu": 5}}, ["self_assessment.statistics", "revenu"]),
             ("self_assessment", {"statistics": {"platforms": 3}}, ["self_assessment.statistics", "revenue"]),
-            ("self_assessment", {"statistics": {"revenue": 1}, "scores": {"26": 1}}, ["self_assessment", "scores", "26"]),
+            (
+                "self_assessment",
+                {"statistics": {"revenue": 1}, "scores": {"26": 1}},
+                ["self_assessment", "scores", "26"],
+            ),
             ("self_assessment", {"statistics": {"revenue": 1}, "scores": {"1": 6}}, ["self_assessment", "scores", "1"]),
         ],
     )
@@ -98,10 +102,19 @@ class TestApplying:
         from uuid import uuid4
 
         with pytest.raises(errors.InvalidValueError):
-            Zone.file_application(zone_id=uuid4(), actor=SONGSHAN, at=datetime(2021, 7, 1), name="x",
-                                  area_type="park", sites=[{"name": "a"}], batch=BATCHES["2021-first"],
-                                  materials=[], self_assessment={"statistics": {"revenue": 1}}, plan=None,
-                                  system=SYSTEM)
+            Zone.file_application(
+                zone_id=uuid4(),
+                actor=SONGSHAN,
+                at=datetime(2021, 7, 1),
+                name="x",
+                area_type="park",
+                sites=[{"name": "a"}],
+                batch=BATCHES["2021-first"],
+                materials=[],
+                self_assessment={"statistics": {"revenue": 1}},
+                plan=None,
+                system=SYSTEM,
+            )
 
 
 # --- formal review (形式审查) and supplements ---------------------------------------------------
@@ -120,15 +133,21 @@ class TestFormalReview:
         assert [c["kind"] for c in e.details["checks"]] == ["creation_plan"]
 
     def test_a_later_batch_needs_every_item_and_what_the_call_names(self) -> None:
-        z = applied(actor=OTHER_TOWN, batch=BATCHES["2024-second"], materials=FIRST_BATCH_MATERIALS[:1], day="2024-03-01")
+        z = applied(
+            actor=OTHER_TOWN, batch=BATCHES["2024-second"], materials=FIRST_BATCH_MATERIALS[:1], day="2024-03-01"
+        )
         e = refused(z, errors.ConditionsNotMetError, lambda: accepted(z, day="2024-03-05"))
         missing = {c["kind"] for c in e.details["checks"]}
         assert missing == {"application_form", "application_report", "self_assessment", "coordination_plan", "other"}
         assert "§5" in e.message
 
     def test_a_later_batch_with_everything_is_accepted(self) -> None:
-        z = applied(actor=OTHER_TOWN, batch=BATCHES["2024-second"], day="2024-03-01",
-                    materials=[*FULL_MATERIALS, doc("statement.pdf", "other")])
+        z = applied(
+            actor=OTHER_TOWN,
+            batch=BATCHES["2024-second"],
+            day="2024-03-01",
+            materials=[*FULL_MATERIALS, doc("statement.pdf", "other")],
+        )
         assert accepted(z, day="2024-03-05").status == "accepted"
 
     @pytest.mark.parametrize(
@@ -145,49 +164,99 @@ class TestFormalReview:
         assert [c["rule"].split()[0] for c in e.details["checks"]] == [rule]
 
     def test_a_plan_that_does_not_double_revenue_blocks_acceptance(self) -> None:
-        plan = {"base_year": 2020, "targets": [{"year": 2023, "revenue": 20_000_000_000, "firms_over_1bn": 1,
-                                                "employees": 1, "new_firms_over_20m": 8, "new_platforms": 3}]}
+        plan = {
+            "base_year": 2020,
+            "targets": [
+                {
+                    "year": 2023,
+                    "revenue": 20_000_000_000,
+                    "firms_over_1bn": 1,
+                    "employees": 1,
+                    "new_firms_over_20m": 8,
+                    "new_platforms": 3,
+                }
+            ],
+        }
         z = applied(plan=plan)
         e = refused(z, errors.ConditionsNotMetError, lambda: accepted(z))
         assert e.details["checks"][0]["value"] == pytest.approx(20 / 12, rel=1e-5)
 
     def test_returned_supplemented_and_accepted(self) -> None:
         z = applied(materials=[doc("annex.pdf", "other")])
-        z.formal_review(actor=BUREAU, at=at("2021-07-20"), outcome="returned", reasons="Creation plan missing.",
-                        batch=BATCHES["2021-first"], system=SYSTEM)
+        z.formal_review(
+            actor=BUREAU,
+            at=at("2021-07-20"),
+            outcome="returned",
+            reasons="Creation plan missing.",
+            batch=BATCHES["2021-first"],
+            system=SYSTEM,
+        )
         assert z.status == "returned"
-        refused(z, errors.NotPermittedError, lambda: z.supplement(actor=NANCHENG, at=at("2021-07-21"),
-                                                                  materials=FIRST_BATCH_MATERIALS))
+        refused(
+            z,
+            errors.NotPermittedError,
+            lambda: z.supplement(actor=NANCHENG, at=at("2021-07-21"), materials=FIRST_BATCH_MATERIALS),
+        )
         z.supplement(actor=SONGSHAN, at=at("2021-07-22"), materials=FIRST_BATCH_MATERIALS, note="plan added")
         assert z.status == "applied"
         assert accepted(z, day="2021-07-25").status == "accepted"
 
     def test_supplement_only_when_returned(self) -> None:
         z = applied()
-        refused(z, errors.IllegalTransitionError,
-                lambda: z.supplement(actor=SONGSHAN, at=at("2021-07-21"), materials=FIRST_BATCH_MATERIALS))
+        refused(
+            z,
+            errors.IllegalTransitionError,
+            lambda: z.supplement(actor=SONGSHAN, at=at("2021-07-21"), materials=FIRST_BATCH_MATERIALS),
+        )
 
     def test_returning_or_rejecting_needs_reasons(self) -> None:
         z = applied()
-        refused(z, errors.InvalidValueError, lambda: z.formal_review(
-            actor=BUREAU, at=at("2021-07-20"), outcome="rejected", reasons="", batch=BATCHES["2021-first"],
-            system=SYSTEM))
+        refused(
+            z,
+            errors.InvalidValueError,
+            lambda: z.formal_review(
+                actor=BUREAU,
+                at=at("2021-07-20"),
+                outcome="rejected",
+                reasons="",
+                batch=BATCHES["2021-first"],
+                system=SYSTEM,
+            ),
+        )
 
     def test_a_rejected_application_takes_no_further_step(self) -> None:
         z = applied()
-        z.formal_review(actor=BUREAU, at=at("2021-07-20"), outcome="rejected", reasons="Not eligible.",
-                        batch=BATCHES["2021-first"], system=SYSTEM)
+        z.formal_review(
+            actor=BUREAU,
+            at=at("2021-07-20"),
+            outcome="rejected",
+            reasons="Not eligible.",
+            batch=BATCHES["2021-first"],
+            system=SYSTEM,
+        )
         assert z.status == "rejected"
         refused(z, errors.IllegalTransitionError, lambda: accepted(z, day="2021-07-21"))
-        refused(z, errors.IllegalTransitionError,
-                lambda: z.revoke(actor=BUREAU, at=at("2021-07-22"), reason="fraud", details="x"))
+        refused(
+            z,
+            errors.IllegalTransitionError,
+            lambda: z.revoke(actor=BUREAU, at=at("2021-07-22"), reason="fraud", details="x"),
+        )
 
     @pytest.mark.parametrize("actor", [SONGSHAN, LEADING, EXPERTS[0], INSPECTOR])
     def test_only_the_bureau_does_formal_review(self, actor: Any) -> None:
         z = applied()
-        refused(z, errors.NotPermittedError, lambda: z.formal_review(
-            actor=actor, at=at("2021-07-20"), outcome="accepted", reasons="", batch=BATCHES["2021-first"],
-            system=SYSTEM))
+        refused(
+            z,
+            errors.NotPermittedError,
+            lambda: z.formal_review(
+                actor=actor,
+                at=at("2021-07-20"),
+                outcome="accepted",
+                reasons="",
+                batch=BATCHES["2021-first"],
+                system=SYSTEM,
+            ),
+        )
 
     def test_formal_review_happens_once(self) -> None:
         z = accepted()
@@ -201,16 +270,30 @@ class TestAssessment:
     def test_panel_needs_enough_distinct_experts_and_known_methods(self) -> None:
         z = accepted()
         two = [{"sub": "a", "name": "A"}, {"sub": "b", "name": "B"}]
-        refused(z, errors.InvalidValueError, lambda: z.appoint_panel(
-            actor=BUREAU, at=at("2021-08-02"), experts=two, methods=["site_visit"], policy=POLICY))
+        refused(
+            z,
+            errors.InvalidValueError,
+            lambda: z.appoint_panel(
+                actor=BUREAU, at=at("2021-08-02"), experts=two, methods=["site_visit"], policy=POLICY
+            ),
+        )
         dup = [*two, {"sub": "a", "name": "A again"}]
-        refused(z, errors.InvalidValueError, lambda: z.appoint_panel(
-            actor=BUREAU, at=at("2021-08-02"), experts=dup, methods=["site_visit"], policy=POLICY))
+        refused(
+            z,
+            errors.InvalidValueError,
+            lambda: z.appoint_panel(
+                actor=BUREAU, at=at("2021-08-02"), experts=dup, methods=["site_visit"], policy=POLICY
+            ),
+        )
         three = [*two, {"sub": "c", "name": "C"}]
-        refused(z, errors.InvalidValueError, lambda: z.appoint_panel(
-            actor=BUREAU, at=at("2021-08-02"), experts=three, methods=["lunch"], policy=POLICY))
-        z.appoint_panel(actor=BUREAU, at=at("2021-08-02"), experts=two, methods=["site_visit"],
-                        policy=Policy(min_panel_size=2))
+        refused(
+            z,
+            errors.InvalidValueError,
+            lambda: z.appoint_panel(actor=BUREAU, at=at("2021-08-02"), experts=three, methods=["lunch"], policy=POLICY),
+        )
+        z.appoint_panel(
+            actor=BUREAU, at=at("2021-08-02"), experts=two, methods=["site_visit"], policy=Policy(min_panel_size=2)
+        )
         assert z.status == "assessing"
 
     def test_panel_before_formal_acceptance_is_refused(self) -> None:
@@ -219,20 +302,39 @@ class TestAssessment:
 
     def test_only_panel_experts_score(self) -> None:
         z = assessing()
-        refused(z, errors.NotOnPanelError, lambda: z.file_scores(
-            actor=OUTSIDER_EXPERT, at=at("2021-08-20"), scores=full_scores(), comment="", system=SYSTEM))
-        refused(z, errors.NotPermittedError, lambda: z.file_scores(
-            actor=BUREAU, at=at("2021-08-20"), scores=full_scores(), comment="", system=SYSTEM))
+        refused(
+            z,
+            errors.NotOnPanelError,
+            lambda: z.file_scores(
+                actor=OUTSIDER_EXPERT, at=at("2021-08-20"), scores=full_scores(), comment="", system=SYSTEM
+            ),
+        )
+        refused(
+            z,
+            errors.NotPermittedError,
+            lambda: z.file_scores(actor=BUREAU, at=at("2021-08-20"), scores=full_scores(), comment="", system=SYSTEM),
+        )
 
     def test_a_conflicted_expert_may_not_score_and_is_not_counted(self) -> None:
         z = assessing()
         z.declare_conflict(actor=EXPERTS[2], at=at("2021-08-03"), reason="Former employee of a zone firm.")
-        refused(z, errors.ConflictOfInterestError, lambda: z.file_scores(
-            actor=EXPERTS[2], at=at("2021-08-20"), scores=full_scores(), comment="", system=SYSTEM))
-        refused(z, errors.IllegalTransitionError,
-                lambda: z.declare_conflict(actor=EXPERTS[2], at=at("2021-08-04"), reason="again"))
-        refused(z, errors.NotOnPanelError,
-                lambda: z.declare_conflict(actor=OUTSIDER_EXPERT, at=at("2021-08-04"), reason="x"))
+        refused(
+            z,
+            errors.ConflictOfInterestError,
+            lambda: z.file_scores(
+                actor=EXPERTS[2], at=at("2021-08-20"), scores=full_scores(), comment="", system=SYSTEM
+            ),
+        )
+        refused(
+            z,
+            errors.IllegalTransitionError,
+            lambda: z.declare_conflict(actor=EXPERTS[2], at=at("2021-08-04"), reason="again"),
+        )
+        refused(
+            z,
+            errors.NotOnPanelError,
+            lambda: z.declare_conflict(actor=OUTSIDER_EXPERT, at=at("2021-08-04"), reason="x"),
+        )
         z.file_scores(actor=EXPERTS[0], at=at("2021-08-20"), scores=full_scores(2), comment="", system=SYSTEM)
         z.file_scores(actor=EXPERTS[1], at=at("2021-08-20", 11), scores=full_scores(1), comment="", system=SYSTEM)
         assessed(z)
@@ -252,19 +354,27 @@ class TestAssessment:
             ({"3": "high"}, ["scores", "3"]),
         ],
     )
-    def test_a_score_outside_the_weight_or_an_unknown_indicator_is_refused(self, change: dict[str, Any], loc: list[str]) -> None:
+    def test_a_score_outside_the_weight_or_an_unknown_indicator_is_refused(
+        self, change: dict[str, Any], loc: list[str]
+    ) -> None:
         z = assessing()
         sheet = {**full_scores(), **change}
-        e = refused(z, errors.InvalidValueError, lambda: z.file_scores(
-            actor=EXPERTS[0], at=at("2021-08-20"), scores=sheet, comment="", system=SYSTEM))
+        e = refused(
+            z,
+            errors.InvalidValueError,
+            lambda: z.file_scores(actor=EXPERTS[0], at=at("2021-08-20"), scores=sheet, comment="", system=SYSTEM),
+        )
         assert loc in [x["loc"] for x in e.details["errors"]]
 
     def test_a_missing_indicator_is_refused(self) -> None:
         z = assessing()
         sheet = full_scores()
         del sheet["25"]
-        e = refused(z, errors.InvalidValueError, lambda: z.file_scores(
-            actor=EXPERTS[0], at=at("2021-08-20"), scores=sheet, comment="", system=SYSTEM))
+        e = refused(
+            z,
+            errors.InvalidValueError,
+            lambda: z.file_scores(actor=EXPERTS[0], at=at("2021-08-20"), scores=sheet, comment="", system=SYSTEM),
+        )
         assert e.details["errors"] == [{"loc": ["scores", "25"], "msg": "indicator 25 has no score"}]
 
     def test_refiling_replaces_the_sheet_and_both_stay_in_history(self) -> None:
@@ -297,12 +407,32 @@ class TestAssessment:
 
     def test_conclusion_needs_a_report_and_reasons(self) -> None:
         z = scored()
-        refused(z, errors.InvalidValueError, lambda: z.conclude_assessment(
-            actor=BUREAU, at=at("2021-09-01"), passed=True, report={"sha256": "nothex", "name": "r"},
-            reasons="ok", system=SYSTEM, policy=POLICY))
-        refused(z, errors.InvalidValueError, lambda: z.conclude_assessment(
-            actor=BUREAU, at=at("2021-09-01"), passed=True, report=doc("r.pdf"), reasons=" ",
-            system=SYSTEM, policy=POLICY))
+        refused(
+            z,
+            errors.InvalidValueError,
+            lambda: z.conclude_assessment(
+                actor=BUREAU,
+                at=at("2021-09-01"),
+                passed=True,
+                report={"sha256": "nothex", "name": "r"},
+                reasons="ok",
+                system=SYSTEM,
+                policy=POLICY,
+            ),
+        )
+        refused(
+            z,
+            errors.InvalidValueError,
+            lambda: z.conclude_assessment(
+                actor=BUREAU,
+                at=at("2021-09-01"),
+                passed=True,
+                report=doc("r.pdf"),
+                reasons=" ",
+                system=SYSTEM,
+                policy=POLICY,
+            ),
+        )
 
 
 # --- public notice (公示), objections (异议), grant (授予) ----------------------------------------
@@ -325,7 +455,12 @@ class TestNoticeAndGrant:
 
     def test_objections_only_during_the_notice(self) -> None:
         z = in_notice(day="2021-09-24")
-        kwargs = {"objection_id": "o1", "objector_name": "Li", "contact": "li@example.org", "text": "Revenue overstated."}
+        kwargs = {
+            "objection_id": "o1",
+            "objector_name": "Li",
+            "contact": "li@example.org",
+            "text": "Revenue overstated.",
+        }
         refused(z, errors.TooEarlyError, lambda: z.raise_objection(actor=PUBLIC, at=at("2021-09-26"), **kwargs))
         refused(z, errors.DeadlinePassedError, lambda: z.raise_objection(actor=PUBLIC, at=at("2021-10-09"), **kwargs))
         z.raise_objection(actor=PUBLIC, at=at("2021-10-08", 23), **kwargs)  # the last day counts to its end
@@ -338,28 +473,70 @@ class TestNoticeAndGrant:
 
     def test_grant_refused_while_an_objection_is_open_then_allowed_once_dismissed(self) -> None:
         z = in_notice()
-        z.raise_objection(actor=PUBLIC, at=at("2021-09-28"), objection_id="o1", objector_name="Li",
-                          contact="li@example.org", text="Revenue overstated.")
+        z.raise_objection(
+            actor=PUBLIC,
+            at=at("2021-09-28"),
+            objection_id="o1",
+            objector_name="Li",
+            contact="li@example.org",
+            text="Revenue overstated.",
+        )
         refused(z, errors.IllegalTransitionError, lambda: granted(z, day="2021-10-11"))
-        z.resolve_objection(actor=BUREAU, at=at("2021-10-11"), objection_id="o1", outcome="dismissed",
-                            consequence=None, reasons="Audited statements confirm the revenue.")
-        refused(z, errors.IllegalTransitionError, lambda: z.resolve_objection(
-            actor=BUREAU, at=at("2021-10-11"), objection_id="o1", outcome="upheld", consequence="reject", reasons="x"))
+        z.resolve_objection(
+            actor=BUREAU,
+            at=at("2021-10-11"),
+            objection_id="o1",
+            outcome="dismissed",
+            consequence=None,
+            reasons="Audited statements confirm the revenue.",
+        )
+        refused(
+            z,
+            errors.IllegalTransitionError,
+            lambda: z.resolve_objection(
+                actor=BUREAU,
+                at=at("2021-10-11"),
+                objection_id="o1",
+                outcome="upheld",
+                consequence="reject",
+                reasons="x",
+            ),
+        )
         granted(z, day="2021-10-12")
         assert z.status == "granted"
         assert z.current_term == {  # three years from the grant, review window three months before
-            "number": 1, "granted_on": "2021-10-12", "valid_until": "2024-10-12",
-            "review_window_opens_on": "2024-07-12", "announcement_no": "东制造〔2021〕8号",
+            "number": 1,
+            "granted_on": "2021-10-12",
+            "valid_until": "2024-10-12",
+            "review_window_opens_on": "2024-07-12",
+            "announcement_no": "东制造〔2021〕8号",
         }
 
     def test_an_upheld_objection_sends_the_zone_back_to_assessment(self) -> None:
         z = in_notice()
-        z.raise_objection(actor=PUBLIC, at=at("2021-09-28"), objection_id="o1", objector_name="Li",
-                          contact="li@example.org", text="Platforms counted twice.")
-        refused(z, errors.InvalidValueError, lambda: z.resolve_objection(
-            actor=BUREAU, at=at("2021-10-11"), objection_id="o1", outcome="upheld", consequence=None, reasons="x"))
-        z.resolve_objection(actor=BUREAU, at=at("2021-10-11"), objection_id="o1", outcome="upheld",
-                            consequence="reassess", reasons="Two platforms are the same company.")
+        z.raise_objection(
+            actor=PUBLIC,
+            at=at("2021-09-28"),
+            objection_id="o1",
+            objector_name="Li",
+            contact="li@example.org",
+            text="Platforms counted twice.",
+        )
+        refused(
+            z,
+            errors.InvalidValueError,
+            lambda: z.resolve_objection(
+                actor=BUREAU, at=at("2021-10-11"), objection_id="o1", outcome="upheld", consequence=None, reasons="x"
+            ),
+        )
+        z.resolve_objection(
+            actor=BUREAU,
+            at=at("2021-10-11"),
+            objection_id="o1",
+            outcome="upheld",
+            consequence="reassess",
+            reasons="Two platforms are the same company.",
+        )
         assert z.status == "accepted"
         refused(z, errors.IllegalTransitionError, lambda: granted(z, day="2021-10-12"))
         # a new panel, a new conclusion, a new notice — and then the grant
@@ -374,32 +551,63 @@ class TestNoticeAndGrant:
 
     def test_an_upheld_objection_can_reject_and_then_nothing_is_granted(self) -> None:
         z = in_notice()
-        z.raise_objection(actor=PUBLIC, at=at("2021-09-28"), objection_id="o1", objector_name="Li",
-                          contact="li@example.org", text="Fraudulent statistics.")
-        z.resolve_objection(actor=BUREAU, at=at("2021-10-11"), objection_id="o1", outcome="upheld",
-                            consequence="reject", reasons="Statistics were fabricated.")
+        z.raise_objection(
+            actor=PUBLIC,
+            at=at("2021-09-28"),
+            objection_id="o1",
+            objector_name="Li",
+            contact="li@example.org",
+            text="Fraudulent statistics.",
+        )
+        z.resolve_objection(
+            actor=BUREAU,
+            at=at("2021-10-11"),
+            objection_id="o1",
+            outcome="upheld",
+            consequence="reject",
+            reasons="Statistics were fabricated.",
+        )
         assert z.status == "rejected"
         refused(z, errors.IllegalTransitionError, lambda: granted(z, day="2021-10-12"))
 
     @pytest.mark.parametrize("actor", [BUREAU, SONGSHAN, INSPECTOR, EXPERTS[0]])
     def test_only_the_leading_group_grants(self, actor: Any) -> None:
         z = in_notice()
-        refused(z, errors.NotPermittedError, lambda: z.grant(actor=actor, at=at("2021-10-11"),
-                                                            announcement_no="x", policy=POLICY))
+        refused(
+            z,
+            errors.NotPermittedError,
+            lambda: z.grant(actor=actor, at=at("2021-10-11"), announcement_no="x", policy=POLICY),
+        )
 
     def test_an_unknown_objection_is_not_found(self) -> None:
         z = in_notice()
-        refused(z, errors.ZoneNotFoundError, lambda: z.resolve_objection(
-            actor=BUREAU, at=at("2021-10-11"), objection_id="nope", outcome="dismissed", consequence=None,
-            reasons="x"))
+        refused(
+            z,
+            errors.ZoneNotFoundError,
+            lambda: z.resolve_objection(
+                actor=BUREAU,
+                at=at("2021-10-11"),
+                objection_id="nope",
+                outcome="dismissed",
+                consequence=None,
+                reasons="x",
+            ),
+        )
 
 
 # --- annual reports (年度报告), review (复核), rectification (整改), revocation (撤销) -------------
 
 
 def report(z: Zone, year: int, day: str, actor: Any = SONGSHAN) -> None:
-    z.file_annual_report(actor=actor, at=at(day), year=year, statistics=ANNUAL_STATISTICS,
-                         summary=f"Work in {year}.", documents=[doc(f"report-{year}.pdf")], policy=POLICY)
+    z.file_annual_report(
+        actor=actor,
+        at=at(day),
+        year=year,
+        statistics=ANNUAL_STATISTICS,
+        summary=f"Work in {year}.",
+        documents=[doc(f"report-{year}.pdf")],
+        policy=POLICY,
+    )
 
 
 class TestTerm:
@@ -421,19 +629,33 @@ class TestTerm:
 
     def test_the_bureau_evaluates_a_report_with_threshold_checks(self) -> None:
         z = granted()
-        refused(z, errors.ZoneNotFoundError, lambda: z.evaluate_annual_report(
-            actor=BUREAU, at=at("2022-02-10"), year=2021, rating="good", comments="x", system=SYSTEM))
+        refused(
+            z,
+            errors.ZoneNotFoundError,
+            lambda: z.evaluate_annual_report(
+                actor=BUREAU, at=at("2022-02-10"), year=2021, rating="good", comments="x", system=SYSTEM
+            ),
+        )
         report(z, 2021, "2022-01-20")
-        z.evaluate_annual_report(actor=BUREAU, at=at("2022-02-10"), year=2021, rating="good",
-                                 comments="On track.", system=SYSTEM)
+        z.evaluate_annual_report(
+            actor=BUREAU, at=at("2022-02-10"), year=2021, rating="good", comments="On track.", system=SYSTEM
+        )
         checks = z.annual_reports["2021"]["evaluation"]["checks"]  # type: ignore[index]
         by_rule = {(c["indicator"], c["rule"]): c for c in checks}
         assert by_rule[(1, "zone software & IT services scale ≥ 1 billion yuan")]["passed"] is True
-        assert by_rule[(14, "≥ 8 newly attracted firms reaching 20 million yuan revenue within 3 years")]["passed"] is False
+        assert (
+            by_rule[(14, "≥ 8 newly attracted firms reaching 20 million yuan revenue within 3 years")]["passed"]
+            is False
+        )
         plan_check = by_rule[(12, "revenue reaches the creation plan's target for 2021")]
         assert plan_check["value"] == 16_000_000_000 and plan_check["passed"] is True
-        refused(z, errors.IllegalTransitionError, lambda: z.evaluate_annual_report(
-            actor=BUREAU, at=at("2022-02-11"), year=2021, rating="good", comments="x", system=SYSTEM))
+        refused(
+            z,
+            errors.IllegalTransitionError,
+            lambda: z.evaluate_annual_report(
+                actor=BUREAU, at=at("2022-02-11"), year=2021, rating="good", comments="x", system=SYSTEM
+            ),
+        )
 
     def test_review_only_in_the_three_months_before_expiry_and_only_once(self) -> None:
         z = granted()  # valid until 2024-10-11, window from 2024-07-11
@@ -459,26 +681,35 @@ class TestTerm:
     def test_failed_review_rectification_failed_again_revoked_and_then_nothing(self) -> None:
         z = granted()
         z.request_review(actor=SONGSHAN, at=at("2024-08-01"))
-        refused(z, errors.IllegalTransitionError, lambda: z.submit_rectification(
-            actor=SONGSHAN, at=at("2024-08-02"), summary="x"))
-        z.decide_review(actor=BUREAU, at=at("2024-09-01"), passed=False, reasons="Revenue did not double.",
-                        policy=POLICY)
+        refused(
+            z,
+            errors.IllegalTransitionError,
+            lambda: z.submit_rectification(actor=SONGSHAN, at=at("2024-08-02"), summary="x"),
+        )
+        z.decide_review(
+            actor=BUREAU, at=at("2024-09-01"), passed=False, reasons="Revenue did not double.", policy=POLICY
+        )
         assert z.status == "rectifying"
         assert z.review["rectification"]["due_on"] == "2025-03-01"  # type: ignore[index]  # default 6 months
-        refused(z, errors.IllegalTransitionError, lambda: z.decide_review(
-            actor=BUREAU, at=at("2024-09-02"), passed=True, reasons="x", policy=POLICY))
+        refused(
+            z,
+            errors.IllegalTransitionError,
+            lambda: z.decide_review(actor=BUREAU, at=at("2024-09-02"), passed=True, reasons="x", policy=POLICY),
+        )
         z.submit_rectification(actor=SONGSHAN, at=at("2025-02-20"), summary="New platforms opened.")
         assert z.status == "in_review"
-        z.decide_review(actor=BUREAU, at=at("2025-03-10"), passed=False, reasons="Still short of target.",
-                        policy=POLICY)
+        z.decide_review(
+            actor=BUREAU, at=at("2025-03-10"), passed=False, reasons="Still short of target.", policy=POLICY
+        )
         assert z.status == "revoked"
         assert z.revocation["cause"] == "review_failed_after_rectification"  # type: ignore[index]
         for act in (
             lambda: report(z, 2024, "2025-03-11"),
             lambda: z.request_review(actor=SONGSHAN, at=at("2025-03-11")),
             lambda: z.revoke(actor=BUREAU, at=at("2025-03-11"), reason="other", details="again"),
-            lambda: z.record_deadline(actor=SYSTEM_ACTOR, at=at("2025-03-11"), key="annual_report_overdue:2024",
-                                      policy=POLICY),
+            lambda: z.record_deadline(
+                actor=SYSTEM_ACTOR, at=at("2025-03-11"), key="annual_report_overdue:2024", policy=POLICY
+            ),
         ):
             e = refused(z, errors.IllegalTransitionError, act)
             assert "revoked" in e.message
@@ -486,16 +717,23 @@ class TestTerm:
     def test_rectification_months_are_configurable_per_order(self) -> None:
         z = granted()
         z.request_review(actor=SONGSHAN, at=at("2024-08-01"))
-        z.decide_review(actor=BUREAU, at=at("2024-08-31"), passed=False, reasons="x", policy=POLICY,
-                        rectification_months=3)
+        z.decide_review(
+            actor=BUREAU, at=at("2024-08-31"), passed=False, reasons="x", policy=POLICY, rectification_months=3
+        )
         assert z.review["rectification"]["due_on"] == "2024-11-30"  # type: ignore[index]
 
     def test_revocation_for_fraud(self) -> None:
         z = granted()
-        refused(z, errors.InvalidValueError, lambda: z.revoke(actor=BUREAU, at=at("2022-05-01"), reason="dislike",
-                                                              details="x"))
-        refused(z, errors.NotPermittedError, lambda: z.revoke(actor=LEADING, at=at("2022-05-01"), reason="fraud",
-                                                              details="x"))
+        refused(
+            z,
+            errors.InvalidValueError,
+            lambda: z.revoke(actor=BUREAU, at=at("2022-05-01"), reason="dislike", details="x"),
+        )
+        refused(
+            z,
+            errors.NotPermittedError,
+            lambda: z.revoke(actor=LEADING, at=at("2022-05-01"), reason="fraud", details="x"),
+        )
         z.revoke(actor=BUREAU, at=at("2022-05-01"), reason="fraud", details="Falsified statistics (§6.6).")
         assert z.status == "revoked"
         assert z.revocation["cause"] == "fraud"  # type: ignore[index]
@@ -521,19 +759,28 @@ class TestDeadlines:
         event = z.pending_events[-1]
         assert event.data["due_at"] == "2021-10-08T16:00:00+00:00"  # type: ignore[attr-defined]
         assert event.data["lag_seconds"] == 10 * 3600  # type: ignore[attr-defined]
-        refused(z, errors.AlreadyRecordedError, lambda: z.record_deadline(
-            actor=SYSTEM_ACTOR, at=at("2021-10-10"), key="notice_ended:1", policy=POLICY))
+        refused(
+            z,
+            errors.AlreadyRecordedError,
+            lambda: z.record_deadline(actor=SYSTEM_ACTOR, at=at("2021-10-10"), key="notice_ended:1", policy=POLICY),
+        )
         assert keys(z, "2021-10-10") == []
 
     def test_only_the_scheduler_records_deadlines(self) -> None:
         z = in_notice()
-        refused(z, errors.NotPermittedError, lambda: z.record_deadline(
-            actor=BUREAU, at=at("2021-10-09"), key="notice_ended:1", policy=POLICY))
+        refused(
+            z,
+            errors.NotPermittedError,
+            lambda: z.record_deadline(actor=BUREAU, at=at("2021-10-09"), key="notice_ended:1", policy=POLICY),
+        )
 
     def test_a_deadline_not_yet_due_is_refused(self) -> None:
         z = in_notice()
-        refused(z, errors.IllegalTransitionError, lambda: z.record_deadline(
-            actor=SYSTEM_ACTOR, at=at("2021-10-08"), key="notice_ended:1", policy=POLICY))
+        refused(
+            z,
+            errors.IllegalTransitionError,
+            lambda: z.record_deadline(actor=SYSTEM_ACTOR, at=at("2021-10-08"), key="notice_ended:1", policy=POLICY),
+        )
 
     def test_annual_report_overdue_unless_filed(self) -> None:
         z = granted()

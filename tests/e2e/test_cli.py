@@ -1,0 +1,103 @@
+"""The command line as an operator uses it: tokens, the service on the embedded store, the checks."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import jwt
+import pytest
+
+
+def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "zonecase", *args], env=env, cwd=cwd, capture_output=True,
+                          text=True, timeout=60)
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    e = {k: v for k, v in os.environ.items() if not k.startswith("ZONECASE_")}
+    e["ZONECASE_DATA_DIR"] = str(tmp_path / "data")
+    return e
+
+
+def test_token_carries_the_contract_claims(env: dict[str, str], tmp_path: Path) -> None:
+    env["ZONECASE_JWT_SECRET"] = "s3cret-for-tests-only-32-bytes-long!"
+    out = run(["token", "--role", "applicant", "--sub", "u1", "--org", "songshan-lake", "--name", "Li"], env, tmp_path)
+    assert out.returncode == 0, out.stderr
+    claims = jwt.decode(out.stdout.strip(), env["ZONECASE_JWT_SECRET"], algorithms=["HS256"])
+    assert (claims["sub"], claims["role"], claims["org"], claims["name"]) == ("u1", "applicant", "songshan-lake", "Li")
+    assert claims["exp"] > time.time()
+
+
+def test_token_refuses_an_applicant_without_org_and_unknown_roles(env: dict[str, str], tmp_path: Path) -> None:
+    env["ZONECASE_JWT_SECRET"] = "x" * 32
+    assert run(["token", "--role", "applicant", "--sub", "u1"], env, tmp_path).returncode == 2
+    bad = run(["token", "--role", "mayor", "--sub", "u1"], env, tmp_path)
+    assert bad.returncode == 2 and "role must be one of" in bad.stderr + bad.stdout
+
+
+def test_development_secret_is_generated_once_with_a_warning(env: dict[str, str], tmp_path: Path) -> None:
+    first = run(["token", "--role", "bureau", "--sub", "b"], env, tmp_path)
+    second = run(["token", "--role", "bureau", "--sub", "b"], env, tmp_path)
+    assert "WARNING" in first.stderr
+    secret = (tmp_path / "data" / "dev-jwt-secret").read_text().strip()
+    for out in (first, second):
+        assert jwt.decode(out.stdout.strip(), secret, algorithms=["HS256"])["role"] == "bureau"
+
+
+def test_production_without_a_secret_refuses_to_start(env: dict[str, str], tmp_path: Path) -> None:
+    env["ZONECASE_ENV"] = "production"
+    out = run(["serve", "--port", "1"], env, tmp_path)
+    assert out.returncode == 2
+    assert "ZONECASE_JWT_SECRET" in out.stdout + out.stderr
+
+
+def test_indicators_reports_the_discrepancies(env: dict[str, str], tmp_path: Path) -> None:
+    out = run(["indicators"], {**env, "COLUMNS": "200"}, tmp_path)
+    assert out.returncode == 0
+    assert "sum to 26, the document declares 25" in out.stdout
+    assert "sum to 32, the document declares 35" in out.stdout
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_serve_runs_on_the_embedded_sqlite_store_with_no_server(env: dict[str, str], tmp_path: Path) -> None:
+    port = _free_port()
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "zonecase", "serve", "--port", str(port)], env=env,
+                                cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None, log.read_text()
+                assert time.monotonic() < deadline, "zonecase serve did not answer within 30 s"
+                time.sleep(0.2)
+        assert health.status_code == 200 and health.json()["status"] == "ok"
+        ready = httpx.get(f"http://127.0.0.1:{port}/ready", timeout=5)
+        assert ready.status_code == 200 and ready.json()["store"] == "ok"
+        assert (tmp_path / "data" / "zonecase.sqlite").exists()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_store_verify_on_an_empty_store(env: dict[str, str], tmp_path: Path) -> None:
+    out = run(["store", "verify"], env, tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["ok"] is True

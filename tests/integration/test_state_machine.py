@@ -1,0 +1,359 @@
+"""Property: any sequence of commands, by any actor at any time, is either refused with nothing
+recorded, or leaves a state that a replay of the stored events reproduces exactly — on SQLite and
+PostgreSQL."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    multiple,
+    rule,
+    run_state_machine_as_test,
+)
+
+from domain.errors import ZoneError
+from domain.values import Actor
+from scheduler.sweep import sweep
+from zonecase.integrity import verify_store
+from zonecase.settings import Settings
+from zonecase.wiring import build
+
+from ..conftest import StoreFactory
+from ..helpers import (
+    ANNUAL_STATISTICS,
+    BUREAU,
+    EXPERTS,
+    FIRST_BATCH_MATERIALS,
+    FULL_MATERIALS,
+    GOOD_PLAN,
+    GOOD_STATISTICS,
+    INSPECTOR,
+    LEADING,
+    NANCHENG,
+    OTHER_TOWN,
+    OUTSIDER_EXPERT,
+    PUBLIC,
+    SONGSHAN,
+    at,
+    doc,
+    full_scores,
+)
+
+TEST_BATCHES = str(Path(__file__).parent.parent / "data" / "batches-test.json")
+ACTORS = [SONGSHAN, NANCHENG, OTHER_TOWN, BUREAU, LEADING, INSPECTOR, PUBLIC, OUTSIDER_EXPERT, *EXPERTS]
+actors = st.sampled_from(ACTORS)
+
+
+def mostly(right: Actor) -> st.SearchStrategy[Actor]:
+    """The right actor half of the time, anyone otherwise."""
+    return st.one_of(st.just(right), actors)
+
+
+texts = st.sampled_from(["", "  ", "Reasons given.", "理由：材料齐全。"])
+
+
+def machine_for(url_factory: StoreFactory) -> type[RuleBasedStateMachine]:
+    class ZoneCommands(RuleBasedStateMachine):
+        zones = Bundle("zones")
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.tmp = Path(tempfile.mkdtemp())
+            s = Settings(database_url=url_factory.new_url(), data_dir=self.tmp, batches_file=TEST_BATCHES)
+            from zonecase.clock import SettableClock
+
+            self.clock = SettableClock(at("2021-07-01"))
+            self.c = build(s, clock=self.clock)
+            self.app = self.c.app
+            self.known: dict[UUID, dict[str, Any]] = {}
+
+        def teardown(self) -> None:
+            self.c.close()
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+        # --- the property ---------------------------------------------------------------------
+
+        def attempt(self, zone_id: UUID | None, command: Any) -> Any:
+            """Runs a command; refused → nothing recorded; accepted → replay reproduces the result."""
+            before = self.app.recorder.max_notification_id()
+            try:
+                result = command()
+            except ZoneError:
+                assert self.app.recorder.max_notification_id() == before
+                if zone_id is not None:
+                    assert self.app.get_zone(zone_id).state() == self.known[zone_id]
+                return None
+            zone = result[0] if isinstance(result, tuple) else result
+            if zone is not None and hasattr(zone, "state"):
+                replayed = self.app.get_zone(zone.id).state()
+                assert replayed == zone.state()
+                self.known[zone.id] = replayed
+            return result
+
+        @invariant()
+        def store_verifies(self) -> None:
+            assert verify_store(self.app).ok
+
+        # --- time -----------------------------------------------------------------------------
+
+        @rule(days=st.integers(min_value=0, max_value=120), hours=st.integers(min_value=0, max_value=23))
+        def time_passes(self, days: int, hours: int) -> None:
+            self.clock.set(self.clock.now() + timedelta(days=days, hours=hours))
+
+        @rule(years=st.integers(min_value=1, max_value=3))
+        def years_pass(self, years: int) -> None:
+            self.clock.set(self.clock.now() + timedelta(days=365 * years - 100))
+
+        # --- commands -------------------------------------------------------------------------
+
+        @initialize(target=zones)
+        def songshan_lake_applies(self) -> UUID:
+            z = self.app.apply(
+                SONGSHAN,
+                name="松山湖",
+                area_type="park",
+                sites=[{"name": "core"}],
+                batch="2021-first",
+                materials=FIRST_BATCH_MATERIALS,
+                self_assessment={"statistics": GOOD_STATISTICS},
+                plan=GOOD_PLAN,
+            )
+            self.known[z.id] = self.app.get_zone(z.id).state()
+            return z.id
+
+        @rule(target=zones, actor=actors, later=st.booleans(), complete=st.booleans())
+        def someone_applies(self, actor: Actor, later: bool, complete: bool) -> Any:
+            if len(self.known) >= 3:
+                return multiple()
+            materials = [*FULL_MATERIALS, doc("x.pdf", "other")] if complete else FIRST_BATCH_MATERIALS
+            result = self.attempt(
+                None,
+                lambda: self.app.apply(
+                    actor,
+                    name="集聚区",
+                    area_type="town",
+                    sites=[{"name": "a"}],
+                    batch="2024-second" if later else "2021-first",
+                    materials=materials,
+                    self_assessment={"statistics": GOOD_STATISTICS},
+                    plan=GOOD_PLAN,
+                ),
+            )
+            return result.id if result is not None else multiple()
+
+        @rule(
+            zone=zones,
+            actor=mostly(BUREAU),
+            outcome=st.sampled_from(["accepted", "returned", "rejected", "maybe"]),
+            reasons=texts,
+        )
+        def formal_review(self, zone: UUID, actor: Actor, outcome: str, reasons: str) -> None:
+            self.attempt(zone, lambda: self.app.formal_review(zone, actor, outcome=outcome, reasons=reasons))
+
+        @rule(zone=zones, actor=mostly(SONGSHAN))
+        def supplement(self, zone: UUID, actor: Actor) -> None:
+            self.attempt(zone, lambda: self.app.supplement(zone, actor, materials=FULL_MATERIALS))
+
+        @rule(zone=zones, actor=mostly(BUREAU), size=st.integers(min_value=2, max_value=3))
+        def appoint_panel(self, zone: UUID, actor: Actor, size: int) -> None:
+            experts = [{"sub": e.sub, "name": e.name} for e in EXPERTS[:size]]
+            self.attempt(zone, lambda: self.app.appoint_panel(zone, actor, experts=experts, methods=["site_visit"]))
+
+        @rule(zone=zones, actor=mostly(EXPERTS[2]), reason=texts)
+        def declare_conflict(self, zone: UUID, actor: Actor, reason: str) -> None:
+            self.attempt(zone, lambda: self.app.declare_conflict(zone, actor, reason=reason))
+
+        @rule(zone=zones, actor=mostly(EXPERTS[0]), value=st.sampled_from([0, 1, 1.5, 2, 7.5]))
+        def file_scores(self, zone: UUID, actor: Actor, value: float) -> None:
+            self.attempt(zone, lambda: self.app.file_scores(zone, actor, scores=full_scores(value)))
+
+        @rule(zone=zones, actor=mostly(BUREAU), passed=st.booleans(), reasons=texts)
+        def conclude(self, zone: UUID, actor: Actor, passed: bool, reasons: str) -> None:
+            self.attempt(
+                zone,
+                lambda: self.app.conclude_assessment(
+                    zone, actor, passed=passed, report=doc("report.pdf"), reasons=reasons
+                ),
+            )
+
+        @rule(zone=zones, actor=mostly(BUREAU), offset=st.integers(min_value=-1, max_value=3))
+        def publish_notice(self, zone: UUID, actor: Actor, offset: int) -> None:
+            starts = (self.clock.now() + timedelta(days=offset)).date()
+            self.attempt(zone, lambda: self.app.publish_notice(zone, actor, text="公示", starts_on=starts))
+
+        @rule(zone=zones, actor=mostly(PUBLIC))
+        def raise_objection(self, zone: UUID, actor: Actor) -> None:
+            self.attempt(
+                zone,
+                lambda: self.app.raise_objection(
+                    zone, actor, objector_name="Li", contact="li@example.org", text="Objection."
+                ),
+            )
+
+        @rule(
+            zone=zones,
+            actor=mostly(BUREAU),
+            outcome=st.sampled_from(["dismissed", "upheld"]),
+            consequence=st.sampled_from([None, "reassess", "reject"]),
+            reasons=texts,
+        )
+        def resolve_objection(
+            self, zone: UUID, actor: Actor, outcome: str, consequence: str | None, reasons: str
+        ) -> None:
+            objections = self.known.get(zone, {}).get("objections", {})
+            oid = next((o for o, v in objections.items() if v["status"] == "open"), "unknown")
+            self.attempt(
+                zone,
+                lambda: self.app.resolve_objection(
+                    zone, actor, objection_id=oid, outcome=outcome, consequence=consequence, reasons=reasons
+                ),
+            )
+
+        @rule(zone=zones, actor=mostly(LEADING))
+        def grant(self, zone: UUID, actor: Actor) -> None:
+            self.attempt(zone, lambda: self.app.grant(zone, actor, announcement_no="No. 1"))
+
+        @rule(zone=zones, actor=mostly(SONGSHAN), back=st.integers(min_value=0, max_value=4))
+        def annual_report(self, zone: UUID, actor: Actor, back: int) -> None:
+            year = self.clock.now().year - back
+            self.attempt(
+                zone,
+                lambda: self.app.file_annual_report(
+                    zone, actor, year=year, statistics=ANNUAL_STATISTICS, summary="Year's work."
+                ),
+            )
+
+        @rule(
+            zone=zones,
+            actor=mostly(BUREAU),
+            back=st.integers(min_value=0, max_value=4),
+            rating=st.sampled_from(["good", "fail", "so-so"]),
+        )
+        def evaluate(self, zone: UUID, actor: Actor, back: int, rating: str) -> None:
+            year = self.clock.now().year - back
+            self.attempt(
+                zone,
+                lambda: self.app.evaluate_annual_report(zone, actor, year=year, rating=rating, comments="Tracked."),
+            )
+
+        @rule(zone=zones, actor=mostly(SONGSHAN))
+        def request_review(self, zone: UUID, actor: Actor) -> None:
+            self.attempt(zone, lambda: self.app.request_review(zone, actor))
+
+        @rule(zone=zones, actor=mostly(BUREAU), passed=st.booleans(), reasons=texts)
+        def decide_review(self, zone: UUID, actor: Actor, passed: bool, reasons: str) -> None:
+            self.attempt(zone, lambda: self.app.decide_review(zone, actor, passed=passed, reasons=reasons))
+
+        @rule(zone=zones, actor=mostly(SONGSHAN))
+        def rectify(self, zone: UUID, actor: Actor) -> None:
+            self.attempt(zone, lambda: self.app.submit_rectification(zone, actor, summary="Done."))
+
+        @rule(
+            zone=zones,
+            actor=mostly(BUREAU),
+            reason=st.sampled_from(["fraud", "statistics_duty", "whim", "nonsense", "-"]),
+            details=texts,
+        )
+        def revoke(self, zone: UUID, actor: Actor, reason: str, details: str) -> None:
+            self.attempt(zone, lambda: self.app.revoke(zone, actor, reason=reason, details=details))
+
+        @rule(zone=zones, passed=st.booleans())
+        def the_right_person_takes_the_next_step(self, zone: UUID, passed: bool) -> None:
+            """Biases the walk toward the deep states: the step the process expects next."""
+            app, status = self.app, self.known[zone]["status"]
+            steps: dict[str, Any] = {
+                "applied": lambda: app.formal_review(
+                    zone, BUREAU, outcome="accepted" if passed else "returned", reasons="Checked."
+                ),
+                "returned": lambda: app.supplement(zone, SONGSHAN, materials=FULL_MATERIALS),
+                "accepted": lambda: app.appoint_panel(
+                    zone, BUREAU, experts=[{"sub": e.sub, "name": e.name} for e in EXPERTS], methods=["site_visit"]
+                ),
+                "assessing": lambda: self._score_or_conclude(zone, passed),
+                "assessed": lambda: app.publish_notice(zone, BUREAU, text="公示"),
+                "in_notice": lambda: self._after(
+                    self.known[zone]["notice"]["ends_on"], 1, lambda: app.grant(zone, LEADING, announcement_no="No. 2")
+                ),
+                "granted": lambda: self._after(
+                    self.known[zone]["terms"][-1]["review_window_opens_on"],
+                    0,
+                    lambda: app.request_review(zone, SONGSHAN),
+                ),
+                "in_review": lambda: app.decide_review(zone, BUREAU, passed=passed, reasons="Reviewed."),
+                "rectifying": lambda: app.submit_rectification(zone, SONGSHAN, summary="Rectified."),
+            }
+            if status in steps:
+                self.attempt(zone, steps[status])
+
+        @rule(zone=zones, passed=st.booleans())
+        def the_process_moves_on(self, zone: UUID, passed: bool) -> None:
+            """The same as above, drawn more often."""
+            self.the_right_person_takes_the_next_step(zone, passed)
+
+        @rule(zone=zones, passed=st.booleans())
+        def the_case_proceeds(self, zone: UUID, passed: bool) -> None:
+            """The same again: the deep states need many right steps in a row."""
+            self.the_right_person_takes_the_next_step(zone, passed)
+
+        def _after(self, day: str, days: int, command: Any) -> Any:
+            """Lets time pass to ``day`` + ``days`` (if it has not yet), then runs the command."""
+            from datetime import date
+
+            target = at((date.fromisoformat(day) + timedelta(days=days)).isoformat())
+            if self.clock.now() < target:
+                self.clock.set(target)
+            return command()
+
+        def _score_or_conclude(self, zone: UUID, passed: bool) -> Any:
+            panel = self.known[zone]["panel"]
+            for e in EXPERTS:
+                if (
+                    e.sub not in panel["sheets"]
+                    and e.sub not in panel["conflicts"]
+                    and any(x["sub"] == e.sub for x in panel["experts"])
+                ):
+                    return self.app.file_scores(zone, e, scores=full_scores())
+            return self.app.conclude_assessment(zone, BUREAU, passed=passed, report=doc("r.pdf"), reasons="Done.")
+
+        @rule()
+        def deadlines_sweep(self) -> None:
+            before = {z: self.app.get_zone(z).version for z in self.known}
+            fired = sweep(self.app)
+            assert sweep(self.app) == []  # a second sweep finds nothing left to fire
+            for z in self.known:
+                replayed = self.app.get_zone(z).state()
+                count = sum(1 for f in fired if f["zone_id"] == str(z))
+                assert replayed["version"] >= before[z] + count
+                self.known[z] = replayed
+
+    return ZoneCommands
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_commands_are_refused_cleanly_or_replay_exactly(kind: str, tmp_path: Path) -> None:
+    factory = StoreFactory(kind, tmp_path)
+    try:
+        run_state_machine_as_test(
+            machine_for(factory),
+            settings=settings(
+                max_examples=25,
+                stateful_step_count=120,
+                deadline=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+            ),
+        )
+    finally:
+        factory.cleanup()

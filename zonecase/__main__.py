@@ -1,0 +1,5 @@
+"""``python -m zonecase`` runs the command line."""
+
+from zonecase.cli import main
+
+main()
