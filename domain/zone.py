@@ -179,6 +179,7 @@ class Zone(Aggregate):
             z.area_type = d["area_type"]
             z.sites = d["sites"]
             z.batch = d["batch"]
+            z.creation_period = d["creation_period"]
             z.materials = d["materials"]
             z.self_assessment = d["self_assessment"]
             z.plan = d["plan"]
@@ -378,6 +379,7 @@ class Zone(Aggregate):
         area_type: str
         sites: list[dict[str, Any]]
         batch: str
+        creation_period: dict[str, int]
         materials: list[dict[str, Any]]
         self_assessment: dict[str, Any]
         plan: dict[str, Any]
@@ -403,6 +405,7 @@ class Zone(Aggregate):
         "area_type",
         "sites",
         "batch",
+        "creation_period",
         "materials",
         "self_assessment",
         "plan",
@@ -481,6 +484,7 @@ class Zone(Aggregate):
             "area_type": area_type,
             "sites": clean_sites,
             "batch": batch.id,
+            "creation_period": {"start_year": batch.start_year, "end_year": batch.end_year},
             "materials": _document_refs(materials, "materials", kinds=True),
             "self_assessment": {"statistics": stats, "scores": own_scores},
             "plan": _plan(plan),

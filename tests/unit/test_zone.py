@@ -57,6 +57,7 @@ class TestApplying:
         assert z.status == "applied"
         assert z.applicant_org == "songshan-lake"
         assert z.indicator_system == "2021"
+        assert z.creation_period == {"start_year": 2021, "end_year": 2023}  # the first batch, §1.3
         assert z.self_assessment["statistics"]["revenue"] == GOOD_STATISTICS["revenue"]
         event = z.pending_events[0]
         assert type(event).__name__ == "Applied"
@@ -642,7 +643,10 @@ class TestTerm:
         )
         checks = z.annual_reports["2021"]["evaluation"]["checks"]  # type: ignore[index]
         by_rule = {(c["indicator"], c["rule"]): c for c in checks}
-        assert by_rule[(1, "zone software & IT services scale ≥ 1 billion yuan")]["passed"] is True
+        assert (
+            by_rule[(1, "zone software & IT services and internet & related services scale ≥ 1 billion yuan")]["passed"]
+            is True
+        )
         assert (
             by_rule[(14, "≥ 8 newly attracted firms reaching 20 million yuan revenue within 3 years")]["passed"]
             is False
