@@ -196,6 +196,7 @@ class Zone(Aggregate):
             z.terms = []
             z.annual_reports = {}
             z.review = None
+            z.reviews = []
             z.deadlines_recorded = []
             z.revocation = None
 
@@ -204,21 +205,21 @@ class Zone(Aggregate):
 
         def assign(self, z: Zone, d: dict[str, Any]) -> None:
             z.status = "accepted"
-            z.formal_decision = d
+            z.formal_decision = {**d, "reasons": self.reason}
 
     class ApplicationReturned(Event):
         """The bureau returned the application for supplement."""
 
         def assign(self, z: Zone, d: dict[str, Any]) -> None:
             z.status = "returned"
-            z.formal_decision = d
+            z.formal_decision = {**d, "reasons": self.reason}
 
     class ApplicationRejected(Event):
         """The bureau rejected the application at formal review."""
 
         def assign(self, z: Zone, d: dict[str, Any]) -> None:
             z.status = "rejected"
-            z.formal_decision = d
+            z.formal_decision = {**d, "reasons": self.reason}
 
     class Supplemented(Event):
         """The applicant supplemented its materials; the application awaits formal review again."""
@@ -265,8 +266,8 @@ class Zone(Aggregate):
 
         def assign(self, z: Zone, d: dict[str, Any]) -> None:
             z.status = "assessed" if d["passed"] else "not_passed"
-            z.assessment = d
-            z.assessments = [*z.assessments, d]
+            z.assessment = {**d, "reasons": self.reason}
+            z.assessments = [*z.assessments, z.assessment]
 
     class Publicized(Event):
         """The bureau published the public notice (公示)."""
@@ -287,7 +288,7 @@ class Zone(Aggregate):
 
         def assign(self, z: Zone, d: dict[str, Any]) -> None:
             z.objections[d["objection_id"]]["status"] = d["outcome"]
-            z.objections[d["objection_id"]]["resolution"] = d
+            z.objections[d["objection_id"]]["resolution"] = {**d, "reasons": self.reason}
             if d["outcome"] == "upheld":
                 z.status = "accepted" if d["consequence"] == "reassess" else "rejected"
                 if d["consequence"] == "reassess":
@@ -311,7 +312,7 @@ class Zone(Aggregate):
         """The bureau recorded its yearly tracking evaluation (跟踪评价) of a report."""
 
         def assign(self, z: Zone, d: dict[str, Any]) -> None:
-            z.annual_reports[str(d["year"])]["evaluation"] = d
+            z.annual_reports[str(d["year"])]["evaluation"] = {**d, "comments": self.reason}
 
     class ReviewRequested(Event):
         """The applicant requested the review (复核申请) before expiry."""
@@ -326,6 +327,7 @@ class Zone(Aggregate):
         def assign(self, z: Zone, d: dict[str, Any]) -> None:
             z.status = "granted"
             z.terms = [*z.terms, d["term"]]
+            z.reviews = [*z.reviews, {**cast(dict[str, Any], z.review), "passed": True, "reasons": self.reason}]
             z.review = None
 
     class RectificationOrdered(Event):
@@ -333,7 +335,7 @@ class Zone(Aggregate):
 
         def assign(self, z: Zone, d: dict[str, Any]) -> None:
             z.status = "rectifying"
-            z.review = {**cast(dict[str, Any], z.review), "rectification": d}
+            z.review = {**cast(dict[str, Any], z.review), "rectification": {**d, "reasons": self.reason}}
 
     class Rectified(Event):
         """The applicant submitted its rectification (整改); the zone is reviewed again."""
@@ -348,7 +350,7 @@ class Zone(Aggregate):
 
         def assign(self, z: Zone, d: dict[str, Any]) -> None:
             z.status = "revoked"
-            z.revocation = d
+            z.revocation = {**d, "reasons": self.reason}
 
     class DeadlineEvent(Event):
         """A deadline the scheduler recorded; each one at most once."""
@@ -395,6 +397,7 @@ class Zone(Aggregate):
         terms: list[dict[str, Any]]
         annual_reports: dict[str, dict[str, Any]]
         review: dict[str, Any] | None
+        reviews: list[dict[str, Any]]
         deadlines_recorded: list[str]
         revocation: dict[str, Any] | None
 
@@ -421,6 +424,7 @@ class Zone(Aggregate):
         "terms",
         "annual_reports",
         "review",
+        "reviews",
         "deadlines_recorded",
         "revocation",
         "last_hash",
@@ -508,11 +512,6 @@ class Zone(Aggregate):
 
     def _guard(self, at: datetime, actor: Actor, *roles: str) -> date:
         _check_instant(at)
-        if self.status == "revoked":
-            raise IllegalTransitionError(
-                f"This zone was revoked on {self.revocation['revoked_on'] if self.revocation else '?'}; "
-                "nothing more can be recorded for it."
-            )
         if actor.role not in roles:
             raise NotPermittedError(
                 f"A {actor.role.replace('_', ' ')} may not do this; it is for: "
@@ -521,6 +520,11 @@ class Zone(Aggregate):
             )
         if actor.role == "applicant" and actor.org != self.applicant_org:
             raise NotPermittedError("An applicant may act only on its own organisation's zone.")
+        if self.status == "revoked":
+            raise IllegalTransitionError(
+                f"This zone was revoked on {self.revocation['revoked_on'] if self.revocation else '?'}; "
+                "nothing more can be recorded for it."
+            )
         if at.astimezone(UTC) < self.modified_on:
             raise OutOfOrderError(
                 f"This zone's latest entry is dated {self.modified_on.isoformat()}; "
@@ -1157,9 +1161,17 @@ class Zone(Aggregate):
 
     def due_deadlines(self, at: datetime, policy: Policy) -> list[dict[str, Any]]:
         """The deadlines this zone's history has made due by ``at`` and not yet recorded, in due order."""
+        today = local_date(at)
+        return [d for d in self.deadlines(policy) if d["fires_on"] <= today and not d["recorded"]]
+
+    def deadlines(self, policy: Policy) -> list[dict[str, Any]]:
+        """Every deadline the history implies and has not made moot, recorded or not, in due order.
+
+        Each: ``kind``, ``key``, ``day`` (the date in the rule), ``fires_on`` (the day it becomes due),
+        ``due_at`` (that day's start, Asia/Shanghai, as a UTC instant), ``recorded``.
+        """
         if self.status == "revoked":
             return []
-        today = local_date(at)
         due: list[dict[str, Any]] = []
         if self.status == "in_notice" and self.notice is not None:
             day = date.fromisoformat(self.notice["ends_on"])
@@ -1196,14 +1208,12 @@ class Zone(Aggregate):
                     "day": day,
                 }
             )
-        out = []
         for d in due:
             # A window opens at the start of its day; the others pass at the end of theirs.
-            fires_on = d["day"] if d.get("opens") else day_after(d["day"])
-            d["due_at"] = start_of_day(fires_on)
-            if fires_on <= today and d["key"] not in self.deadlines_recorded:
-                out.append(d)
-        return sorted(out, key=lambda d: (d["due_at"], d["key"]))
+            d["fires_on"] = d["day"] if d.pop("opens", False) else day_after(d["day"])
+            d["due_at"] = start_of_day(d["fires_on"])
+            d["recorded"] = d["key"] in self.deadlines_recorded
+        return sorted(due, key=lambda d: (d["due_at"], d["key"]))
 
     def record_deadline(self, *, actor: Actor, at: datetime, key: str, policy: Policy) -> None:
         """Records one due deadline by its key (e.g. ``annual_report_overdue:2023``); refuses it twice."""
