@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.domain import MutableOrImmutableAggregate
+from eventsourcing.persistence import ApplicationRecorder, IntegrityError, Recording
 
 from domain.conditions import Batch
 from domain.errors import InvalidValueError, VersionConflictError, ZoneNotFoundError
@@ -17,6 +20,7 @@ from domain.policy import Policy
 from domain.values import SYSTEM, Actor, local_date
 from domain.zone import Zone
 from zonecase.clock import Clock, SystemClock
+from zonecase.recorders import IdempotencyRecord, MemoryRecorder, SideTables
 from zonecase.workdays import ChineseWorkingDays, WorkingDayCalendar, nth_working_day
 
 
@@ -50,6 +54,49 @@ class ZoneApplication(Application[UUID]):
         self.policy = policy or Policy()
         self.calendar = calendar or ChineseWorkingDays()
         self.document_exists = document_exists
+        self.save_listeners: list[Callable[[int], None]] = []
+        self._local = threading.local()
+
+    def construct_recorder(self) -> ApplicationRecorder:
+        """The library's recorder for the store, extended with idempotency keys and document metadata."""
+        if self.env.get("PERSISTENCE_MODULE") == "eventsourcing.popo":
+            return MemoryRecorder()
+        return super().construct_recorder()
+
+    @property
+    def side_tables(self) -> SideTables:
+        """Idempotency keys and document metadata, kept beside the events."""
+        return cast(SideTables, self.recorder)
+
+    def save(self, *objs: MutableOrImmutableAggregate[UUID] | None, **kwargs: Any) -> list[Recording[UUID]]:
+        """Saves, remembers the log position for this thread, and tells the listeners (the view runner)."""
+        render = getattr(self._local, "idempotency", None)
+        if render is not None and "idempotency" not in kwargs and objs and isinstance(objs[0], Zone):
+            kwargs["idempotency"] = render(objs[0])
+        recordings = super().save(*objs, **kwargs)
+        if recordings:
+            position = max(r.notification.id for r in recordings)
+            self._local.position = position
+            for listener in list(self.save_listeners):
+                listener(position)
+        return recordings
+
+    @contextmanager
+    def idempotent(self, render: Callable[[Zone], IdempotencyRecord]) -> Iterator[None]:
+        """Within this block, the events a command saves are stored with ``render(zone)``, atomically."""
+        self._local.idempotency = render
+        try:
+            yield
+        finally:
+            self._local.idempotency = None
+
+    def last_position(self) -> int | None:
+        """The log position of the last events this thread saved (for read-your-writes)."""
+        return getattr(self._local, "position", None)
+
+    def forget_position(self) -> None:
+        """Clears this thread's remembered position (a new request begins)."""
+        self._local.position = None
 
     # --- plumbing -----------------------------------------------------------------------------
 

@@ -59,8 +59,27 @@ class Settings:
         """A copy with some settings changed (tests use this)."""
         return replace(self, **changes)
 
-    def persistence_env(self, name: str = "ZoneCase") -> dict[str, str]:
-        """The eventsourcing environment for the configured store."""
+    def persistence_env(self) -> dict[str, str]:
+        """The eventsourcing environment for the configured store (with zonecase's own recorders)."""
+        from zonecase.recorders import RECORDER_TOPICS
+
+        env = self._store_env()
+        env["APPLICATION_RECORDER_TOPIC"] = RECORDER_TOPICS[env["PERSISTENCE_MODULE"]]
+        return env
+
+    def views_env(self) -> dict[str, str]:
+        """Where the read models live: beside an SQLite store in a file of their own; in PostgreSQL's schema."""
+        env = self._store_env()
+        if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
+            name = env["SQLITE_DBNAME"]
+            env["SQLITE_DBNAME"] = (
+                ":memory:" if name == ":memory:" else str(Path(name).with_suffix("")) + "-views.sqlite"
+            )
+        elif env["PERSISTENCE_MODULE"] == "eventsourcing.popo":
+            env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": ":memory:"}
+        return env
+
+    def _store_env(self) -> dict[str, str]:
         url = self.database_url
         if not url:
             self.data_dir.mkdir(parents=True, exist_ok=True)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from domain.conditions import load_batches
 from domain.indicators import load_indicator_system
 from zonecase.app import ZoneApplication
 from zonecase.clock import Clock, SettableClock, SystemClock
 from zonecase.settings import Settings
+
+if TYPE_CHECKING:
+    from projections.runner import ViewRunner
 
 
 def ensure_postgres_schema(env: dict[str, str]) -> None:
@@ -34,14 +37,29 @@ def ensure_postgres_schema(env: dict[str, str]) -> None:
 
 @dataclass
 class Container:
-    """What a process runs: the settings, the clock and the application."""
+    """What a process runs: the settings, the clock, the application and (when started) the views."""
 
     settings: Settings
     clock: Clock
     app: ZoneApplication
+    runner: ViewRunner | None = None
+
+    def start_views(self, **runner_options: Any) -> ViewRunner:
+        """Opens the read models and starts keeping them current."""
+        from projections.runner import ViewRunner, open_views
+
+        if self.runner is None:
+            env = self.settings.views_env()
+            ensure_postgres_schema(env)
+            self.runner = ViewRunner(self.app, open_views(self.app, env), **runner_options)
+            self.runner.start()
+        return self.runner
 
     def close(self) -> None:
-        """Releases connections."""
+        """Stops the views and releases connections."""
+        if self.runner is not None:
+            self.runner.stop()
+            self.runner = None
         self.app.close()
 
 

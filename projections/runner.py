@@ -1,0 +1,295 @@
+"""Keeps the views current: reads the log in batches, writes rows and tracking in one transaction,
+and wakes the requests waiting to read their own writes.
+
+The library's ``ProjectionRunner`` is not used: it needs a subscription (SQLite has none), commits
+once per event and its ``wait()`` polls every 100 ms. This runner is prompted after each local save,
+listens on PostgreSQL's NOTIFY channel, polls on a timer as well (a lost LISTEN connection must not
+stall it), and notifies waiters the moment a batch commits.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from eventsourcing.persistence import Notification, Tracking
+from eventsourcing.postgres import PostgresDatastore, PostgresFactory
+from eventsourcing.sqlite import SQLiteDatastore, SQLiteFactory
+from eventsourcing.utils import Environment
+
+from projections import VIEWS
+from projections.base import PostgresView, SQLiteView, ViewProjection
+from zonecase.app import ZoneApplication
+
+log = logging.getLogger("zonecase.projections")
+
+
+class ViewsUnavailableError(Exception):
+    """The views did not catch up in time, or a view has stopped on an event."""
+
+    code = "views_unavailable"
+
+
+@dataclass
+class ViewFailure:
+    """Where a view stopped: the event it could not process, and why."""
+
+    view: str
+    position: int
+    zone_id: str
+    event_type: str
+    error: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """As shown by ``/ready``."""
+        return {
+            "view": self.view,
+            "position": self.position,
+            "zone_id": self.zone_id,
+            "event_type": self.event_type,
+            "error": self.error,
+        }
+
+
+def open_views(
+    app: ZoneApplication, env: dict[str, str], names: Sequence[str] | None = None
+) -> dict[str, ViewProjection]:
+    """Constructs the named views (default: all) on the views database described by ``env``."""
+    factory: Any
+    if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
+        factory = PostgresFactory(Environment("views", env))
+        datastore: Any = factory.datastore
+        view_class: Any = PostgresView
+    else:
+        if env.get("SQLITE_DBNAME") == ":memory:":
+            env = {**env, "SQLITE_DBNAME": f"file:views-{id(app)}?mode=memory&cache=shared"}
+        factory = SQLiteFactory(Environment("views", env))
+        datastore = factory.datastore
+        view_class = SQLiteView
+    assert isinstance(datastore, (PostgresDatastore, SQLiteDatastore))
+    out: dict[str, ViewProjection] = {}
+    for name in names or list(VIEWS):
+        projection_class = VIEWS[name]
+        recorder = view_class(datastore, projection_class.spec)
+        recorder.create_table()
+        out[name] = projection_class(recorder, mapper=app.mapper, context={"policy": app.policy})
+    return out
+
+
+class ViewRunner:
+    """One thread that brings every view up to the end of the log, batch by batch."""
+
+    def __init__(
+        self,
+        app: ZoneApplication,
+        views: dict[str, ViewProjection],
+        *,
+        batch_size: int = 500,
+        poll_interval: float = 1.0,
+        listen: bool = True,
+    ) -> None:
+        self.app = app
+        self.views = views
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.positions: dict[str, int] = {}
+        self.failures: dict[str, ViewFailure] = {}
+        self._prompt = threading.Event()
+        self._stop = threading.Event()
+        self._changed = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._listener: threading.Thread | None = None
+        self._listen = listen and app.env.get("PERSISTENCE_MODULE") == "eventsourcing.postgres"
+        self.listening = False
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Starts processing in the background (and listening, on PostgreSQL)."""
+        for name, projection in self.views.items():
+            self.positions[name] = projection.view.max_tracking_id(projection.application_name) or 0
+        self.app.save_listeners.append(self._on_saved)
+        self._thread = threading.Thread(target=self._loop, name="zonecase-views", daemon=True)
+        self._thread.start()
+        if self._listen:
+            self._listener = threading.Thread(target=self._listen_loop, name="zonecase-views-listen", daemon=True)
+            self._listener.start()
+
+    def stop(self) -> None:
+        """Stops the threads."""
+        self._stop.set()
+        self._prompt.set()
+        if self._on_saved in self.app.save_listeners:
+            self.app.save_listeners.remove(self._on_saved)
+        for thread in (self._thread, self._listener):
+            if thread is not None:
+                thread.join(timeout=10)
+
+    def _on_saved(self, position: int) -> None:
+        self._prompt.set()
+
+    # --- waiting for the views ----------------------------------------------------------------
+
+    def wait_for(self, position: int | None, timeout: float = 5.0) -> None:
+        """Returns once every view has processed ``position``; raises ViewsUnavailableError otherwise."""
+        if position is None:
+            return
+        self._prompt.set()
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                if self.failures:
+                    failure = next(iter(self.failures.values()))
+                    raise ViewsUnavailableError(
+                        f"The {failure.view} view stopped on event {failure.position} ({failure.event_type}); "
+                        "the change was recorded, but it cannot be shown until the view is repaired."
+                    )
+                if all(p >= position for p in self.positions.values()):
+                    return
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise ViewsUnavailableError(
+                        f"The views did not catch up with the change (position {position}) within {timeout:g} s; "
+                        "it was recorded. Read it again shortly."
+                    )
+                self._changed.wait(remaining)
+
+    def status(self) -> dict[str, Any]:
+        """Per view: position, lag behind the log, and where it stopped if it did."""
+        head = self.app.recorder.max_notification_id() or 0
+        return {
+            "head": head,
+            "listening": self.listening,
+            "views": {
+                name: {
+                    "position": self.positions.get(name, 0),
+                    "lag": head - self.positions.get(name, 0),
+                    "failed": self.failures[name].as_dict() if name in self.failures else None,
+                }
+                for name in self.views
+            },
+        }
+
+    # --- processing ---------------------------------------------------------------------------
+
+    def run_once(self) -> int:
+        """Processes one batch for every view that is behind; returns how many events were read."""
+        healthy = {n: p for n, p in self.positions.items() if n not in self.failures}
+        if not healthy:
+            return 0
+        start = min(healthy.values()) + 1
+        notifications = self.app.recorder.select_notifications(start=start, limit=self.batch_size)
+        if not notifications:
+            return 0
+        events = [(n, self.app.mapper.to_domain_event(n)) for n in notifications]
+        for name in healthy:
+            pending = [(n, e) for n, e in events if n.id > self.positions[name]]
+            if pending:
+                self._process(name, pending)
+        with self._changed:
+            self._changed.notify_all()
+        return len(notifications)
+
+    def _process(self, name: str, pending: list[tuple[Notification, Any]]) -> None:
+        projection = self.views[name]
+        app_name = projection.application_name
+        try:
+            projection.process_batch([e for _, e in pending], Tracking(app_name, pending[-1][0].id))
+            self.positions[name] = pending[-1][0].id
+            return
+        except Exception:
+            projection.reset()
+        # Find the event that fails: one at a time, each committed with its own tracking.
+        for notification, event in pending:
+            try:
+                projection.process_batch([event], Tracking(app_name, notification.id))
+            except Exception as e:
+                projection.reset()
+                failure = ViewFailure(
+                    name,
+                    notification.id,
+                    str(notification.originator_id),
+                    type(event).__name__,
+                    f"{type(e).__name__}: {e}",
+                )
+                self.failures[name] = failure
+                log.error(
+                    "view %s stopped on event %s (zone %s, %s): %s",
+                    name,
+                    failure.position,
+                    failure.zone_id,
+                    failure.event_type,
+                    failure.error,
+                )
+                return
+            self.positions[name] = notification.id
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                read = self.run_once()
+            except Exception:  # the store is unreachable: try again on the next tick
+                log.exception("reading the event log failed")
+                read = 0
+            if read < self.batch_size:
+                self._prompt.wait(self.poll_interval)
+                self._prompt.clear()
+
+    def _listen_loop(self) -> None:
+        """LISTEN on the event table's channel; reconnects when the connection is lost."""
+        import psycopg
+
+        recorder: Any = self.app.recorder
+        env = self.app.env
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(
+                    dbname=env.get("POSTGRES_DBNAME"),
+                    host=env.get("POSTGRES_HOST"),
+                    port=env.get("POSTGRES_PORT"),
+                    user=env.get("POSTGRES_USER"),
+                    password=env.get("POSTGRES_PASSWORD") or None,
+                    autocommit=True,
+                    connect_timeout=5,
+                ) as conn:
+                    conn.execute(f'LISTEN "{recorder.channel_name}"')
+                    self.listening = True
+                    while not self._stop.is_set():
+                        for _ in conn.notifies(timeout=1.0, stop_after=1):
+                            self._prompt.set()
+            except Exception:
+                log.warning("lost the LISTEN connection; polling every %.1f s until it is back", self.poll_interval)
+            finally:
+                self.listening = False
+            self._stop.wait(1.0)
+
+
+def rebuild(
+    app: ZoneApplication,
+    views: dict[str, ViewProjection],
+    *,
+    batch_size: int = 2000,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Drops the given views and replays the whole log into them, streaming page by page."""
+    for projection in views.values():
+        projection.view.drop()
+        projection.view.create_table()
+        projection.reset()
+    position, total = 0, 0
+    while True:
+        notifications = app.recorder.select_notifications(start=position + 1, limit=batch_size)
+        if not notifications:
+            return total
+        events = [app.mapper.to_domain_event(n) for n in notifications]
+        tracking = Tracking(ViewProjection.application_name, notifications[-1].id)
+        for projection in views.values():
+            projection.process_batch(events, tracking)
+        position = notifications[-1].id
+        total += len(notifications)
+        if progress is not None:
+            progress(len(notifications))

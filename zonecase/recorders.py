@@ -1,0 +1,221 @@
+"""The event store's recorders, extended: idempotency keys written in the same transaction as the
+events they produced, and the metadata of uploaded documents."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.popo import POPOApplicationRecorder
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Identifier
+
+
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    """The first response to a request sent with an ``Idempotency-Key``."""
+
+    principal: str
+    key: str
+    request_hash: str
+    status: int
+    body: str
+
+
+@dataclass(frozen=True)
+class DocumentMeta:
+    """An uploaded document: its bytes live in the document store, addressed by ``sha256``."""
+
+    sha256: str
+    size: int
+    media_type: str
+    name: str
+    uploaded_by: str
+    uploaded_at: str
+
+
+class SideTables(Protocol):
+    """What the API keeps beside the events (same database, never in a view)."""
+
+    def get_idempotency(self, principal: str, key: str) -> IdempotencyRecord | None:
+        """The stored first response for this principal's key, if any."""
+        ...
+
+    def put_document(self, meta: DocumentMeta, org: str) -> None:
+        """Records a document's metadata (once) and that ``org`` may read it."""
+        ...
+
+    def get_document(self, sha256: str) -> tuple[DocumentMeta, set[str]] | None:
+        """The document's metadata and the organisations that uploaded it."""
+        ...
+
+
+class SQLiteRecorder(SQLiteApplicationRecorder):
+    """SQLite: events, idempotency keys and document metadata in one file."""
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            *super().construct_create_table_statements(),
+            "CREATE TABLE IF NOT EXISTS idempotency (principal TEXT, key TEXT, request_hash TEXT, "
+            "status INTEGER, body TEXT, PRIMARY KEY (principal, key))",
+            "CREATE TABLE IF NOT EXISTS documents (sha256 TEXT PRIMARY KEY, size INTEGER, media_type TEXT, "
+            "name TEXT, uploaded_by TEXT, uploaded_at TEXT)",
+            "CREATE TABLE IF NOT EXISTS document_orgs (sha256 TEXT, org TEXT, PRIMARY KEY (sha256, org))",
+        ]
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        returning = super()._insert_events(c, stored_events, **kwargs)
+        record: IdempotencyRecord | None = kwargs.get("idempotency")
+        if record is not None:
+            c.execute(
+                "INSERT INTO idempotency VALUES (?, ?, ?, ?, ?)",
+                (record.principal, record.key, record.request_hash, record.status, record.body),
+            )
+        return returning
+
+    def get_idempotency(self, principal: str, key: str) -> IdempotencyRecord | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT * FROM idempotency WHERE principal = ? AND key = ?", (principal, key))
+            row = c.fetchone()
+        return None if row is None else IdempotencyRecord(*tuple(row))
+
+    def put_document(self, meta: DocumentMeta, org: str) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(
+                "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
+                (meta.sha256, meta.size, meta.media_type, meta.name, meta.uploaded_by, meta.uploaded_at),
+            )
+            if org:
+                c.execute("INSERT INTO document_orgs VALUES (?, ?) ON CONFLICT DO NOTHING", (meta.sha256, org))
+
+    def get_document(self, sha256: str) -> tuple[DocumentMeta, set[str]] | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT * FROM documents WHERE sha256 = ?", (sha256,))
+            row = c.fetchone()
+            if row is None:
+                return None
+            c.execute("SELECT org FROM document_orgs WHERE sha256 = ?", (sha256,))
+            orgs = {r[0] for r in c.fetchall()}
+        return DocumentMeta(*tuple(row)), orgs
+
+
+class PostgresRecorder(PostgresApplicationRecorder):
+    """PostgreSQL: events, idempotency keys and document metadata in one schema."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        schema = Identifier(self.datastore.schema)
+        self.idempotency_table = SQL("{}.{}").format(schema, Identifier(f"{self.events_table_name}_idempotency"))
+        self.documents_table = SQL("{}.{}").format(schema, Identifier(f"{self.events_table_name}_documents"))
+        self.document_orgs_table = SQL("{}.{}").format(schema, Identifier(f"{self.events_table_name}_document_orgs"))
+        self.sql_create_statements += [
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {} (principal text, key text, request_hash text, status int, "
+                "body text, PRIMARY KEY (principal, key))"
+            ).format(self.idempotency_table),
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {} (sha256 text PRIMARY KEY, size bigint, media_type text, "
+                "name text, uploaded_by text, uploaded_at text)"
+            ).format(self.documents_table),
+            SQL("CREATE TABLE IF NOT EXISTS {} (sha256 text, org text, PRIMARY KEY (sha256, org))").format(
+                self.document_orgs_table
+            ),
+        ]
+
+    def _insert_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+        super()._insert_events(curs, stored_events, **kwargs)
+        record: IdempotencyRecord | None = kwargs.get("idempotency")
+        if record is not None:
+            curs.execute(
+                SQL("INSERT INTO {} VALUES (%s, %s, %s, %s, %s)").format(self.idempotency_table),
+                (record.principal, record.key, record.request_hash, record.status, record.body),
+            )
+
+    def get_idempotency(self, principal: str, key: str) -> IdempotencyRecord | None:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                SQL(
+                    "SELECT principal, key, request_hash, status, body FROM {} WHERE principal = %s AND key = %s"
+                ).format(self.idempotency_table),
+                (principal, key),
+            )
+            row = curs.fetchone()
+        return None if row is None else IdempotencyRecord(**row)
+
+    def put_document(self, meta: DocumentMeta, org: str) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(
+                SQL("INSERT INTO {} VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (sha256) DO NOTHING").format(
+                    self.documents_table
+                ),
+                (meta.sha256, meta.size, meta.media_type, meta.name, meta.uploaded_by, meta.uploaded_at),
+            )
+            if org:
+                curs.execute(
+                    SQL("INSERT INTO {} VALUES (%s, %s) ON CONFLICT DO NOTHING").format(self.document_orgs_table),
+                    (meta.sha256, org),
+                )
+
+    def get_document(self, sha256: str) -> tuple[DocumentMeta, set[str]] | None:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                SQL("SELECT sha256, size, media_type, name, uploaded_by, uploaded_at FROM {} WHERE sha256 = %s").format(
+                    self.documents_table
+                ),
+                (sha256,),
+            )
+            row = curs.fetchone()
+            if row is None:
+                return None
+            curs.execute(SQL("SELECT org FROM {} WHERE sha256 = %s").format(self.document_orgs_table), (sha256,))
+            orgs = {r["org"] for r in curs.fetchall()}
+        return DocumentMeta(**row), orgs
+
+
+class MemoryRecorder(POPOApplicationRecorder):
+    """In memory (tests): the same side tables as dictionaries, under the recorder's lock."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._side_lock = threading.Lock()
+        self._idempotency: dict[tuple[str, str], IdempotencyRecord] = {}
+        self._documents: dict[str, DocumentMeta] = {}
+        self._document_orgs: dict[str, set[str]] = {}
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        record: IdempotencyRecord | None = kwargs.get("idempotency")
+        with self._side_lock:
+            if record is not None and (record.principal, record.key) in self._idempotency:
+                raise IntegrityError("idempotency key already used")
+            ids = super().insert_events(stored_events, **kwargs)
+            if record is not None:
+                self._idempotency[(record.principal, record.key)] = record
+            return ids
+
+    def get_idempotency(self, principal: str, key: str) -> IdempotencyRecord | None:
+        return self._idempotency.get((principal, key))
+
+    def put_document(self, meta: DocumentMeta, org: str) -> None:
+        with self._side_lock:
+            self._documents.setdefault(meta.sha256, meta)
+            if org:
+                self._document_orgs.setdefault(meta.sha256, set()).add(org)
+
+    def get_document(self, sha256: str) -> tuple[DocumentMeta, set[str]] | None:
+        meta = self._documents.get(sha256)
+        return None if meta is None else (meta, set(self._document_orgs.get(sha256, set())))
+
+
+RECORDER_TOPICS = {
+    "eventsourcing.sqlite": "zonecase.recorders:SQLiteRecorder",
+    "eventsourcing.postgres": "zonecase.recorders:PostgresRecorder",
+    "eventsourcing.popo": "zonecase.recorders:MemoryRecorder",
+}

@@ -1,0 +1,100 @@
+"""How a zone is shown: one document built from the aggregate's state, redacted per reader at the edge."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.policy import Policy
+from domain.zone import STATUS_WORDS, Zone
+
+OBJECTOR_FIELDS = ("objector_name", "contact")
+SEES_OBJECTORS = ("bureau", "inspector")
+
+
+def zone_document(zone: Zone, policy: Policy) -> dict[str, Any]:
+    """The zone as the API returns it (before redaction): current state, dates, deadlines, latest scores."""
+    term = zone.current_term
+    assessment = zone.assessment
+    panel = zone.panel
+    return {
+        "id": str(zone.id),
+        "name": zone.name,
+        "status": zone.status,
+        "status_text": STATUS_WORDS[zone.status],
+        "version": zone.version,
+        "applicant_org": zone.applicant_org,
+        "area_type": zone.area_type,
+        "sites": zone.sites,
+        "batch": zone.batch,
+        "creation_period": zone.creation_period,
+        "indicator_system": zone.indicator_system,
+        "applied_on": zone.applied_on,
+        "created_at": zone.created_on.isoformat(),
+        "updated_at": zone.modified_on.isoformat(),
+        "materials": zone.materials,
+        "self_assessment": zone.self_assessment,
+        "plan": zone.plan,
+        "formal_review": zone.formal_decision,
+        "panel": None
+        if panel is None
+        else {
+            "round": panel["round"],
+            "experts": panel["experts"],
+            "methods": panel["methods"],
+            "conflicted": sorted(panel["conflicts"]),
+            "scored": sorted(panel["sheets"]),
+        },
+        "assessment": None
+        if assessment is None
+        else {
+            "round": assessment["round"],
+            "passed": assessment["passed"],
+            "report": assessment["report"],
+            "reasons": assessment["reasons"],
+            "indicator_system": assessment["result"]["indicator_system"],
+            "total": assessment["result"]["total"],
+            "maximum": assessment["result"]["maximum"],
+            "percentage": assessment["result"]["percentage"],
+            "scores": assessment["result"]["scores"],
+        },
+        "notice": zone.notice,
+        "objections": [{k: v for k, v in o.items() if k not in ("actor",)} for o in zone.objections.values()],
+        "term": term,
+        "valid_until": term["valid_until"] if term else None,
+        "terms": zone.terms,
+        "annual_reports": [
+            {
+                "year": r["year"],
+                "filed_at": r["filed_at"],
+                "due_on": r["due_on"],
+                "late": r["late"],
+                "statistics": r["statistics"],
+                "summary": r["summary"],
+                "documents": r["documents"],
+                "evaluation": r["evaluation"],
+            }
+            for _, r in sorted(zone.annual_reports.items())
+        ],
+        "review": zone.review,
+        "reviews": zone.reviews,
+        "revocation": zone.revocation,
+        "deadlines": [
+            {
+                "kind": d["kind"],
+                "key": d["key"],
+                "due_on": d["day"].isoformat(),
+                "due_at": d["due_at"].isoformat(),
+                "recorded": d["recorded"],
+            }
+            for d in zone.deadlines(policy)
+        ],
+    }
+
+
+def redact(document: dict[str, Any], role: str) -> dict[str, Any]:
+    """Hides an objector's identity from everyone but the bureau and inspectors."""
+    if role in SEES_OBJECTORS:
+        return document
+    out = dict(document)
+    out["objections"] = [{k: v for k, v in o.items() if k not in OBJECTOR_FIELDS} for o in document["objections"]]
+    return out
