@@ -2,38 +2,109 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
+from api import errors
+from api.documents import DocumentStore
+from api.routers import admin, documents, queries, zones
 from zonecase import __version__
+from zonecase.auth import resolve_jwt_secret
 from zonecase.settings import Settings
 from zonecase.wiring import Container, build
 
+MAX_JSON_BYTES = 1 << 20
+MAX_DOCUMENT_BYTES = 20 << 20
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+
+class BodyLimit:
+    """Refuses request bodies over the limit (413) before they are read into memory."""
+
+    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], json_limit: int, upload_limit: int):
+        self.app, self.json_limit, self.upload_limit = app, json_limit, upload_limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.upload_limit + 64 * 1024 if scope["path"].startswith("/documents") else self.json_limit
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._too_large(scope, receive, send, limit)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await self._too_large(scope, receive, send, limit)
+
+    @staticmethod
+    async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        response = errors.problem(413, "payload_too_large", f"The request body is larger than {limit} bytes.")
+        await response(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
 
 def create_app(settings: Settings | None = None, container: Container | None = None) -> FastAPI:
-    """Builds the HTTP application around a container (built from settings when not given)."""
+    """Builds the HTTP application: the container (from settings when not given), views, routers."""
+    settings = settings or (container.settings if container else Settings.from_env())
+    secret = resolve_jwt_secret(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = container is None
-        app.state.container = container or build(settings)
+        c = container or build(settings)
+        c.start_views()
+        app.state.container = c
         try:
             yield
         finally:
             if owned:
-                app.state.container.close()
+                c.close()
 
     app = FastAPI(
         title="zonecase",
         version=__version__,
         lifespan=lifespan,
-        description="Case management for Dongguan's software and IT services industry cluster zones "
-        "(软件和信息技术服务业集聚区).",
+        description=(
+            "Case management for Dongguan's software and IT services industry cluster zones "
+            "(软件和信息技术服务业集聚区): application, formal review, expert assessment, public notice (公示), "
+            "grant, annual reports, review (复核), rectification (整改) and revocation. Every step is an "
+            "immutable, hash-chained event. Errors are application/problem+json with a stable `code`."
+        ),
     )
+    app.state.jwt_secret = secret
+    app.state.documents = DocumentStore(settings.data_dir / "documents")
+    app.state.max_document_bytes = MAX_DOCUMENT_BYTES
+    errors.install(app)
+    app.include_router(zones.router)
+    app.include_router(documents.router)
+    app.include_router(queries.router)
+    if settings.allow_time_travel:
+        app.include_router(admin.router)
 
     @app.get("/health", tags=["operations"])
     def health() -> dict[str, Any]:
@@ -42,12 +113,16 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     @app.get("/ready", tags=["operations"])
     def ready() -> JSONResponse:
-        """Readiness: the event store answers."""
+        """Readiness: the event store answers and no view has stopped; shows each view's lag."""
         c: Container = app.state.container
         try:
             c.app.recorder.max_notification_id()
         except Exception as e:  # the store is down or unreachable
-            return JSONResponse({"status": "unavailable", "store": type(e).__name__}, status_code=503)
-        return JSONResponse({"status": "ready", "store": "ok"})
+            return errors.problem(503, "store_unavailable", f"The event store does not answer ({type(e).__name__}).")
+        status = c.runner.status() if c.runner else {"views": {}}
+        failed = [v["failed"] for v in status["views"].values() if v["failed"]]
+        body = {"status": "unavailable" if failed else "ready", "store": "ok", **status}
+        return JSONResponse(body, status_code=503 if failed else 200)
 
+    app.add_middleware(BodyLimit, json_limit=MAX_JSON_BYTES, upload_limit=MAX_DOCUMENT_BYTES)
     return app

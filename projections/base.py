@@ -8,7 +8,7 @@ from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, cast
 from uuid import UUID
 
 from eventsourcing.domain import Snapshot
@@ -241,11 +241,10 @@ class SnapshotProjection(ViewProjection):
         if not isinstance(event, Zone.Event):
             return
         key = str(event.originator_id)
-        zone = self._dirty.get(key) or self._cache.get(key) or self._load(tx, key)
-        if zone is not None and zone.version >= event.originator_version:
+        current = self._dirty.get(key) or self._cache.get(key) or self._load(tx, key)
+        if current is not None and current.version >= event.originator_version:
             return  # already applied (a replayed batch after a failure)
-        zone = event.mutate(zone)
-        self._dirty[key] = zone
+        self._dirty[key] = cast(Zone, event.mutate(current))
 
     def finish(self, tx: Tx) -> None:
         for key, zone in self._dirty.items():

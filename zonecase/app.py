@@ -10,7 +10,7 @@ from typing import Any, cast
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import MutableOrImmutableAggregate
+from eventsourcing.domain import DomainEventProtocol, MutableOrImmutableAggregate
 from eventsourcing.persistence import ApplicationRecorder, IntegrityError, Recording
 
 from domain.conditions import Batch
@@ -68,7 +68,9 @@ class ZoneApplication(Application[UUID]):
         """Idempotency keys and document metadata, kept beside the events."""
         return cast(SideTables, self.recorder)
 
-    def save(self, *objs: MutableOrImmutableAggregate[UUID] | None, **kwargs: Any) -> list[Recording[UUID]]:
+    def save(
+        self, *objs: MutableOrImmutableAggregate[UUID] | DomainEventProtocol[UUID] | None, **kwargs: Any
+    ) -> list[Recording[UUID]]:
         """Saves, remembers the log position for this thread, and tells the listeners (the view runner)."""
         render = getattr(self._local, "idempotency", None)
         if render is not None and "idempotency" not in kwargs and objs and isinstance(objs[0], Zone):

@@ -28,15 +28,15 @@ def serve(
     import uvicorn
 
     from api.main import create_app
-    from zonecase.auth import SecretMissingError, resolve_jwt_secret
+    from zonecase.auth import SecretMissingError
 
     settings = Settings.from_env()
     try:
-        resolve_jwt_secret(settings)
+        app = create_app(settings)
     except SecretMissingError as e:
         console.print(f"[red]{e}[/red]")
         raise typer.Exit(2) from None
-    uvicorn.run(create_app(settings), host=host, port=port)
+    uvicorn.run(app, host=host, port=port)
 
 
 @cli.command()

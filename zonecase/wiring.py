@@ -63,8 +63,13 @@ class Container:
         self.app.close()
 
 
-def build(settings: Settings | None = None, *, clock: Clock | None = None, **overrides: Any) -> Container:
-    """Builds the application for ``settings`` (default: from the environment)."""
+def build(
+    settings: Settings | None = None, *, clock: Clock | None = None, check_documents: bool = True, **overrides: Any
+) -> Container:
+    """Builds the application for ``settings`` (default: from the environment).
+
+    With ``check_documents`` every document a command references must have been uploaded first.
+    """
     settings = settings or Settings.from_env()
     if clock is None:
         clock = SettableClock() if settings.allow_time_travel else SystemClock()
@@ -78,4 +83,6 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None, **ove
         policy=settings.policy,
         **overrides,
     )
+    if check_documents and app.document_exists is None:
+        app.document_exists = lambda sha256: app.side_tables.get_document(sha256) is not None
     return Container(settings=settings, clock=clock, app=app)

@@ -1,0 +1,126 @@
+"""One mapping from errors to ``application/problem+json`` (RFC 9457), each with a stable ``code``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from domain import errors
+from projections.runner import ViewsUnavailableError
+from zonecase.app import PreconditionFailedError
+
+log = logging.getLogger("zonecase.api")
+
+PROBLEM = "application/problem+json"
+
+STATUS_OF: list[tuple[type[Exception], int]] = [
+    (PreconditionFailedError, 412),
+    (errors.NotPermittedError, 403),
+    (errors.ZoneNotFoundError, 404),
+    (errors.InvalidValueError, 422),
+    (errors.CalendarDataMissingError, 422),
+    (errors.ZoneError, 409),
+]
+
+CODE_OF_STATUS = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    412: "precondition_failed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_failed",
+    503: "unavailable",
+}
+
+TITLES = {
+    400: "Bad request",
+    401: "Authentication required",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Not allowed by the zone's history",
+    412: "The zone has changed",
+    413: "Too large",
+    415: "Unsupported media type",
+    422: "Invalid input",
+    500: "Internal error",
+    503: "Temporarily unavailable",
+}
+
+
+class ApiProblem(Exception):
+    """An error raised at the HTTP edge (authentication, roles, headers, uploads)."""
+
+    def __init__(self, status: int, code: str, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.status, self.code, self.detail, self.extra = status, code, detail, extra
+
+
+def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
+    """A problem+json response."""
+    body = {
+        "type": f"https://zonecase.example/problems/{code}",
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(jsonable_encoder(body), status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def _loc(loc: Any) -> list[Any]:
+    return [p for p in loc if p != "body"] or ["body"]
+
+
+def install(app: FastAPI) -> None:
+    """Registers the handlers on the FastAPI application."""
+
+    @app.exception_handler(errors.ZoneError)
+    async def zone_error(request: Request, exc: errors.ZoneError) -> JSONResponse:
+        status = next(s for cls, s in STATUS_OF if isinstance(exc, cls))
+        extra = {k: v for k, v in exc.details.items() if k in ("checks", "current_version", "errors")}
+        return problem(status, exc.code, exc.message, **extra)
+
+    @app.exception_handler(ApiProblem)
+    async def api_problem(request: Request, exc: ApiProblem) -> JSONResponse:
+        return problem(exc.status, exc.code, exc.detail, **exc.extra)
+
+    @app.exception_handler(ViewsUnavailableError)
+    async def views_unavailable(request: Request, exc: ViewsUnavailableError) -> JSONResponse:
+        return problem(503, exc.code, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errs = [{"loc": _loc(e.get("loc", ())), "msg": e.get("msg", "invalid")} for e in exc.errors()]
+        if any(e.get("type") == "json_invalid" for e in exc.errors()):
+            return problem(422, "malformed_json", "The request body is not valid JSON.", errors=errs)
+        return problem(
+            422,
+            "validation_failed",
+            "The request is not valid: "
+            + "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errs[:5]),
+            errors=errs,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = CODE_OF_STATUS.get(exc.status_code, "error")
+        return problem(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return problem(500, "internal_error", "Something went wrong on our side; the error was logged.")

@@ -1,0 +1,81 @@
+"""Documents: upload once, reference everywhere by SHA-256."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Path, Request, UploadFile
+from fastapi.responses import Response
+
+from api import schemas
+from api.deps import ContainerDep, PrincipalDep, require_roles
+from api.documents import MEDIA_TYPES, DocumentStore, sniff
+from api.errors import ApiProblem
+from zonecase.recorders import DocumentMeta
+
+router = APIRouter(prefix="/documents", tags=["documents"])
+
+
+def _store(request: Request) -> DocumentStore:
+    store: DocumentStore = request.app.state.documents
+    return store
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=schemas.DocumentOut,
+    responses={413: {"description": "Too large"}, 415: {"description": "Not an accepted file type"}},
+)
+async def upload(
+    request: Request,
+    c: ContainerDep,
+    principal: PrincipalDep,
+    file: Annotated[UploadFile, File(description="the document")],
+) -> dict[str, Any]:
+    """Stores the bytes and returns ``{sha256, size, media_type, name}``; the same bytes give the same
+    hash and are stored once. Accepted: PDF, PNG, JPEG, Word, Excel, OFD, UTF-8 text."""
+    limit: int = request.app.state.max_document_bytes
+    data = await file.read(limit + 1)
+    if len(data) > limit:
+        raise ApiProblem(413, "payload_too_large", f"A document may be at most {limit} bytes.")
+    if not data:
+        raise ApiProblem(422, "validation_failed", "The file is empty.", errors=[{"loc": ["file"], "msg": "empty"}])
+    media_type = sniff(data)
+    if media_type is None:
+        raise ApiProblem(
+            415,
+            "unsupported_media_type",
+            "This file type is not accepted. Accepted: " + ", ".join(MEDIA_TYPES.values()) + ".",
+        )
+    name = (file.filename or "document")[:300]
+    digest = _store(request).put(data)
+    from datetime import UTC, datetime
+
+    meta = DocumentMeta(digest, len(data), media_type, name, principal.sub, datetime.now(UTC).isoformat())
+    c.app.side_tables.put_document(meta, principal.org if principal.role == "applicant" else "")
+    return {"sha256": digest, "size": len(data), "media_type": media_type, "name": name}
+
+
+@router.get(
+    "/{sha256}",
+    responses={403: {"description": "Not allowed"}, 404: {"description": "Unknown document"}},
+    response_class=Response,
+)
+def download(
+    request: Request, c: ContainerDep, principal: PrincipalDep, sha256: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")]
+) -> Response:
+    """The bytes (bureau, inspector, leading group, and the applicant organisation that uploaded them)."""
+    found = c.app.side_tables.get_document(sha256)
+    if found is None:
+        raise ApiProblem(404, "not_found", "No document with this hash.")
+    meta, orgs = found
+    if principal.role == "applicant":
+        if principal.org not in orgs:
+            raise ApiProblem(403, "forbidden", "An applicant may read only documents its organisation uploaded.")
+    else:
+        require_roles(principal, "bureau", "inspector", "leading_group")
+    data = _store(request).get(sha256)
+    if data is None:
+        raise ApiProblem(404, "not_found", "The document's bytes are missing from the document store.")
+    return Response(data, media_type=meta.media_type, headers={"ETag": f'"{sha256}"'})

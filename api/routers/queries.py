@@ -1,0 +1,131 @@
+"""Queries across zones: public notices, deadlines, the audit log and its verification."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from api import schemas
+from api.deps import ContainerDep, PrincipalDep, require_roles
+from api.errors import ApiProblem
+from domain.values import local_date
+from projections.deadlines import list_deadlines
+from projections.notices import list_notices
+from zonecase.integrity import verify_store
+from zonecase.wiring import Container
+
+router = APIRouter()
+
+
+def _read(c: Container, view: str) -> Any:
+    if c.runner is None:
+        raise ApiProblem(503, "views_unavailable", "The read models are not running in this process.")
+    return c.runner.views[view].view.read()
+
+
+@router.get("/notices", tags=["public"], response_model=list[schemas.NoticePublic])
+def notices(
+    c: ContainerDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0)] = 0
+) -> list[dict[str, Any]]:
+    """Public notices (公示) in force and past, exactly as published: zone, text and its SHA-256, period.
+    No token needed; no objector data."""
+    today = local_date(c.clock.now())
+    with _read(c, "notices") as tx:
+        rows = list_notices(tx, limit=limit, offset=offset)
+    return [
+        {
+            **r,
+            "in_force": r["outcome"] == "in_force"
+            and date.fromisoformat(r["starts_on"]) <= today <= date.fromisoformat(r["ends_on"]),
+        }
+        for r in rows
+    ]
+
+
+@router.get("/deadlines", tags=["deadlines"], response_model=list[schemas.DeadlineRow])
+def deadlines(
+    c: ContainerDep,
+    principal: PrincipalDep,
+    before: Annotated[datetime | None, Query(description="only deadlines due before this instant")] = None,
+    kind: Annotated[str | None, Query(max_length=50)] = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[dict[str, Any]]:
+    """Open deadlines across zones, soonest first, overdue flagged (bureau, inspector)."""
+    require_roles(principal, "bureau", "inspector")
+    if before is not None and before.tzinfo is None:
+        raise ApiProblem(
+            422,
+            "validation_failed",
+            "before needs a time zone offset.",
+            errors=[{"loc": ["query", "before"], "msg": "offset required"}],
+        )
+    now = c.clock.now()
+    bound = before.astimezone(now.tzinfo).isoformat() if before else None
+    with _read(c, "deadlines") as tx:
+        rows = list_deadlines(tx, before=bound, kind=kind, limit=limit, offset=offset)
+    return [{**r, "recorded": bool(r["recorded"]), "overdue": datetime.fromisoformat(r["due_at"]) <= now} for r in rows]
+
+
+def _event_row(app: Any, n: Any) -> dict[str, Any]:
+    event = app.mapper.to_domain_event(n)
+    return {
+        "position": n.id,
+        "zone_id": str(n.originator_id),
+        "seq": n.originator_version,
+        "type": type(event).__name__,
+        "at": event.timestamp.isoformat(),
+        "actor": event.actor,
+        "reason": event.reason,
+        "data": event.data,
+        "hash": event.hash,
+        "prev_hash": event.prev_hash,
+    }
+
+
+@router.get("/audit/events", tags=["audit"], responses={200: {"content": {"application/x-ndjson": {}}}})
+def audit_events(
+    request: Request,
+    c: ContainerDep,
+    principal: PrincipalDep,
+    after: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1_000_000)] = 1000,
+) -> Any:
+    """The global event log in order, from the store itself (inspector, bureau). With
+    ``Accept: application/x-ndjson`` it streams one JSON object per line."""
+    require_roles(principal, "inspector", "bureau")
+    app = c.app
+
+    def rows() -> Iterator[dict[str, Any]]:
+        position, left = after, limit
+        while left > 0:
+            page = app.recorder.select_notifications(start=position + 1, limit=min(500, left))
+            for n in page:
+                yield _event_row(app, n)
+            if len(page) < min(500, left):
+                return
+            position, left = page[-1].id, left - len(page)
+
+    if "application/x-ndjson" in request.headers.get("accept", ""):
+        return StreamingResponse(
+            (json.dumps(r, ensure_ascii=False) + "\n" for r in rows()), media_type="application/x-ndjson"
+        )
+    return JSONResponse(list(rows()))
+
+
+@router.get("/audit/verify", tags=["audit"], response_model=schemas.VerifyOut)
+def audit_verify(c: ContainerDep, principal: PrincipalDep) -> dict[str, Any]:
+    """Recomputes every stored event's hash and link (inspector, bureau): ``{ok, events_checked, first_bad}``."""
+    require_roles(principal, "inspector", "bureau")
+    result = verify_store(c.app)
+    return {
+        "ok": result.ok,
+        "events_checked": result.events_checked,
+        "first_bad": result.first_bad,
+        "problems": [p.as_dict() for p in result.problems[:100]],
+    }

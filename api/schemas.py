@@ -1,0 +1,403 @@
+"""Wire types (pydantic v2): what clients send and receive. Converted to plain values at the edge."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
+
+Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the document, lowercase hex")]
+Text = Annotated[str, Field(max_length=20000)]
+ShortText = Annotated[str, Field(min_length=1, max_length=300)]
+Reasons = Annotated[str, Field(max_length=20000, description="Why: free text or a document reference")]
+Money = Annotated[int, Field(ge=0, le=10**15, description="yuan")]
+Count = Annotated[int, Field(ge=0, le=10**9)]
+Ratio = Annotated[float, Field(ge=0, le=1, description="a decimal ratio: 0.6 = 60 %")]
+Year = Annotated[int, Field(ge=2000, le=2100)]
+MaterialKind = Literal[
+    "application_form", "application_report", "self_assessment", "coordination_plan", "creation_plan", "other"
+]
+Status = Literal[
+    "applied",
+    "returned",
+    "rejected",
+    "accepted",
+    "assessing",
+    "assessed",
+    "not_passed",
+    "in_notice",
+    "granted",
+    "in_review",
+    "rectifying",
+    "revoked",
+]
+
+
+class In(BaseModel):
+    """Requests refuse unknown fields (a misspelt field is an error, not silently dropped)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class DocumentRef(In):
+    """A document uploaded through ``POST /documents``."""
+
+    sha256: Sha256
+    name: ShortText
+
+
+class Material(DocumentRef):
+    """An application material (§5)."""
+
+    kind: MaterialKind
+
+
+class Site(In):
+    """One site of the zone (一区多点 allows several)."""
+
+    name: ShortText
+    address: Annotated[str, Field(max_length=500)] = ""
+
+
+class Statistics(In):
+    """Zone statistics; ``revenue`` is required, the rest optional."""
+
+    revenue: Money
+    base_revenue: Money | None = None
+    employees: Count | None = None
+    city_employees: Count | None = None
+    bachelor_share: Ratio | None = None
+    firms_over_1bn: Count | None = None
+    firms_over_500m: Count | None = None
+    firms_over_100m: Count | None = None
+    firms_over_20m: Count | None = None
+    new_firms_over_20m: Count | None = None
+    platforms: Count | None = None
+    new_platforms: Count | None = None
+    rd_spend: Money | None = None
+    industry_rd_intensity: Ratio | None = None
+    local_funds: Money | None = None
+    city_funds: Money | None = None
+    copyrights: Count | None = None
+    patents: Count | None = None
+
+
+class PlanTarget(In):
+    """A yearly target of the creation plan; any statistics field may be targeted."""
+
+    year: Year
+    revenue: Money | None = None
+    base_revenue: Money | None = None
+    employees: Count | None = None
+    city_employees: Count | None = None
+    bachelor_share: Ratio | None = None
+    firms_over_1bn: Count | None = None
+    firms_over_500m: Count | None = None
+    firms_over_100m: Count | None = None
+    firms_over_20m: Count | None = None
+    new_firms_over_20m: Count | None = None
+    platforms: Count | None = None
+    new_platforms: Count | None = None
+    rd_spend: Money | None = None
+    local_funds: Money | None = None
+    city_funds: Money | None = None
+
+
+class Plan(In):
+    """The creation plan: base year and yearly targets."""
+
+    base_year: Year | None = None
+    targets: Annotated[list[PlanTarget], Field(max_length=20)] = []
+
+
+Score = Annotated[float, Field(allow_inf_nan=False)]
+
+
+class SelfAssessment(In):
+    """The applicant's self-assessment (自评): statistics and, optionally, its own scores."""
+
+    statistics: Statistics
+    scores: Annotated[dict[str, Score], Field(max_length=50)] = {}
+
+
+class ZoneCreate(In):
+    """``POST /zones``: the application (申请)."""
+
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    area_type: Literal["park", "committee", "town"]
+    sites: Annotated[list[Site], Field(min_length=1, max_length=50)]
+    batch: Annotated[str, Field(min_length=1, max_length=50)]
+    materials: Annotated[list[Material], Field(max_length=100)] = []
+    self_assessment: SelfAssessment
+    plan: Plan | None = None
+
+
+class FormalReviewIn(In):
+    """The formal review (形式审查)."""
+
+    outcome: Literal["accepted", "returned", "rejected"]
+    reasons: Reasons = ""
+
+
+class SupplementIn(In):
+    """A supplement to a returned application."""
+
+    materials: Annotated[list[Material], Field(max_length=100)] = []
+    statistics: Statistics | None = None
+    plan: Plan | None = None
+    note: Reasons = ""
+
+
+class Expert(In):
+    """A panel member, by user id."""
+
+    sub: Annotated[str, Field(min_length=1, max_length=200)]
+    name: Annotated[str, Field(max_length=200)] = ""
+
+
+class PanelIn(In):
+    """The expert panel (专家评估组) and its methods."""
+
+    experts: Annotated[list[Expert], Field(min_length=1, max_length=50)]
+    methods: Annotated[
+        list[Literal["document_review", "site_visit", "key_interviews", "symposium"]], Field(min_length=1, max_length=4)
+    ]
+    reason: Reasons = ""
+
+
+class ConflictIn(In):
+    """A conflict of interest (回避)."""
+
+    reason: Annotated[str, Field(min_length=1, max_length=20000)]
+
+
+class ScoresIn(In):
+    """One expert's scores, keyed by indicator number ("1" … "25")."""
+
+    scores: Annotated[dict[str, Score], Field(max_length=100)]
+    comment: Text = ""
+
+
+class ConclusionIn(In):
+    """The bureau's conclusion on the panel's report."""
+
+    passed: StrictBool
+    report: DocumentRef
+    reasons: Reasons
+
+
+class NoticeIn(In):
+    """The public notice (公示)."""
+
+    text: Annotated[str, Field(min_length=1, max_length=100000)]
+    starts_on: date | None = Field(default=None, description="default: today (Asia/Shanghai)")
+    working_days: Annotated[int, Field(ge=1, le=60)] | None = None
+
+
+class ObjectionIn(In):
+    """An objection (异议) during the notice; the objector's identity is shown only to the bureau and inspectors."""
+
+    objector_name: Annotated[str, Field(min_length=1, max_length=200)]
+    contact: Annotated[str, Field(min_length=1, max_length=500)]
+    text: Annotated[str, Field(min_length=1, max_length=20000)]
+    evidence: Annotated[list[DocumentRef], Field(max_length=50)] = []
+
+
+class ResolutionIn(In):
+    """The bureau's resolution of an objection."""
+
+    outcome: Literal["dismissed", "upheld"]
+    consequence: Literal["reassess", "reject"] | None = None
+    reasons: Reasons
+
+
+class GrantIn(In):
+    """The grant (授予) by the leading group."""
+
+    announcement_no: Annotated[str, Field(min_length=1, max_length=200)]
+    reason: Reasons = ""
+
+
+class AnnualReportIn(In):
+    """The annual report (年度报告) on a year."""
+
+    year: Year
+    statistics: Statistics
+    summary: Annotated[str, Field(min_length=1, max_length=20000)]
+    documents: Annotated[list[DocumentRef], Field(max_length=50)] = []
+
+
+class EvaluationIn(In):
+    """The yearly tracking evaluation (跟踪评价)."""
+
+    rating: Literal["excellent", "good", "pass", "fail"]
+    comments: Reasons
+
+
+class ReviewRequestIn(In):
+    """The review request (复核申请); the body is optional."""
+
+    reason: Reasons = ""
+
+
+class ReviewIn(In):
+    """The review decision (复核)."""
+
+    passed: StrictBool
+    reasons: Reasons
+    rectification_months: Annotated[int, Field(ge=1, le=24)] | None = None
+
+
+class RectificationIn(In):
+    """The rectification (整改) submission."""
+
+    summary: Annotated[str, Field(min_length=1, max_length=20000)]
+    documents: Annotated[list[DocumentRef], Field(max_length=50)] = []
+
+
+class RevocationIn(In):
+    """The revocation (撤销)."""
+
+    reason: Literal["fraud", "statistics_duty", "other"]
+    details: Annotated[str, Field(min_length=1, max_length=20000)]
+
+
+class ClockIn(In):
+    """``PUT /admin/clock``."""
+
+    now: Annotated[str, Field(description="an ISO 8601 instant with offset")]
+
+
+# --- responses ---------------------------------------------------------------------------------
+
+
+class Deadline(BaseModel):
+    """A deadline the zone's history implies."""
+
+    kind: str
+    key: str
+    due_on: str
+    due_at: str
+    recorded: bool
+    overdue: bool = False
+
+
+class ZonePublic(BaseModel):
+    """A zone as the API shows it."""
+
+    id: str
+    name: str
+    status: Status
+    status_text: str
+    version: int
+    applicant_org: str
+    area_type: str
+    sites: list[dict[str, Any]]
+    batch: str
+    creation_period: dict[str, int]
+    indicator_system: str
+    applied_on: str
+    created_at: str
+    updated_at: str
+    materials: list[dict[str, Any]]
+    self_assessment: dict[str, Any]
+    plan: dict[str, Any]
+    formal_review: dict[str, Any] | None
+    panel: dict[str, Any] | None
+    assessment: dict[str, Any] | None
+    notice: dict[str, Any] | None
+    objections: list[dict[str, Any]]
+    term: dict[str, Any] | None
+    valid_until: str | None
+    terms: list[dict[str, Any]]
+    annual_reports: list[dict[str, Any]]
+    review: dict[str, Any] | None
+    reviews: list[dict[str, Any]]
+    revocation: dict[str, Any] | None
+    deadlines: list[Deadline]
+    as_of: str | None = None
+
+
+class ZoneSummary(BaseModel):
+    """A zone in a list."""
+
+    id: str
+    name: str
+    applicant_org: str
+    status: Status
+    version: int
+    batch: str
+    applied_on: str
+    updated_at: str
+
+
+class ObjectionCreated(BaseModel):
+    """The objection's id (keep it to follow the resolution)."""
+
+    objection_id: str
+    zone_id: str
+    notice: int
+
+
+class HistoryEntry(BaseModel):
+    """One event of a zone's history."""
+
+    seq: int
+    type: str
+    at: str
+    actor: dict[str, Any]
+    reason: str
+    data: dict[str, Any]
+    hash: str
+    prev_hash: str
+
+
+class NoticePublic(BaseModel):
+    """A public notice, as published."""
+
+    zone_id: str
+    zone_name: str
+    number: int
+    text: str
+    text_sha256: str
+    starts_on: str
+    ends_on: str
+    working_days: int
+    calendar: str
+    published_at: str
+    objections: int
+    outcome: str
+    in_force: bool
+
+
+class DeadlineRow(BaseModel):
+    """A deadline across zones."""
+
+    zone_id: str
+    zone_name: str
+    applicant_org: str
+    kind: str
+    key: str
+    due_on: str
+    due_at: str
+    recorded: bool
+    overdue: bool
+
+
+class DocumentOut(BaseModel):
+    """An uploaded document."""
+
+    sha256: str
+    size: int
+    media_type: str
+    name: str
+
+
+class VerifyOut(BaseModel):
+    """The hash chain recomputed from the stored events."""
+
+    ok: bool
+    events_checked: int
+    first_bad: dict[str, Any] | None
+    problems: list[dict[str, Any]]
