@@ -1,0 +1,101 @@
+"""An HTTP client per test, on SQLite and PostgreSQL, with a token per actor and a settable clock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.main import create_app
+from domain.values import Actor
+from zonecase.auth import mint_token
+from zonecase.settings import Settings
+
+from ..conftest import StoreFactory
+from ..helpers import at
+
+SECRET = "test-secret-for-zonecase-e2e-0123456789"
+
+
+class Api:
+    """Speaks HTTP as a given actor; ``None`` is the public (no token)."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+
+    @property
+    def app(self) -> Any:
+        """The application behind the HTTP layer (for asserting on what was recorded)."""
+        return self.client.app.state.container.app  # type: ignore[attr-defined]
+
+    def position(self) -> int:
+        """The last position of the event log."""
+        return int(self.app.recorder.max_notification_id() or 0)
+
+    def headers(self, actor: Actor | None, **extra: str) -> dict[str, str]:
+        h = dict(extra)
+        if actor is not None:
+            token = mint_token(SECRET, sub=actor.sub, role=actor.role, org=actor.org, name=actor.name,
+                               now=None, hours=1000000)
+            h["Authorization"] = f"Bearer {token}"
+        return h
+
+    def request(self, method: str, path: str, actor: Actor | None, **kwargs: Any) -> Any:
+        headers = self.headers(actor, **kwargs.pop("headers", {}))
+        return self.client.request(method, path, headers=headers, **kwargs)
+
+    def get(self, path: str, actor: Actor | None, **kwargs: Any) -> Any:
+        return self.request("GET", path, actor, **kwargs)
+
+    def post(self, path: str, actor: Actor | None, json: Any = None, **kwargs: Any) -> Any:
+        return self.request("POST", path, actor, json=json, **kwargs)
+
+    def put(self, path: str, actor: Actor | None, json: Any = None, **kwargs: Any) -> Any:
+        return self.request("PUT", path, actor, json=json, **kwargs)
+
+    def set_clock(self, day: str, hour: int = 10) -> None:
+        from ..helpers import BUREAU
+
+        r = self.put("/admin/clock", BUREAU, json={"now": at(day, hour).isoformat()})
+        assert r.status_code == 200, r.text
+
+    def sweep(self) -> list[dict[str, Any]]:
+        from ..helpers import BUREAU
+
+        r = self.post("/admin/deadlines/sweep", BUREAU)
+        assert r.status_code == 200, r.text
+        return list(r.json()["fired"])
+
+    def upload(self, actor: Actor, name: str, content: bytes | None = None) -> dict[str, Any]:
+        data = content if content is not None else b"%PDF-1.4 " + name.encode()
+        r = self.request("POST", "/documents", actor, files={"file": (name, data, "application/pdf")})
+        assert r.status_code == 201, r.text
+        return dict(r.json())
+
+
+def make_api(url: str, tmp_path: Path) -> Iterator[Api]:
+    settings = Settings(database_url=url, data_dir=tmp_path / "data", jwt_secret=SECRET, allow_time_travel=True)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        api = Api(client)
+        api.set_clock("2021-07-15")
+        yield api
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]:
+    """The API on SQLite and on PostgreSQL."""
+    factory = StoreFactory(request.param, tmp_path)
+    try:
+        yield from make_api(factory.new_url(), tmp_path)
+    finally:
+        factory.cleanup()
+
+
+@pytest.fixture
+def sqlite_api(tmp_path: Path) -> Iterator[Api]:
+    """The API on SQLite only (for the long matrices)."""
+    factory = StoreFactory("sqlite", tmp_path)
+    yield from make_api(factory.new_url(), tmp_path)

@@ -1,0 +1,164 @@
+"""Two zones through HTTP, on SQLite and PostgreSQL: one granted, reported for three years, reviewed,
+failed, rectified and revoked; one objected to during its notice and sent back to assessment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.values import Actor
+
+from ..helpers import (
+    ANNUAL_STATISTICS,
+    BUREAU,
+    EXPERTS,
+    GOOD_PLAN,
+    GOOD_STATISTICS,
+    INSPECTOR,
+    LEADING,
+    NANCHENG,
+    OTHER_TOWN,
+    SONGSHAN,
+    full_scores,
+)
+from .conftest import Api
+
+
+def apply(api: Api, applicant: Actor, name: str) -> dict[str, Any]:
+    plan = api.upload(applicant, f"{applicant.org}-creation-plan.pdf")
+    other = api.upload(applicant, f"{applicant.org}-annex.pdf")
+    body = {
+        "name": name, "area_type": "park", "sites": [{"name": "core area", "address": "—"}], "batch": "2021-first",
+        "materials": [{"kind": "creation_plan", **{k: plan[k] for k in ("sha256", "name")}},
+                      {"kind": "other", **{k: other[k] for k in ("sha256", "name")}}],
+        "self_assessment": {"statistics": GOOD_STATISTICS, "scores": {"1": 5, "2": 3}},
+        "plan": GOOD_PLAN,
+    }
+    r = api.post("/zones", applicant, json=body)
+    assert r.status_code == 201, r.text
+    assert r.headers["location"] == f"/zones/{r.json()['id']}"
+    return dict(r.json())
+
+
+def to_notice(api: Api, zid: str, *, day: str, formal_review: bool = True) -> dict[str, Any]:
+    """Formal review, panel, scores, conclusion and notice, starting on ``day``."""
+    ok = 200
+    if formal_review:
+        assert api.post(f"/zones/{zid}/formal-review", BUREAU, json={"outcome": "accepted"}).status_code == ok
+    r = api.post(f"/zones/{zid}/assessment/panel", BUREAU, json={
+        "experts": [{"sub": e.sub, "name": e.name} for e in EXPERTS], "methods": ["document_review", "site_visit"]})
+    assert r.status_code == ok, r.text
+    for e in EXPERTS:
+        r = api.put(f"/zones/{zid}/assessment/scores", e, json={"scores": full_scores(), "comment": "sound"})
+        assert r.status_code == ok, r.text
+    report = api.upload(BUREAU, f"panel-report-{zid}.pdf")
+    r = api.post(f"/zones/{zid}/assessment/conclusion", BUREAU, json={
+        "passed": True, "report": {"sha256": report["sha256"], "name": report["name"]}, "reasons": "Report confirmed."})
+    assert r.status_code == ok, r.text
+    assert r.json()["assessment"]["maximum"] == 98
+    r = api.post(f"/zones/{zid}/notice", BUREAU, json={"text": f"公示：{zid}", "starts_on": day})
+    assert r.status_code == ok, r.text
+    return dict(r.json())
+
+
+def test_granted_reported_reviewed_failed_rectified_revoked(api: Api) -> None:
+    z = apply(api, SONGSHAN, "松山湖软件和信息技术服务业集聚区")
+    zid = z["id"]
+    assert z["status"] == "applied" and z["version"] == 1
+    assert api.get(f"/zones/{zid}", SONGSHAN).json()["status"] == "applied"  # read-your-writes
+    api.set_clock("2021-09-24")
+    z = to_notice(api, zid, day="2021-09-27")
+    assert z["notice"]["ends_on"] == "2021-10-08"  # National Day 2021 skipped
+    notices = api.get("/notices", None).json()
+    assert [n["zone_id"] for n in notices] == [zid]
+    assert not any("objector" in k for n in notices for k in n)
+
+    api.set_clock("2021-10-08")
+    assert api.post(f"/zones/{zid}/grant", LEADING, json={"announcement_no": "No. 8"}).status_code == 409
+    api.set_clock("2021-10-09")
+    assert [f["kind"] for f in api.sweep()] == ["notice_ended"]
+    r = api.post(f"/zones/{zid}/grant", LEADING, json={"announcement_no": "东制造〔2021〕8号"})
+    assert r.status_code == 200, r.text
+    assert r.json()["valid_until"] == "2024-10-09"
+    assert api.get("/notices", None).json()[0]["outcome"] == "granted"
+
+    for year in (2021, 2022, 2023):
+        api.set_clock(f"{year + 1}-01-20")
+        r = api.post(f"/zones/{zid}/annual-reports", SONGSHAN, json={
+            "year": year, "statistics": ANNUAL_STATISTICS, "summary": f"Work in {year}."})
+        assert r.status_code == 200, r.text
+        r = api.post(f"/zones/{zid}/annual-reports/{year}/evaluation", BUREAU,
+                     json={"rating": "pass", "comments": "Tracked against the plan."})
+        assert r.status_code == 200, r.text
+        checks = r.json()["annual_reports"][-1]["evaluation"]["checks"]
+        assert any(c["indicator"] == 15 for c in checks)
+    assert api.sweep() == []  # every report was on time
+
+    api.set_clock("2024-07-09")
+    assert [f["kind"] for f in api.sweep()] == ["review_window_opened"]
+    deadlines = api.get("/deadlines", BUREAU).json()
+    assert [d["kind"] for d in deadlines][:2] == ["review_window_opened", "title_expired"]
+    assert deadlines[0]["overdue"] is True and deadlines[1]["overdue"] is False
+    r = api.post(f"/zones/{zid}/review-request", SONGSHAN)
+    assert r.status_code == 200 and r.json()["status"] == "in_review"
+    assert api.post(f"/zones/{zid}/review-request", SONGSHAN).json()["code"] == "illegal_transition"
+
+    api.set_clock("2024-09-01")
+    r = api.post(f"/zones/{zid}/review", BUREAU, json={"passed": False, "reasons": "Revenue did not double."})
+    assert r.json()["status"] == "rectifying"
+    api.set_clock("2024-12-01")
+    r = api.post(f"/zones/{zid}/rectification", SONGSHAN, json={"summary": "Three new platforms opened."})
+    assert r.json()["status"] == "in_review"
+    r = api.post(f"/zones/{zid}/review", BUREAU, json={"passed": False, "reasons": "Still short of target."})
+    assert r.status_code == 200 and r.json()["status"] == "revoked"
+    assert api.post(f"/zones/{zid}/annual-reports", SONGSHAN, json={
+        "year": 2024, "statistics": ANNUAL_STATISTICS, "summary": "late"}).json()["code"] == "illegal_transition"
+
+    history = api.get(f"/zones/{zid}/history", INSPECTOR).json()
+    assert history[-1]["type"] == "Revoked" and history[-1]["actor"]["role"] == "bureau"
+    assert all(h["prev_hash"] == p["hash"] for p, h in zip(history, history[1:], strict=False))
+    past = api.get(f"/zones/{zid}", INSPECTOR, params={"as_of": "2022-01-01T00:00:00+08:00"}).json()
+    assert past["status"] == "granted" and past["as_of"] == "2022-01-01T00:00:00+08:00"
+    assert api.get("/audit/verify", INSPECTOR).json() == {
+        "ok": True, "events_checked": len(history), "first_bad": None, "problems": []}
+    lines = api.get("/audit/events", INSPECTOR, headers={"Accept": "application/x-ndjson"}).text.splitlines()
+    assert len(lines) == len(history)
+    assert api.get(f"/zones/{zid}/assessment", LEADING).json()["latest"]["result"]["maximum"] == 98
+
+
+def test_objected_during_the_notice_and_sent_back_to_assessment(api: Api) -> None:
+    z = apply(api, NANCHENG, "南城软件和信息技术服务业集聚区")
+    zid = z["id"]
+    api.set_clock("2021-09-24")
+    to_notice(api, zid, day="2021-09-27")
+    api.set_clock("2021-09-28")
+    evidence = api.upload(OTHER_TOWN, "evidence.pdf")
+    r = api.post(f"/zones/{zid}/objections", None, json={
+        "objector_name": "Wang Fang", "contact": "wang@example.org", "text": "Two platforms are one company.",
+        "evidence": [{"sha256": evidence["sha256"], "name": "evidence.pdf"}]})
+    assert r.status_code == 201, r.text
+    oid = r.json()["objection_id"]
+    # the public and the applicant never see who objected; the bureau and inspectors do
+    for actor, sees in ((NANCHENG, False), (BUREAU, True), (INSPECTOR, True), (LEADING, False)):
+        detail = api.get(f"/zones/{zid}", actor).json()
+        assert ("objector_name" in detail["objections"][0]) is sees
+    history = api.get(f"/zones/{zid}/history", NANCHENG).json()
+    raised = next(h for h in history if h["type"] == "ObjectionRaised")
+    assert "objector_name" not in raised["data"] and raised["actor"]["sub"] == ""
+    assert "Wang Fang" not in api.get("/notices", None).text
+
+    api.set_clock("2021-10-11")
+    r = api.post(f"/zones/{zid}/grant", LEADING, json={"announcement_no": "No. 9"})
+    assert r.status_code == 409 and "open" in r.json()["detail"]
+    r = api.post(f"/zones/{zid}/objections/{oid}/resolution", BUREAU, json={
+        "outcome": "upheld", "consequence": "reassess", "reasons": "Confirmed by the market regulator."})
+    assert r.status_code == 200 and r.json()["status"] == "accepted"
+    assert api.get("/notices", None).json()[0]["outcome"] == "sent_back"
+    assert api.post(f"/zones/{zid}/grant", LEADING, json={"announcement_no": "No. 9"}).status_code == 409
+
+    api.set_clock("2021-10-18")
+    z = to_notice(api, zid, day="2021-10-18", formal_review=False)
+    assert z["notice"]["number"] == 2
+    rounds = api.get(f"/zones/{zid}/assessment", BUREAU).json()["rounds"]
+    assert [r["round"] for r in rounds] == [1, 2]
+    api.set_clock("2021-10-25")
+    assert api.post(f"/zones/{zid}/grant", LEADING, json={"announcement_no": "No. 10"}).json()["status"] == "granted"
