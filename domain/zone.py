@@ -510,7 +510,7 @@ class Zone(Aggregate):
 
     # --- guards -------------------------------------------------------------------------------
 
-    def _guard(self, at: datetime, actor: Actor, *roles: str) -> date:
+    def _guard(self, at: datetime, actor: Actor, *roles: str, own_zone_only: bool = True) -> date:
         _check_instant(at)
         if actor.role not in roles:
             raise NotPermittedError(
@@ -518,7 +518,7 @@ class Zone(Aggregate):
                 + ", ".join(r.replace("_", " ") for r in roles)
                 + "."
             )
-        if actor.role == "applicant" and actor.org != self.applicant_org:
+        if own_zone_only and actor.role == "applicant" and actor.org != self.applicant_org:
             raise NotPermittedError("An applicant may act only on its own organisation's zone.")
         if self.status == "revoked":
             raise IllegalTransitionError(
@@ -825,7 +825,8 @@ class Zone(Aggregate):
         evidence: list[dict[str, Any]] | None = None,
     ) -> None:
         """Anyone raises an objection (异议) while the public notice runs."""
-        today = self._guard(at, actor, "public", "applicant", "bureau", "expert", "leading_group")
+        # anyone may object (a town objecting to another town's zone acts as a member of the public)
+        today = self._guard(at, actor, "public", "applicant", "bureau", "expert", "leading_group", own_zone_only=False)
         if self.status != "in_notice" or self.notice is None:
             raise DeadlinePassedError(
                 f"Objections are taken only during a public notice (公示); the zone is {STATUS_WORDS[self.status]}."
