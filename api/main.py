@@ -125,4 +125,57 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         return JSONResponse(body, status_code=503 if failed else 200)
 
     app.add_middleware(BodyLimit, json_limit=MAX_JSON_BYTES, upload_limit=MAX_DOCUMENT_BYTES)
+    app.openapi = lambda: _openapi_with_problems(app)  # type: ignore[method-assign]
     return app
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details, with a stable machine-readable code.",
+    "type": "object",
+    "required": ["type", "title", "status", "detail", "code"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "code": {"type": "string", "examples": ["illegal_transition", "validation_failed", "not_found"]},
+        "errors": {"type": "array", "items": {"type": "object", "properties": {
+            "loc": {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]}},
+            "msg": {"type": "string"}}}},
+        "checks": {"type": "array", "items": {"type": "object"}},
+        "current_version": {"type": "integer"},
+    },
+}
+COMMON_ERRORS = {
+    "401": "No or bad token",
+    "403": "This role or organisation may not do this",
+    "413": "The request body is too large",
+    "422": "Invalid input",
+    "500": "Unexpected error (logged)",
+    "503": "Temporarily unavailable (views lagging or stopped)",
+}
+
+
+def _openapi_with_problems(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's schema, with every error response documented as application/problem+json."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    from fastapi.openapi.utils import get_openapi
+
+    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components["Problem"] = PROBLEM_SCHEMA
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            responses = operation.setdefault("responses", {})
+            for code, text in COMMON_ERRORS.items():
+                responses.setdefault(code, {"description": text})
+            for code, response in responses.items():
+                if code[0] in "45":
+                    response["content"] = problem
+    app.openapi_schema = schema
+    return schema

@@ -30,7 +30,7 @@ def _read(c: Container, view: str) -> Any:
 
 @router.get("/notices", tags=["public"], response_model=list[schemas.NoticePublic])
 def notices(
-    c: ContainerDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0)] = 0
+    c: ContainerDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0
 ) -> list[dict[str, Any]]:
     """Public notices (公示) in force and past, exactly as published: zone, text and its SHA-256, period.
     No token needed; no objector data."""
@@ -54,7 +54,7 @@ def deadlines(
     before: Annotated[datetime | None, Query(description="only deadlines due before this instant")] = None,
     kind: Annotated[str | None, Query(max_length=50)] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> list[dict[str, Any]]:
     """Open deadlines across zones, soonest first, overdue flagged (bureau, inspector)."""
     require_roles(principal, "bureau", "inspector")
@@ -93,7 +93,7 @@ def audit_events(
     request: Request,
     c: ContainerDep,
     principal: PrincipalDep,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=2**62)] = 0,
     limit: Annotated[int, Query(ge=1, le=1_000_000)] = 1000,
 ) -> Any:
     """The global event log in order, from the store itself (inspector, bureau). With

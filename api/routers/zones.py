@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import APIRouter, Body, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from api import schemas
@@ -432,7 +432,7 @@ def file_annual_report(
 def evaluate_annual_report(
     request: Request,
     zone_id: UUID,
-    year: Annotated[int, "year"],
+    year: Annotated[int, Path(ge=2000, le=2100)],
     body: schemas.EvaluationIn,
     c: ContainerDep,
     principal: PrincipalDep,
@@ -568,7 +568,7 @@ def zones(
     status: schemas.Status | None = None,
     org: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> list[dict[str, Any]]:
     """Zone summaries (an applicant sees only its own organisation's)."""
     if principal.role == "applicant":
