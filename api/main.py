@@ -140,9 +140,16 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "status": {"type": "integer"},
         "detail": {"type": "string"},
         "code": {"type": "string", "examples": ["illegal_transition", "validation_failed", "not_found"]},
-        "errors": {"type": "array", "items": {"type": "object", "properties": {
-            "loc": {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]}},
-            "msg": {"type": "string"}}}},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "loc": {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]}},
+                    "msg": {"type": "string"},
+                },
+            },
+        },
         "checks": {"type": "array", "items": {"type": "object"}},
         "current_version": {"type": "integer"},
     },

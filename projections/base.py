@@ -3,6 +3,7 @@ view's own), one transaction for rows and tracking, and a Projection that handle
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
@@ -88,6 +89,10 @@ class ViewRecorder(Protocol):
         """Drops the view's tables and its tracking (for a rebuild)."""
         ...
 
+    def dump(self) -> dict[str, list[tuple[Any, ...]]]:
+        """Every row of every table of the view, sorted (to compare two builds)."""
+        ...
+
     def create_table(self) -> None:
         """Creates the tables when missing."""
         ...
@@ -140,6 +145,20 @@ class SQLiteView(SQLiteTrackingRecorder):
             for table in [*self.spec.tables, self.tracking_table]:
                 c.execute(f"DROP TABLE IF EXISTS {table}")
         self.create_table_statements = self.construct_create_table_statements()
+        self._forget_tracking_table()
+
+    def _forget_tracking_table(self) -> None:
+        # the library remembers that its tracking table existed; after a drop it must create it anew
+        self.tracking_table_exists = False
+        self.tracking_migration_previous = None
+        self.tracking_migration_current = None
+
+    def dump(self) -> dict[str, list[tuple[Any, ...]]]:
+        with self.read() as tx:
+            return {
+                t: sorted((tuple(r.values()) for r in tx.all(f"SELECT * FROM {{{t}}}")), key=repr)
+                for t in self.spec.tables
+            }
 
 
 class PostgresView(PostgresTrackingRecorder):
@@ -179,6 +198,16 @@ class PostgresView(PostgresTrackingRecorder):
                 curs.execute(
                     SQL("DROP TABLE IF EXISTS {}.{}").format(Identifier(self.datastore.schema), Identifier(table))
                 )
+        self.tracking_table_exists = False
+        self.tracking_migration_previous = None
+        self.tracking_migration_current = None
+
+    def dump(self) -> dict[str, list[tuple[Any, ...]]]:
+        with self.read() as tx:
+            return {
+                t: sorted((tuple(r.values()) for r in tx.all(f"SELECT * FROM {{{t}}}")), key=repr)
+                for t in self.spec.tables
+            }
 
 
 class ViewProjection(Projection[Any]):
@@ -248,7 +277,9 @@ class SnapshotProjection(ViewProjection):
 
     def finish(self, tx: Tx) -> None:
         for key, zone in self._dirty.items():
-            snapshot = self.mapper.to_stored_event(Snapshot.take(zone)).state.decode("utf-8")
+            # dated by the zone's last event, not the clock, so that a rebuild writes the same bytes
+            taken = dataclasses.replace(Snapshot.take(zone), timestamp=zone.modified_on)
+            snapshot = self.mapper.to_stored_event(taken).state.decode("utf-8")
             tx.execute(
                 f"INSERT INTO {{{self.snapshot_table}}} (zone_id, version, snapshot) VALUES (%s, %s, %s) "
                 "ON CONFLICT (zone_id) DO UPDATE SET version = excluded.version, snapshot = excluded.snapshot",

@@ -98,6 +98,48 @@ def deadlines_sweep() -> None:
         container.close()
 
 
+@cli.command()
+def rebuild(
+    view: Annotated[list[str] | None, typer.Argument(help="views to rebuild (default: all)")] = None,
+    batch: Annotated[int, typer.Option(help="events per transaction")] = 2000,
+) -> None:
+    """Drops views and rebuilds them from the event log, streaming, with a progress bar.
+
+    Stop the service first (or expect it to catch up from the rebuilt positions after a restart).
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from projections import VIEWS
+    from projections.runner import open_views
+    from projections.runner import rebuild as rebuild_views
+    from zonecase.wiring import build, ensure_postgres_schema
+
+    names = view or list(VIEWS)
+    unknown = [n for n in names if n not in VIEWS]
+    if unknown:
+        console.print(f"[red]Unknown view(s): {', '.join(unknown)}. Views: {', '.join(VIEWS)}[/red]")
+        raise typer.Exit(2)
+    settings = Settings.from_env()
+    container = build(settings)
+    try:
+        env = settings.views_env()
+        ensure_postgres_schema(env)
+        views = open_views(container.app, env, names)
+        total = container.app.recorder.max_notification_id() or 0
+        with Progress(
+            TextColumn("rebuilding " + ", ".join(names)),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=console,
+        ) as progress:
+            task = progress.add_task("events", total=total)
+            count = rebuild_views(container.app, views, batch_size=batch, progress=lambda n: progress.advance(task, n))
+        console.print(f"rebuilt {', '.join(names)} from {count} events")
+    finally:
+        container.close()
+
+
 @store_cli.command("verify")
 def store_verify() -> None:
     """Recomputes every stored event's hash and link; exits 1 and names the first bad event."""

@@ -30,7 +30,9 @@ def _read(c: Container, view: str) -> Any:
 
 @router.get("/notices", tags=["public"], response_model=list[schemas.NoticePublic])
 def notices(
-    c: ContainerDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0
+    c: ContainerDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> list[dict[str, Any]]:
     """Public notices (公示) in force and past, exactly as published: zone, text and its SHA-256, period.
     No token needed; no objector data."""

@@ -38,8 +38,9 @@ class Api:
     def headers(self, actor: Actor | None, **extra: str) -> dict[str, str]:
         h = dict(extra)
         if actor is not None:
-            token = mint_token(SECRET, sub=actor.sub, role=actor.role, org=actor.org, name=actor.name,
-                               now=None, hours=1000000)
+            token = mint_token(
+                SECRET, sub=actor.sub, role=actor.role, org=actor.org, name=actor.name, now=None, hours=1000000
+            )
             h["Authorization"] = f"Bearer {token}"
         return h
 
@@ -90,6 +91,64 @@ def api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]:
     factory = StoreFactory(request.param, tmp_path)
     try:
         yield from make_api(factory.new_url(), tmp_path)
+    finally:
+        factory.cleanup()
+
+
+def serve(url: str, tmp_path: Path) -> Iterator[Api]:
+    """A real ``zonecase serve`` process on ``url``, spoken to over TCP."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZONECASE_")}
+    env.update(
+        ZONECASE_DATABASE_URL=url,
+        ZONECASE_DATA_DIR=str(tmp_path / "served"),
+        ZONECASE_JWT_SECRET=SECRET,
+        ZONECASE_ALLOW_TIME_TRAVEL="1",
+    )
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "zonecase", "serve", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if client.get("/health").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert proc.poll() is None, log.read_text()
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.1)
+            api = Api(client)  # type: ignore[arg-type]
+            api.set_clock("2021-07-15")
+            yield api
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def served_api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]:
+    """A real ``zonecase serve`` process on SQLite and on PostgreSQL."""
+    factory = StoreFactory(request.param, tmp_path)
+    try:
+        yield from serve(factory.new_url(), tmp_path)
     finally:
         factory.cleanup()
 

@@ -15,16 +15,37 @@ from .conftest import Api
 def assessing(api: Api) -> tuple[Api, str]:
     """A zone under assessment (so scores can be filed)."""
     plan = api.upload(SONGSHAN, "plan.pdf")
-    zid = api.post("/zones", SONGSHAN, json={
-        "name": "松山湖", "area_type": "park", "sites": [{"name": "core"}], "batch": "2021-first",
-        "materials": [{"kind": "creation_plan", "sha256": plan["sha256"], "name": "plan.pdf"}],
-        "self_assessment": {"statistics": GOOD_STATISTICS},
-        "plan": {"base_year": 2020, "targets": [{"year": 2023, "revenue": 30_000_000_000, "firms_over_1bn": 1,
-                                                 "employees": 5, "new_firms_over_20m": 8, "new_platforms": 3}]},
-    }).json()["id"]
+    zid = api.post(
+        "/zones",
+        SONGSHAN,
+        json={
+            "name": "松山湖",
+            "area_type": "park",
+            "sites": [{"name": "core"}],
+            "batch": "2021-first",
+            "materials": [{"kind": "creation_plan", "sha256": plan["sha256"], "name": "plan.pdf"}],
+            "self_assessment": {"statistics": GOOD_STATISTICS},
+            "plan": {
+                "base_year": 2020,
+                "targets": [
+                    {
+                        "year": 2023,
+                        "revenue": 30_000_000_000,
+                        "firms_over_1bn": 1,
+                        "employees": 5,
+                        "new_firms_over_20m": 8,
+                        "new_platforms": 3,
+                    }
+                ],
+            },
+        },
+    ).json()["id"]
     assert api.post(f"/zones/{zid}/formal-review", BUREAU, json={"outcome": "accepted"}).status_code == 200
-    r = api.post(f"/zones/{zid}/assessment/panel", BUREAU, json={
-        "experts": [{"sub": e.sub} for e in EXPERTS], "methods": ["site_visit"]})
+    r = api.post(
+        f"/zones/{zid}/assessment/panel",
+        BUREAU,
+        json={"experts": [{"sub": e.sub} for e in EXPERTS], "methods": ["site_visit"]},
+    )
     assert r.status_code == 200
     return api, zid
 
@@ -44,54 +65,160 @@ def test_each_bad_request_is_a_problem_and_records_nothing(assessing: tuple[Api,
     history = api.get(f"{z}/history", BUREAU).json()
     expert = EXPERTS[0]
 
-    refused(api, api.request("POST", f"{z}/formal-review", BUREAU, content=b'{"outcome": ',
-                             headers={"Content-Type": "application/json"}), 422, "malformed_json")
-    body = refused(api, api.post("/zones", SONGSHAN, json={"name": 5, "area_type": "city", "sites": "x",
-                                                           "batch": "2021-first", "self_assessment": {}}),
-                   422, "validation_failed")
+    refused(
+        api,
+        api.request(
+            "POST", f"{z}/formal-review", BUREAU, content=b'{"outcome": ', headers={"Content-Type": "application/json"}
+        ),
+        422,
+        "malformed_json",
+    )
+    body = refused(
+        api,
+        api.post(
+            "/zones",
+            SONGSHAN,
+            json={"name": 5, "area_type": "city", "sites": "x", "batch": "2021-first", "self_assessment": {}},
+        ),
+        422,
+        "validation_failed",
+    )
     assert {"area_type"} <= {e["loc"][0] for e in body["errors"]}
-    refused(api, api.post("/zones", SONGSHAN, json={"name": "x", "area_type": "park", "sites": [{"name": "a"}],
-                                                    "batch": "2099-none", "self_assessment": {
-                                                        "statistics": {"revenue": 1}}}), 422, "validation_failed")
-    body = refused(api, api.put(f"{z}/assessment/scores", expert, json={"scores": {**full_scores(), "26": 1}}),
-                   422, "validation_failed")
+    refused(
+        api,
+        api.post(
+            "/zones",
+            SONGSHAN,
+            json={
+                "name": "x",
+                "area_type": "park",
+                "sites": [{"name": "a"}],
+                "batch": "2099-none",
+                "self_assessment": {"statistics": {"revenue": 1}},
+            },
+        ),
+        422,
+        "validation_failed",
+    )
+    body = refused(
+        api,
+        api.put(f"{z}/assessment/scores", expert, json={"scores": {**full_scores(), "26": 1}}),
+        422,
+        "validation_failed",
+    )
     assert ["scores", "26"] in [e["loc"] for e in body["errors"]]
-    body = refused(api, api.put(f"{z}/assessment/scores", expert, json={"scores": {**full_scores(), "14": 8.5}}),
-                   422, "validation_failed")
+    body = refused(
+        api,
+        api.put(f"{z}/assessment/scores", expert, json={"scores": {**full_scores(), "14": 8.5}}),
+        422,
+        "validation_failed",
+    )
     assert "outside 0..8" in json.dumps(body)
-    refused(api, api.put(f"{z}/assessment/scores", expert, json={"scores": {**full_scores(), "3": "high"}}),
-            422, "validation_failed")
-    refused(api, api.request("PUT", f"{z}/assessment/scores", expert, content=b'{"scores": {"1": NaN}}',
-                             headers={"Content-Type": "application/json"}), 422, "validation_failed")
+    refused(
+        api,
+        api.put(f"{z}/assessment/scores", expert, json={"scores": {**full_scores(), "3": "high"}}),
+        422,
+        "validation_failed",
+    )
+    refused(
+        api,
+        api.request(
+            "PUT",
+            f"{z}/assessment/scores",
+            expert,
+            content=b'{"scores": {"1": NaN}}',
+            headers={"Content-Type": "application/json"},
+        ),
+        422,
+        "validation_failed",
+    )
     huge = {"reason": "x" * (2 << 20)}
     refused(api, api.post(f"{z}/assessment/conflicts", expert, json=huge), 413, "payload_too_large")
-    body = refused(api, api.post(f"{z}/assessment/conclusion", BUREAU, json={
-        "passed": True, "report": {"sha256": "ab" * 32, "name": "never-uploaded.pdf"}, "reasons": "x"}),
-        422, "validation_failed")
+    body = refused(
+        api,
+        api.post(
+            f"{z}/assessment/conclusion",
+            BUREAU,
+            json={"passed": True, "report": {"sha256": "ab" * 32, "name": "never-uploaded.pdf"}, "reasons": "x"},
+        ),
+        422,
+        "validation_failed",
+    )
     assert body["errors"] == [{"loc": ["report", 0, "sha256"], "msg": "no document with this hash has been uploaded"}]
-    refused(api, api.post(f"{z}/assessment/conclusion", BUREAU, json={
-        "passed": "yes", "report": {"sha256": "ab" * 32, "name": "r"}, "reasons": "x"}), 422, "validation_failed")
+    refused(
+        api,
+        api.post(
+            f"{z}/assessment/conclusion",
+            BUREAU,
+            json={"passed": "yes", "report": {"sha256": "ab" * 32, "name": "r"}, "reasons": "x"},
+        ),
+        422,
+        "validation_failed",
+    )
     refused(api, api.get(z, BUREAU, params={"as_of": "yesterday"}), 422, "validation_failed")
     refused(api, api.get(z, BUREAU, params={"as_of": "2022-01-01T00:00:00"}), 422, "validation_failed")
     refused(api, api.get("/zones/not-a-uuid", BUREAU), 422, "validation_failed")
     refused(api, api.get("/zones/00000000-0000-4000-8000-000000000000", BUREAU), 404, "not_found")
-    refused(api, api.post("/zones/00000000-0000-4000-8000-000000000000/revocation", BUREAU,
-                          json={"reason": "fraud", "details": "x"}), 404, "not_found")
-    refused(api, api.post(f"{z}/revocation", BUREAU, json={"reason": "fraud", "details": "x"},
-                          headers={"If-Match": "seven"}), 422, "validation_failed")
+    refused(
+        api,
+        api.post(
+            "/zones/00000000-0000-4000-8000-000000000000/revocation", BUREAU, json={"reason": "fraud", "details": "x"}
+        ),
+        404,
+        "not_found",
+    )
+    refused(
+        api,
+        api.post(f"{z}/revocation", BUREAU, json={"reason": "fraud", "details": "x"}, headers={"If-Match": "seven"}),
+        422,
+        "validation_failed",
+    )
     version = api.get(z, BUREAU).json()["version"]
-    refused(api, api.post(f"{z}/revocation", BUREAU, json={"reason": "fraud", "details": "x"},
-                          headers={"If-Match": f'"{version - 1}"'}), 412, "precondition_failed")
-    refused(api, api.request("POST", "/documents", SONGSHAN,
-                             files={"file": ("x.exe", b"MZ\x90\x00\x03\x00\x00\x00", "application/octet-stream")}),
-            415, "unsupported_media_type")
-    refused(api, api.request("POST", "/documents", SONGSHAN, files={"file": ("big.pdf", b"%PDF" + b"0" * (21 << 20))}),
-            413, "payload_too_large")
-    refused(api, api.request("POST", f"{z}/formal-review", BUREAU, content=b"outcome=accepted",
-                             headers={"Content-Type": "text/plain"}), 422, "validation_failed")
+    refused(
+        api,
+        api.post(
+            f"{z}/revocation",
+            BUREAU,
+            json={"reason": "fraud", "details": "x"},
+            headers={"If-Match": f'"{version - 1}"'},
+        ),
+        412,
+        "precondition_failed",
+    )
+    refused(
+        api,
+        api.request(
+            "POST",
+            "/documents",
+            SONGSHAN,
+            files={"file": ("x.exe", b"MZ\x90\x00\x03\x00\x00\x00", "application/octet-stream")},
+        ),
+        415,
+        "unsupported_media_type",
+    )
+    refused(
+        api,
+        api.request("POST", "/documents", SONGSHAN, files={"file": ("big.pdf", b"%PDF" + b"0" * (21 << 20))}),
+        413,
+        "payload_too_large",
+    )
+    refused(
+        api,
+        api.request(
+            "POST", f"{z}/formal-review", BUREAU, content=b"outcome=accepted", headers={"Content-Type": "text/plain"}
+        ),
+        422,
+        "validation_failed",
+    )
     refused(api, api.post(f"{z}/formal-review", None, json={"outcome": "accepted"}), 401, "unauthorized")
-    refused(api, api.post(f"{z}/formal-review", None, json={"outcome": "accepted"},
-                          headers={"Authorization": "Bearer not.a.jwt"}), 401, "invalid_token")
+    refused(
+        api,
+        api.post(
+            f"{z}/formal-review", None, json={"outcome": "accepted"}, headers={"Authorization": "Bearer not.a.jwt"}
+        ),
+        401,
+        "invalid_token",
+    )
 
     assert api.position() == before
     assert api.get(f"{z}/history", BUREAU).json() == history
@@ -100,12 +227,24 @@ def test_each_bad_request_is_a_problem_and_records_nothing(assessing: tuple[Api,
 def test_a_bad_notice_date_is_refused(assessing: tuple[Api, str]) -> None:
     api, zid = assessing
     before = api.position()
-    refused(api, api.post(f"/zones/{zid}/notice", BUREAU, json={"text": "公示", "starts_on": "2021-02-30"}),
-            422, "validation_failed")
-    refused(api, api.post(f"/zones/{zid}/notice", BUREAU, json={"text": "公示", "starts_on": "2099-01-05"}),
-            422, "calendar_data_missing")  # no working-day data for 2099: refused, not guessed
-    refused(api, api.post(f"/zones/{zid}/notice", BUREAU, json={"text": "公示", "starts_on": "2021-09-27"}),
-            409, "illegal_transition")  # not yet assessed
+    refused(
+        api,
+        api.post(f"/zones/{zid}/notice", BUREAU, json={"text": "公示", "starts_on": "2021-02-30"}),
+        422,
+        "validation_failed",
+    )
+    refused(
+        api,
+        api.post(f"/zones/{zid}/notice", BUREAU, json={"text": "公示", "starts_on": "2099-01-05"}),
+        422,
+        "calendar_data_missing",
+    )  # no working-day data for 2099: refused, not guessed
+    refused(
+        api,
+        api.post(f"/zones/{zid}/notice", BUREAU, json={"text": "公示", "starts_on": "2021-09-27"}),
+        409,
+        "illegal_transition",
+    )  # not yet assessed
     assert api.position() == before
 
 

@@ -107,3 +107,29 @@ def test_store_verify_on_an_empty_store(env: dict[str, str], tmp_path: Path) -> 
     out = run(["store", "verify"], env, tmp_path)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["ok"] is True
+
+
+def test_rebuild_from_the_command_line_gives_the_same_rows(env: dict[str, str], tmp_path: Path) -> None:
+    from projections.runner import open_views
+    from tests.conftest import make_container
+    from tests.integration.test_application import walk_to_grant
+
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    c = make_container(url, tmp_path)
+    runner = c.start_views()
+    walk_to_grant(c)
+    runner.wait_for(c.app.last_position(), timeout=5)
+    before = {name: p.view.dump() for name, p in runner.views.items()}
+    c.close()
+
+    env["ZONECASE_DATABASE_URL"] = url
+    out = run(["rebuild"], {**env, "COLUMNS": "120"}, tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "rebuilt zones, history, assessments, deadlines, notices from 11 events" in out.stdout
+    c = make_container(url, tmp_path)
+    try:
+        after = {name: p.view.dump() for name, p in open_views(c.app, c.settings.views_env()).items()}
+    finally:
+        c.close()
+    assert after == before
+    assert run(["rebuild", "nonsense"], env, tmp_path).returncode == 2

@@ -67,42 +67,93 @@ def test_every_command_by_every_role(sqlite_api: Api) -> None:
     api, m = sqlite_api, Matrix(sqlite_api)
     plan = api.upload(SONGSHAN, "plan.pdf")
     materials = [{"kind": "creation_plan", "sha256": plan["sha256"], "name": "plan.pdf"}]
-    body = {"name": "松山湖", "area_type": "park", "sites": [{"name": "core"}], "batch": "2021-first",
-            "materials": materials, "self_assessment": {"statistics": GOOD_STATISTICS}, "plan": GOOD_PLAN}
+    body = {
+        "name": "松山湖",
+        "area_type": "park",
+        "sites": [{"name": "core"}],
+        "batch": "2021-first",
+        "materials": materials,
+        "self_assessment": {"statistics": GOOD_STATISTICS},
+        "plan": GOOD_PLAN,
+    }
     own = {"applicant (own zone)"}
 
     # POST /zones: an applicant of the first batch (Nancheng is a member too, so it is left out here)
-    zid = m.check("apply", own | {"applicant (other organisation)"},
-                  lambda a: api.post("/zones", a, json=body), perform="applicant (own zone)")["id"]
+    zid = m.check(
+        "apply",
+        own | {"applicant (other organisation)"},
+        lambda a: api.post("/zones", a, json=body),
+        perform="applicant (own zone)",
+    )["id"]
     z = f"/zones/{zid}"
-    m.check("formal review (return)", {"bureau"},
-            lambda a: api.post(f"{z}/formal-review", a, json={"outcome": "returned", "reasons": "More detail."}),
-            perform="bureau")
-    m.check("supplement", own, lambda a: api.post(f"{z}/supplements", a, json={"materials": materials, "note": "ok"}),
-            perform="applicant (own zone)")
-    m.check("formal review (accept)", {"bureau"},
-            lambda a: api.post(f"{z}/formal-review", a, json={"outcome": "accepted"}), perform="bureau")
+    m.check(
+        "formal review (return)",
+        {"bureau"},
+        lambda a: api.post(f"{z}/formal-review", a, json={"outcome": "returned", "reasons": "More detail."}),
+        perform="bureau",
+    )
+    m.check(
+        "supplement",
+        own,
+        lambda a: api.post(f"{z}/supplements", a, json={"materials": materials, "note": "ok"}),
+        perform="applicant (own zone)",
+    )
+    m.check(
+        "formal review (accept)",
+        {"bureau"},
+        lambda a: api.post(f"{z}/formal-review", a, json={"outcome": "accepted"}),
+        perform="bureau",
+    )
     panel = {"experts": [{"sub": e.sub, "name": e.name} for e in EXPERTS], "methods": ["site_visit"]}
     m.check("appoint panel", {"bureau"}, lambda a: api.post(f"{z}/assessment/panel", a, json=panel), perform="bureau")
-    m.check("declare conflict", {"expert (on the panel)"},
-            lambda a: api.post(f"{z}/assessment/conflicts", a if a is not EXPERTS[0] else EXPERTS[2],
-                               json={"reason": "Former employee."}),
-            perform="expert (on the panel)")
-    m.check("file scores", {"expert (on the panel)"},
-            lambda a: api.put(f"{z}/assessment/scores", a, json={"scores": full_scores()}),
-            perform="expert (on the panel)")
+    m.check(
+        "declare conflict",
+        {"expert (on the panel)"},
+        lambda a: api.post(
+            f"{z}/assessment/conflicts", a if a is not EXPERTS[0] else EXPERTS[2], json={"reason": "Former employee."}
+        ),
+        perform="expert (on the panel)",
+    )
+    m.check(
+        "file scores",
+        {"expert (on the panel)"},
+        lambda a: api.put(f"{z}/assessment/scores", a, json={"scores": full_scores()}),
+        perform="expert (on the panel)",
+    )
     assert api.put(f"{z}/assessment/scores", EXPERTS[1], json={"scores": full_scores()}).status_code == 200
     report = api.upload(BUREAU, "report.pdf")
-    m.check("conclude", {"bureau"}, lambda a: api.post(f"{z}/assessment/conclusion", a, json={
-        "passed": True, "report": {"sha256": report["sha256"], "name": "report.pdf"}, "reasons": "Confirmed."}),
-        perform="bureau")
+    m.check(
+        "conclude",
+        {"bureau"},
+        lambda a: api.post(
+            f"{z}/assessment/conclusion",
+            a,
+            json={
+                "passed": True,
+                "report": {"sha256": report["sha256"], "name": "report.pdf"},
+                "reasons": "Confirmed.",
+            },
+        ),
+        perform="bureau",
+    )
     api.set_clock("2021-09-24")
-    m.check("publish notice", {"bureau"},
-            lambda a: api.post(f"{z}/notice", a, json={"text": "公示", "starts_on": "2021-09-27"}), perform="bureau")
+    m.check(
+        "publish notice",
+        {"bureau"},
+        lambda a: api.post(f"{z}/notice", a, json={"text": "公示", "starts_on": "2021-09-27"}),
+        perform="bureau",
+    )
     api.set_clock("2021-09-28")
     objection = {"objector_name": "Li", "contact": "li@example.org", "text": "Doubt."}
-    allowed = {"public", "applicant (own zone)", "applicant (other organisation)", "expert (on the panel)",
-               "expert (not on the panel)", "bureau", "leading_group"}
+    allowed = {
+        "public",
+        "applicant (own zone)",
+        "applicant (other organisation)",
+        "expert (on the panel)",
+        "expert (not on the panel)",
+        "bureau",
+        "leading_group",
+    }
     m.check("raise objection", allowed, lambda a: api.post(f"{z}/objections", a, json=objection), perform="public")
     for role in allowed - {"public"}:  # every allowed cell succeeds
         r = api.post(f"{z}/objections", ROLES[role], json=objection)
@@ -111,25 +162,61 @@ def test_every_command_by_every_role(sqlite_api: Api) -> None:
     assert len(open_ids) == len(allowed)
     api.set_clock("2021-10-09")
     for oid in open_ids[1:]:
-        assert api.post(f"{z}/objections/{oid}/resolution", BUREAU,
-                        json={"outcome": "dismissed", "reasons": "Unfounded."}).status_code == 200
-    m.check("resolve objection", {"bureau"}, lambda a: api.post(f"{z}/objections/{open_ids[0]}/resolution", a,
-            json={"outcome": "dismissed", "reasons": "Unfounded."}), perform="bureau")
-    m.check("grant", {"leading_group"}, lambda a: api.post(f"{z}/grant", a, json={"announcement_no": "No. 1"}),
-            perform="leading_group")
+        assert (
+            api.post(
+                f"{z}/objections/{oid}/resolution", BUREAU, json={"outcome": "dismissed", "reasons": "Unfounded."}
+            ).status_code
+            == 200
+        )
+    m.check(
+        "resolve objection",
+        {"bureau"},
+        lambda a: api.post(
+            f"{z}/objections/{open_ids[0]}/resolution", a, json={"outcome": "dismissed", "reasons": "Unfounded."}
+        ),
+        perform="bureau",
+    )
+    m.check(
+        "grant",
+        {"leading_group"},
+        lambda a: api.post(f"{z}/grant", a, json={"announcement_no": "No. 1"}),
+        perform="leading_group",
+    )
     api.set_clock("2022-01-10")
-    m.check("annual report", own, lambda a: api.post(f"{z}/annual-reports", a, json={
-        "year": 2021, "statistics": ANNUAL_STATISTICS, "summary": "2021."}), perform="applicant (own zone)")
-    m.check("evaluate report", {"bureau"}, lambda a: api.post(f"{z}/annual-reports/2021/evaluation", a, json={
-        "rating": "good", "comments": "On track."}), perform="bureau")
+    m.check(
+        "annual report",
+        own,
+        lambda a: api.post(
+            f"{z}/annual-reports", a, json={"year": 2021, "statistics": ANNUAL_STATISTICS, "summary": "2021."}
+        ),
+        perform="applicant (own zone)",
+    )
+    m.check(
+        "evaluate report",
+        {"bureau"},
+        lambda a: api.post(f"{z}/annual-reports/2021/evaluation", a, json={"rating": "good", "comments": "On track."}),
+        perform="bureau",
+    )
     api.set_clock("2024-08-01")
     m.check("request review", own, lambda a: api.post(f"{z}/review-request", a), perform="applicant (own zone)")
-    m.check("decide review", {"bureau"}, lambda a: api.post(f"{z}/review", a, json={
-        "passed": False, "reasons": "Short."}), perform="bureau")
-    m.check("submit rectification", own, lambda a: api.post(f"{z}/rectification", a, json={"summary": "Done."}),
-            perform="applicant (own zone)")
-    m.check("revoke", {"bureau"}, lambda a: api.post(f"{z}/revocation", a, json={
-        "reason": "fraud", "details": "Falsified statistics."}), perform="bureau")
+    m.check(
+        "decide review",
+        {"bureau"},
+        lambda a: api.post(f"{z}/review", a, json={"passed": False, "reasons": "Short."}),
+        perform="bureau",
+    )
+    m.check(
+        "submit rectification",
+        own,
+        lambda a: api.post(f"{z}/rectification", a, json={"summary": "Done."}),
+        perform="applicant (own zone)",
+    )
+    m.check(
+        "revoke",
+        {"bureau"},
+        lambda a: api.post(f"{z}/revocation", a, json={"reason": "fraud", "details": "Falsified statistics."}),
+        perform="bureau",
+    )
     commands = {name for name, _, _ in m.cells}
     assert len(commands) == 18  # the 17 commands of API.md, formal review both ways
     # apply: 6 refused + 1; objections: 1 refused + 1; the 16 others: 7 refused + 1 each
@@ -159,13 +246,27 @@ def test_queries_by_role(sqlite_api: Api, path: str, allowed: set[str]) -> None:
 def test_zone_reads_by_role(sqlite_api: Api) -> None:
     api = sqlite_api
     plan = api.upload(SONGSHAN, "plan.pdf")
-    zid = api.post("/zones", SONGSHAN, json={
-        "name": "松山湖", "area_type": "park", "sites": [{"name": "core"}], "batch": "2021-first",
-        "materials": [{"kind": "creation_plan", "sha256": plan["sha256"], "name": "plan.pdf"}],
-        "self_assessment": {"statistics": GOOD_STATISTICS}}).json()["id"]
+    zid = api.post(
+        "/zones",
+        SONGSHAN,
+        json={
+            "name": "松山湖",
+            "area_type": "park",
+            "sites": [{"name": "core"}],
+            "batch": "2021-first",
+            "materials": [{"kind": "creation_plan", "sha256": plan["sha256"], "name": "plan.pdf"}],
+            "self_assessment": {"statistics": GOOD_STATISTICS},
+        },
+    ).json()["id"]
     expect = {  # path → roles that may read it
-        f"/zones/{zid}": {"applicant (own zone)", "expert (on the panel)", "expert (not on the panel)", "bureau",
-                          "leading_group", "inspector"},
+        f"/zones/{zid}": {
+            "applicant (own zone)",
+            "expert (on the panel)",
+            "expert (not on the panel)",
+            "bureau",
+            "leading_group",
+            "inspector",
+        },
         f"/zones/{zid}/history": {"applicant (own zone)", "bureau", "leading_group", "inspector"},
         f"/zones/{zid}/assessment": {"bureau", "leading_group", "inspector"},
         f"/zones/{zid}?as_of=2030-01-01T00:00:00%2B08:00": {"bureau", "leading_group", "inspector"},

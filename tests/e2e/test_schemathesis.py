@@ -29,8 +29,9 @@ TOKEN = mint_token(SECRET, sub="u-bureau", role="bureau", org="dg-miit", hours=2
 def _application() -> Any:
     """An application on SQLite; no lifespan runs under the ASGI transport, so it is set up here."""
     root = Path(tempfile.mkdtemp(prefix="zonecase-schemathesis-"))
-    settings = Settings(database_url=f"sqlite:///{root / 'store.sqlite'}", data_dir=root, jwt_secret=SECRET,
-                        allow_time_travel=True)
+    settings = Settings(
+        database_url=f"sqlite:///{root / 'store.sqlite'}", data_dir=root, jwt_secret=SECRET, allow_time_travel=True
+    )
     container = build(settings)
     container.clock.set(at("2021-07-15"))  # type: ignore[attr-defined]
     container.start_views()
