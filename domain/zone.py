@@ -243,22 +243,30 @@ class Zone(Aggregate):
                 "methods": d["methods"],
                 "conflicts": {},
                 "sheets": {},
+                "appointed_at": self.timestamp.isoformat(),
+                "appointed_by": self.actor,
             }
 
     class ConflictDeclared(Event):
         """An expert declared a conflict of interest and will not score."""
 
         def assign(self, z: Zone, d: dict[str, Any]) -> None:
-            cast(dict[str, Any], z.panel)["conflicts"][d["expert"]] = d["declared_at"]
+            cast(dict[str, Any], z.panel)["conflicts"][d["expert"]] = {
+                "declared_at": d["declared_at"],
+                "reason": self.reason,
+            }
 
     class ScoresFiled(Event):
         """An expert filed (or re-filed) scores for the 25 indicators."""
 
         def assign(self, z: Zone, d: dict[str, Any]) -> None:
-            cast(dict[str, Any], z.panel)["sheets"][d["expert"]] = {
+            panel = cast(dict[str, Any], z.panel)
+            earlier = panel["sheets"].get(d["expert"])
+            panel["sheets"][d["expert"]] = {
                 "scores": d["scores"],
                 "comment": d["comment"],
                 "filed_at": d["filed_at"],
+                "filings": (earlier["filings"] if earlier else 0) + 1,
             }
 
     class Assessed(Event):
@@ -687,6 +695,7 @@ class Zone(Aggregate):
             at=at,
             reason=_text(reason, "reason"),
             expert=actor.sub,
+            round=self.panel["round"],
             declared_at=at.astimezone(UTC).isoformat(),
         )
 
@@ -714,6 +723,7 @@ class Zone(Aggregate):
             at=at,
             reason="",
             expert=actor.sub,
+            round=self.panel["round"],
             scores=sheet,
             comment=_text(comment, "comment", required=False),
             indicator_system=system.version,
@@ -769,8 +779,15 @@ class Zone(Aggregate):
             methods=self.panel["methods"],
             experts=self.panel["experts"],
             conflicted=sorted(self.panel["conflicts"]),
+            conflicts=self.panel["conflicts"],
             counted=counted,
             sheets={s: self.panel["sheets"][s]["scores"] for s in sorted(self.panel["sheets"])},
+            filed={
+                s: {k: v for k, v in sheet.items() if k != "scores"}
+                for s, sheet in sorted(self.panel["sheets"].items())
+            },
+            appointed_at=self.panel["appointed_at"],
+            appointed_by=self.panel["appointed_by"],
             result=result,
         )
 

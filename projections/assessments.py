@@ -1,4 +1,4 @@
-"""Assessment scores: each panel round, each expert's sheets and the panel result."""
+"""Assessment scores: each panel round, each expert's sheet, conflicts and the panel result."""
 
 from __future__ import annotations
 
@@ -6,81 +6,69 @@ import json
 from typing import Any
 
 from domain.zone import Zone
-from projections.base import Tx, ViewProjection, ViewSpec, dumps
+from projections.base import Tx, ViewSpec, ZoneStateProjection, dumps
 
 
-class AssessmentsProjection(ViewProjection):
+def rounds_of(zone: Zone) -> list[dict[str, Any]]:
+    """The concluded rounds, and the open one if a panel is at work."""
+    rounds = [
+        {
+            "round": a["round"],
+            "state": "concluded",
+            "experts": a["experts"],
+            "methods": a["methods"],
+            "appointed_at": a.get("appointed_at"),
+            "appointed_by": a.get("appointed_by"),
+            "conflicts": a.get("conflicts", {e: {} for e in a["conflicted"]}),
+            "sheets": {s: {"scores": scores, **a.get("filed", {}).get(s, {})} for s, scores in a["sheets"].items()},
+            "result": {
+                **a["result"],
+                "passed": a["passed"],
+                "report": a["report"],
+                "reasons": a["reasons"],
+                "counted": a["counted"],
+            },
+        }
+        for a in zone.assessments
+    ]
+    panel = zone.panel
+    if panel is not None and panel["round"] not in {r["round"] for r in rounds}:
+        rounds.append(
+            {
+                "round": panel["round"],
+                "state": "open",
+                "experts": panel["experts"],
+                "methods": panel["methods"],
+                "appointed_at": panel.get("appointed_at"),
+                "appointed_by": panel.get("appointed_by"),
+                "conflicts": panel["conflicts"],
+                "sheets": panel["sheets"],
+                "result": None,
+            }
+        )
+    return rounds
+
+
+class AssessmentsProjection(ZoneStateProjection):
     """``GET /zones/{id}/assessment``."""
 
     spec = ViewSpec(
         name="view_assessments",
         tables={
-            "view_assessments": "zone_id TEXT, round INTEGER, state TEXT, appointed_at TEXT, document TEXT, "
-            "PRIMARY KEY (zone_id, round)",
+            "view_assessments": "zone_id TEXT, round INTEGER, state TEXT, document TEXT, PRIMARY KEY (zone_id, round)",
         },
     )
 
-    def handle(self, event: Any, tx: Tx) -> None:
-        if not isinstance(event, Zone.Event):
-            return
-        zone_id, d = str(event.originator_id), event.data
-        if isinstance(event, Zone.PanelAppointed):
-            tx.execute(
-                "UPDATE {view_assessments} SET state = 'superseded' WHERE zone_id = %s AND state = 'open'", (zone_id,)
-            )
-            doc = {
-                "round": d["round"],
-                "experts": d["experts"],
-                "methods": d["methods"],
-                "conflicts": {},
-                "sheets": {},
-                "filings": [],
-                "result": None,
-                "appointed_by": event.actor,
-                "appointed_at": event.timestamp.isoformat(),
-            }
-            tx.execute(
-                "INSERT INTO {view_assessments} (zone_id, round, state, appointed_at, document) "
-                "VALUES (%s, %s, 'open', %s, %s) ON CONFLICT (zone_id, round) DO NOTHING",
-                (zone_id, d["round"], event.timestamp.isoformat(), dumps(doc)),
-            )
-        elif isinstance(event, (Zone.ConflictDeclared, Zone.ScoresFiled, Zone.Assessed)):
-            row = tx.one(
-                "SELECT round, document FROM {view_assessments} WHERE zone_id = %s AND state = 'open'", (zone_id,)
-            )
-            if row is None:
-                return
-            doc = json.loads(row["document"])
-            state = "open"
-            if isinstance(event, Zone.ConflictDeclared):
-                doc["conflicts"][d["expert"]] = {"reason": event.reason, "declared_at": d["declared_at"]}
-            elif isinstance(event, Zone.ScoresFiled):
-                doc["sheets"][d["expert"]] = {
-                    "scores": d["scores"],
-                    "comment": d["comment"],
-                    "filed_at": d["filed_at"],
-                    "indicator_system": d["indicator_system"],
-                }
-                doc["filings"].append({"expert": d["expert"], "filed_at": d["filed_at"], "scores": d["scores"]})
-            else:
-                state = "concluded"
-                doc["result"] = {
-                    **d["result"],
-                    "passed": d["passed"],
-                    "report": d["report"],
-                    "reasons": event.reason,
-                    "counted": d["counted"],
-                    "conflicted": d["conflicted"],
-                    "concluded_by": event.actor,
-                    "concluded_at": event.timestamp.isoformat(),
-                }
-            tx.execute(
-                "UPDATE {view_assessments} SET state = %s, document = %s WHERE zone_id = %s AND round = %s",
-                (state, dumps(doc), zone_id, row["round"]),
-            )
+    def write_zones(self, tx: Tx, zones: list[Zone]) -> None:
+        assessed = [(z, rounds_of(z)) for z in zones if z.panel is not None or z.assessments]
+        tx.executemany("DELETE FROM {view_assessments} WHERE zone_id = %s", [(str(z.id),) for z, _ in assessed])
+        tx.executemany(
+            "INSERT INTO {view_assessments} (zone_id, round, state, document) VALUES (%s, %s, %s, %s)",
+            [(str(z.id), r["round"], r["state"], dumps(r)) for z, rounds in assessed for r in rounds],
+        )
 
 
 def zone_assessments(tx: Tx, zone_id: str) -> list[dict[str, Any]]:
     """Every panel round of a zone, oldest first."""
-    rows = tx.all("SELECT state, document FROM {view_assessments} WHERE zone_id = %s ORDER BY round", (zone_id,))
-    return [{"state": r["state"], **json.loads(r["document"])} for r in rows]
+    rows = tx.all("SELECT document FROM {view_assessments} WHERE zone_id = %s ORDER BY round", (zone_id,))
+    return [json.loads(r["document"]) for r in rows]

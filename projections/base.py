@@ -3,7 +3,6 @@ view's own), one transaction for rows and tracking, and a Projection that handle
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
@@ -12,8 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, cast
 from uuid import UUID
 
-from eventsourcing.domain import Snapshot
-from eventsourcing.persistence import Mapper, StoredEvent, Tracking
+from eventsourcing.persistence import IntegrityError, Mapper, Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.projection import Projection
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteRecorder, SQLiteTrackingRecorder
@@ -183,6 +181,9 @@ class PostgresView(PostgresTrackingRecorder):
     @contextmanager
     def write(self, tracking: Tracking | None) -> Iterator[Tx]:
         with self.datastore.transaction(commit=True) as curs:
+            # A view can be rebuilt from the log and its tracking commits with its rows, so a crash may
+            # lose the last commits of a view, never make it inconsistent: no need to wait for the disk.
+            curs.execute("SET LOCAL synchronous_commit TO OFF")
             yield Tx(curs, self)
             if tracking is not None:
                 self._insert_tracking(curs, tracking)
@@ -246,64 +247,117 @@ class ViewProjection(Projection[Any]):
         """Forgets anything cached in memory (after a failure or a rebuild)."""
 
 
-class SnapshotProjection(ViewProjection):
-    """A view that needs the zone's whole state: it keeps a snapshot per zone in its own table and
-    applies each event to it with the aggregate's own ``apply`` (no second copy of the rules)."""
+class ZoneFolder:
+    """Zones as of the events being projected, folded with the aggregate's own ``apply`` (no second copy
+    of the rules) and shared by the views that need whole zones. Recent zones stay in memory; any other
+    is rebuilt from its own earlier events — the log is append-only, so that answer never changes."""
 
-    snapshot_table: ClassVar[str]
-    cache_size: ClassVar[int] = 2000
+    def __init__(self, events: Any, size: int = 5000) -> None:
+        self.events = events
+        self.size = size
+        self._zones: OrderedDict[UUID, Zone] = OrderedDict()
+
+    def advance(self, event: Any) -> Zone:
+        """The zone just after ``event`` (applying it once, however many views ask)."""
+        key, version = event.originator_id, event.originator_version
+        zone = self._zones.get(key)
+        if zone is None or not version - 1 <= zone.version <= version:
+            zone = self._load(key, version - 1)
+        if zone is None or zone.version == version - 1:
+            zone = cast(Zone, event.mutate(zone))
+        self._zones[key] = zone
+        self._zones.move_to_end(key)
+        while len(self._zones) > self.size:
+            self._zones.popitem(last=False)
+        return zone
+
+    def reset(self) -> None:
+        """Forgets every zone (after a failed batch or before a rebuild)."""
+        self._zones.clear()
+
+    def _load(self, zone_id: UUID, version: int) -> Zone | None:
+        zone: Any = None
+        if version >= 1:
+            for event in self.events.get(zone_id, lte=version):
+                zone = event.mutate(zone)
+        return cast("Zone | None", zone)
+
+
+class ZoneStateProjection(ViewProjection):
+    """A view computed from whole zones: after each batch it rewrites the rows of every zone the batch
+    touched, many rows per statement."""
 
     def __init__(self, view: Any, *, mapper: Mapper[UUID], context: dict[str, Any] | None = None) -> None:
         super().__init__(view, mapper=mapper, context=context)
-        self._cache: OrderedDict[str, Zone] = OrderedDict()
+        self.folder: ZoneFolder = self.context["folder"]
         self._dirty: dict[str, Zone] = {}
-        self._snapshot_topic = f"{Snapshot.__module__}:{Snapshot.__qualname__}"
 
     def reset(self) -> None:
-        self._cache.clear()
-        self._dirty.clear()
+        self.folder.reset()
+        self._dirty = {}
 
     def begin(self, tx: Tx) -> None:
         self._dirty = {}
 
     def handle(self, event: Any, tx: Tx) -> None:
-        if not isinstance(event, Zone.Event):
-            return
-        key = str(event.originator_id)
-        current = self._dirty.get(key) or self._cache.get(key) or self._load(tx, key)
-        if current is not None and current.version >= event.originator_version:
-            return  # already applied (a replayed batch after a failure)
-        self._dirty[key] = cast(Zone, event.mutate(current))
+        if isinstance(event, Zone.Event):
+            self._dirty[str(event.originator_id)] = self.folder.advance(event)
 
     def finish(self, tx: Tx) -> None:
-        for key, zone in self._dirty.items():
-            # dated by the zone's last event, not the clock, so that a rebuild writes the same bytes
-            taken = dataclasses.replace(Snapshot.take(zone), timestamp=zone.modified_on)
-            snapshot = self.mapper.to_stored_event(taken).state.decode("utf-8")
-            tx.execute(
-                f"INSERT INTO {{{self.snapshot_table}}} (zone_id, version, snapshot) VALUES (%s, %s, %s) "
-                "ON CONFLICT (zone_id) DO UPDATE SET version = excluded.version, snapshot = excluded.snapshot",
-                (key, zone.version, snapshot),
-            )
-            self.write_zone(tx, zone)
-            self._cache[key] = zone
-            self._cache.move_to_end(key)
-        while len(self._cache) > self.cache_size:
-            self._cache.popitem(last=False)
+        if self._dirty:
+            self.write_zones(tx, list(self._dirty.values()))
         self._dirty = {}
 
-    def write_zone(self, tx: Tx, zone: Zone) -> None:
-        """Writes the view's rows for a zone whose state changed in this batch."""
+    def write_zones(self, tx: Tx, zones: list[Zone]) -> None:
+        """Writes the view's rows for the zones this batch changed."""
 
-    def _load(self, tx: Tx, key: str) -> Zone | None:
-        row = tx.one(f"SELECT version, snapshot FROM {{{self.snapshot_table}}} WHERE zone_id = %s", (key,))
-        if row is None:
-            return None
-        stored = StoredEvent(
-            originator_id=UUID(key),
-            originator_version=int(row["version"]),
-            topic=self._snapshot_topic,
-            state=row["snapshot"].encode("utf-8"),
-        )
-        snapshot = self.mapper.to_domain_event(stored)
-        return snapshot.mutate(None)  # type: ignore[attr-defined, no-any-return]
+
+def process_together(projections: Sequence[ViewProjection], events: Sequence[Any], tracking: Tracking) -> None:
+    """Several views of one database in one transaction: one commit for all their rows and tracking."""
+    first = projections[0].view
+    if any(p.view.datastore is not first.datastore for p in projections):
+        raise ValueError("views of different databases cannot share a transaction")
+    with first.write(None) as shared, _pipelined(shared.cursor):
+        txs = [Tx(shared.cursor, p.view) for p in projections]
+        for projection, tx in zip(projections, txs, strict=True):
+            projection.begin(tx)
+        for event in events:  # event by event, so that a zone is folded once for all the views
+            for projection, tx in zip(projections, txs, strict=True):
+                projection.handle(event, tx)
+        for projection, tx in zip(projections, txs, strict=True):
+            projection.finish(tx)
+        if isinstance(first, PostgresView):
+            _track_all_postgres(shared.cursor, [p.view for p in projections], tracking)
+        else:
+            for projection in projections:
+                projection.view._insert_tracking(shared.cursor, tracking)
+
+
+def _track_all_postgres(cursor: Any, views: Sequence[PostgresView], tracking: Tracking) -> None:
+    """Every view's tracking row, sent together and checked together (one round trip, not one per view).
+
+    The same statement as the library's: it updates only to a higher position, so a position recorded
+    before returns no row and the whole transaction is refused (exactly once)."""
+    params = {"application_name": tracking.application_name, "notification_id": tracking.notification_id}
+    cursors = []
+    for view in views:
+        c = cursor.connection.cursor()
+        c.execute(view.insert_tracking_statement, params)
+        cursors.append((view, c))
+    for view, c in cursors:
+        if c.fetchone() is None:
+            raise IntegrityError(
+                f"Failed to record tracking for {tracking.application_name} {tracking.notification_id} "
+                f"in {view.tracking_table_name}"
+            )
+
+
+@contextmanager
+def _pipelined(cursor: Any) -> Iterator[None]:
+    """On PostgreSQL, sends the statements of a batch without waiting for each answer."""
+    connection = getattr(cursor, "connection", None)
+    if connection is None or not hasattr(connection, "pipeline"):
+        yield
+        return
+    with connection.pipeline():
+        yield

@@ -6,41 +6,40 @@ from typing import Any
 
 from domain.policy import Policy
 from domain.zone import Zone
-from projections.base import SnapshotProjection, Tx, ViewSpec
+from projections.base import Tx, ViewSpec, ZoneStateProjection
 
 
-class DeadlinesProjection(SnapshotProjection):
-    """``GET /deadlines``; the scheduler's sweep reads what is due from here."""
+class DeadlinesProjection(ZoneStateProjection):
+    """``GET /deadlines``; the scheduler's sweep can read what is due from here."""
 
     spec = ViewSpec(
         name="view_deadlines",
         tables={
             "view_deadlines": "zone_id TEXT, key TEXT, kind TEXT, zone_name TEXT, applicant_org TEXT, due_on TEXT, "
             "due_at TEXT, recorded INTEGER, PRIMARY KEY (zone_id, key)",
-            "view_deadlines_state": "zone_id TEXT PRIMARY KEY, version INTEGER, snapshot TEXT",
         },
         indexes=("CREATE INDEX IF NOT EXISTS view_deadlines_due ON {view_deadlines} (due_at)",),
     )
-    snapshot_table = "view_deadlines_state"
 
-    def write_zone(self, tx: Tx, zone: Zone) -> None:
+    def write_zones(self, tx: Tx, zones: list[Zone]) -> None:
         policy: Policy = self.context["policy"]
-        tx.execute("DELETE FROM {view_deadlines} WHERE zone_id = %s", (str(zone.id),))
+        tx.executemany("DELETE FROM {view_deadlines} WHERE zone_id = %s", [(str(z.id),) for z in zones])
         tx.executemany(
             "INSERT INTO {view_deadlines} (zone_id, key, kind, zone_name, applicant_org, due_on, due_at, recorded) "
             "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
             [
                 (
-                    str(zone.id),
+                    str(z.id),
                     d["key"],
                     d["kind"],
-                    zone.name,
-                    zone.applicant_org,
+                    z.name,
+                    z.applicant_org,
                     d["day"].isoformat(),
                     d["due_at"].isoformat(),
                     int(d["recorded"]),
                 )
-                for d in zone.deadlines(policy)
+                for z in zones
+                for d in z.deadlines(policy)
             ],
         )
 

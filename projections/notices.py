@@ -5,10 +5,25 @@ from __future__ import annotations
 from typing import Any
 
 from domain.zone import Zone
-from projections.base import Tx, ViewProjection, ViewSpec
+from projections.base import Tx, ViewSpec, ZoneStateProjection
 
 
-class NoticesProjection(ViewProjection):
+def notice_outcome(zone: Zone, number: int) -> str:
+    """What became of a notice: in force, granted, sent back, rejected, or closed."""
+    for objection in zone.objections.values():
+        resolution = objection["resolution"]
+        if objection["notice"] == number and resolution and resolution["outcome"] == "upheld":
+            return "sent_back" if resolution["consequence"] == "reassess" else "rejected"
+    if number == len(zone.notices):
+        if zone.terms:
+            return "granted"
+        if zone.status == "in_notice":
+            return "in_force"
+        return zone.status  # revoked, or otherwise closed
+    return "closed"
+
+
+class NoticesProjection(ZoneStateProjection):
     """``GET /notices``."""
 
     spec = ViewSpec(
@@ -17,61 +32,37 @@ class NoticesProjection(ViewProjection):
             "view_notices": "zone_id TEXT, number INTEGER, zone_name TEXT, applicant_org TEXT, text TEXT, "
             "text_sha256 TEXT, starts_on TEXT, ends_on TEXT, working_days INTEGER, calendar TEXT, "
             "published_at TEXT, objections INTEGER, outcome TEXT, PRIMARY KEY (zone_id, number)",
-            "view_notices_zones": "zone_id TEXT PRIMARY KEY, name TEXT, applicant_org TEXT",
         },
-        indexes=("CREATE INDEX IF NOT EXISTS view_notices_ends ON {view_notices} (ends_on)",),
+        indexes=("CREATE INDEX IF NOT EXISTS view_notices_starts ON {view_notices} (starts_on)",),
     )
 
-    def handle(self, event: Any, tx: Tx) -> None:
-        if not isinstance(event, Zone.Event):
-            return
-        zone_id, d = str(event.originator_id), event.data
-        if isinstance(event, Zone.Applied):
-            tx.execute(
-                "INSERT INTO {view_notices_zones} (zone_id, name, applicant_org) VALUES (%s, %s, %s) "
-                "ON CONFLICT (zone_id) DO NOTHING",
-                (zone_id, d["name"], d["applicant_org"]),
-            )
-        elif isinstance(event, Zone.Publicized):
-            zone = tx.one("SELECT name, applicant_org FROM {view_notices_zones} WHERE zone_id = %s", (zone_id,))
-            name, org = (zone["name"], zone["applicant_org"]) if zone else ("", "")
-            tx.execute(
-                "INSERT INTO {view_notices} (zone_id, number, zone_name, applicant_org, text, text_sha256, starts_on, "
-                "ends_on, working_days, calendar, published_at, objections, outcome) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 0, 'in_force') "
-                "ON CONFLICT (zone_id, number) DO NOTHING",
+    def write_zones(self, tx: Tx, zones: list[Zone]) -> None:
+        published = [z for z in zones if z.notices]
+        tx.executemany("DELETE FROM {view_notices} WHERE zone_id = %s", [(str(z.id),) for z in published])
+        tx.executemany(
+            "INSERT INTO {view_notices} (zone_id, number, zone_name, applicant_org, text, text_sha256, starts_on, "
+            "ends_on, working_days, calendar, published_at, objections, outcome) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            [
                 (
-                    zone_id,
-                    d["number"],
-                    name,
-                    org,
-                    d["text"],
-                    d["text_sha256"],
-                    d["starts_on"],
-                    d["ends_on"],
-                    d["working_days"],
-                    d["calendar"],
-                    d["published_at"],
-                ),
-            )
-        elif isinstance(event, Zone.ObjectionRaised):
-            tx.execute(
-                "UPDATE {view_notices} SET objections = objections + 1 WHERE zone_id = %s AND number = %s",
-                (zone_id, d["notice"]),
-            )
-        elif isinstance(event, Zone.ObjectionResolved) and d["outcome"] == "upheld":
-            outcome = "sent_back" if d["consequence"] == "reassess" else "rejected"
-            tx.execute(
-                "UPDATE {view_notices} SET outcome = %s WHERE zone_id = %s AND outcome = 'in_force'", (outcome, zone_id)
-            )
-        elif isinstance(event, Zone.Granted):
-            tx.execute(
-                "UPDATE {view_notices} SET outcome = 'granted' WHERE zone_id = %s AND outcome = 'in_force'", (zone_id,)
-            )
-        elif isinstance(event, Zone.Revoked):
-            tx.execute(
-                "UPDATE {view_notices} SET outcome = 'revoked' WHERE zone_id = %s AND outcome = 'in_force'", (zone_id,)
-            )
+                    str(z.id),
+                    n["number"],
+                    z.name,
+                    z.applicant_org,
+                    n["text"],
+                    n["text_sha256"],
+                    n["starts_on"],
+                    n["ends_on"],
+                    n["working_days"],
+                    n["calendar"],
+                    n["published_at"],
+                    sum(1 for o in z.objections.values() if o["notice"] == n["number"]),
+                    notice_outcome(z, n["number"]),
+                )
+                for z in published
+                for n in z.notices
+            ],
+        )
 
 
 def list_notices(tx: Tx, *, limit: int, offset: int) -> list[dict[str, Any]]:

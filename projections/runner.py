@@ -22,7 +22,7 @@ from eventsourcing.sqlite import SQLiteDatastore, SQLiteFactory
 from eventsourcing.utils import Environment
 
 from projections import VIEWS
-from projections.base import PostgresView, SQLiteView, ViewProjection
+from projections.base import PostgresView, SQLiteView, ViewProjection, ZoneFolder, process_together
 from zonecase.app import ZoneApplication
 
 log = logging.getLogger("zonecase.projections")
@@ -72,11 +72,12 @@ def open_views(
         view_class = SQLiteView
     assert isinstance(datastore, (PostgresDatastore, SQLiteDatastore))
     out: dict[str, ViewProjection] = {}
+    context = {"policy": app.policy, "folder": ZoneFolder(app.events)}
     for name in names or list(VIEWS):
         projection_class = VIEWS[name]
         recorder = view_class(datastore, projection_class.spec)
         recorder.create_table()
-        out[name] = projection_class(recorder, mapper=app.mapper, context={"policy": app.policy})
+        out[name] = projection_class(recorder, mapper=app.mapper, context=context)
     return out
 
 
@@ -186,6 +187,9 @@ class ViewRunner:
         if not notifications:
             return 0
         events = [(n, self.app.mapper.to_domain_event(n)) for n in notifications]
+        level = [name for name, p in healthy.items() if p == start - 1]
+        if len(level) > 1 and self._together(level, events):
+            healthy = {n: p for n, p in healthy.items() if n not in level}
         for name in healthy:
             pending = [(n, e) for n, e in events if n.id > self.positions[name]]
             if pending:
@@ -193,6 +197,21 @@ class ViewRunner:
         with self._changed:
             self._changed.notify_all()
         return len(notifications)
+
+    def _together(self, names: list[str], events: list[tuple[Notification, Any]]) -> bool:
+        """The views at the same position, in one transaction; False (nothing written) if any fails."""
+        projections = [self.views[n] for n in names]
+        try:
+            process_together(
+                projections, [e for _, e in events], Tracking(ViewProjection.application_name, events[-1][0].id)
+            )
+        except Exception:
+            for projection in projections:
+                projection.reset()
+            return False  # each view then goes alone, so that the failing one is found and named
+        for name in names:
+            self.positions[name] = events[-1][0].id
+        return True
 
     def _process(self, name: str, pending: list[tuple[Notification, Any]]) -> None:
         projection = self.views[name]
@@ -287,8 +306,7 @@ def rebuild(
             return total
         events = [app.mapper.to_domain_event(n) for n in notifications]
         tracking = Tracking(ViewProjection.application_name, notifications[-1].id)
-        for projection in views.values():
-            projection.process_batch(events, tracking)
+        process_together(list(views.values()), events, tracking)
         position = notifications[-1].id
         total += len(notifications)
         if progress is not None:

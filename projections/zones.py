@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from domain.policy import Policy
 from domain.zone import Zone
-from projections.base import SnapshotProjection, Tx, ViewSpec, dumps
+from projections.base import Tx, ViewSpec, ZoneStateProjection, dumps
 from zonecase.representation import zone_document
 
 
-class ZonesProjection(SnapshotProjection):
+class ZonesProjection(ZoneStateProjection):
     """``GET /zones`` and ``GET /zones/{id}``."""
 
     spec = ViewSpec(
@@ -18,32 +19,35 @@ class ZonesProjection(SnapshotProjection):
         tables={
             "view_zones": "zone_id TEXT PRIMARY KEY, name TEXT, applicant_org TEXT, status TEXT, "
             "version INTEGER, batch TEXT, applied_on TEXT, updated_at TEXT, document TEXT",
-            "view_zones_state": "zone_id TEXT PRIMARY KEY, version INTEGER, snapshot TEXT",
         },
         indexes=("CREATE INDEX IF NOT EXISTS view_zones_org ON {view_zones} (applicant_org, status)",),
     )
-    snapshot_table = "view_zones_state"
 
-    def write_zone(self, tx: Tx, zone: Zone) -> None:
+    def write_zones(self, tx: Tx, zones: list[Zone]) -> None:
         policy: Policy = self.context["policy"]
-        document = zone_document(zone, policy)
-        tx.execute(
+        rows = []
+        for zone in zones:
+            document = zone_document(zone, policy)
+            rows.append(
+                (
+                    str(zone.id),
+                    zone.name,
+                    zone.applicant_org,
+                    zone.status,
+                    zone.version,
+                    zone.batch,
+                    zone.applied_on,
+                    document["updated_at"],
+                    dumps(document),
+                )
+            )
+        tx.executemany(
             "INSERT INTO {view_zones} (zone_id, name, applicant_org, status, version, batch, applied_on, "
             "updated_at, document) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (zone_id) DO UPDATE SET "
             "name = excluded.name, applicant_org = excluded.applicant_org, status = excluded.status, "
             "version = excluded.version, batch = excluded.batch, applied_on = excluded.applied_on, "
             "updated_at = excluded.updated_at, document = excluded.document",
-            (
-                str(zone.id),
-                zone.name,
-                zone.applicant_org,
-                zone.status,
-                zone.version,
-                zone.batch,
-                zone.applied_on,
-                document["updated_at"],
-                dumps(document),
-            ),
+            rows,
         )
 
 
@@ -67,7 +71,5 @@ def list_zones(tx: Tx, *, status: str | None, org: str | None, limit: int, offse
 
 def get_zone(tx: Tx, zone_id: str) -> dict[str, Any] | None:
     """The zone's document as last projected."""
-    import json
-
     row = tx.one("SELECT document FROM {view_zones} WHERE zone_id = %s", (zone_id,))
     return None if row is None else json.loads(row["document"])

@@ -1,0 +1,143 @@
+"""Commands over HTTP, each answered with every view current, against a raw ``Application.save()`` of
+the same event in the same run (PostgreSQL). Target: median ≤ 2× raw. Prints the ratio last.
+
+    .venv/bin/python -m bench.command_path [--commands 300] [--zones 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from tempfile import mkdtemp
+
+import httpx
+
+from bench.common import median_ms, p95_ms, private_schema
+from domain.values import Actor
+from tests.helpers import BUREAU, EXPERTS, FIRST_BATCH_MATERIALS, GOOD_PLAN, GOOD_STATISTICS, SONGSHAN, at, full_scores
+from zonecase.auth import mint_token
+from zonecase.clock import SettableClock
+from zonecase.settings import Settings
+from zonecase.wiring import build
+
+SECRET = "bench-secret-0123456789abcdef0123456789"
+
+
+def assessing_zones(app, count: int) -> list:  # type: ignore[no-untyped-def]
+    ids = []
+    for i in range(count):
+        z = app.apply(
+            SONGSHAN,
+            name=f"zone {i}",
+            area_type="park",
+            sites=[{"name": "a"}],
+            batch="2021-first",
+            materials=FIRST_BATCH_MATERIALS,
+            self_assessment={"statistics": GOOD_STATISTICS},
+            plan=GOOD_PLAN,
+        )
+        app.formal_review(z.id, BUREAU, outcome="accepted")
+        app.appoint_panel(
+            z.id, BUREAU, experts=[{"sub": e.sub, "name": e.name} for e in EXPERTS], methods=["site_visit"]
+        )
+        ids.append(z.id)
+    return ids
+
+
+def _wait_until_up(client: httpx.Client, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert server.poll() is None, "zonecase serve exited"
+        try:
+            if client.get("/ready").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise TimeoutError("zonecase serve did not start")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--commands", type=int, default=300)
+    parser.add_argument("--zones", type=int, default=60)
+    args = parser.parse_args()
+    with private_schema("bench_cmd") as url:
+        settings = Settings(database_url=url, data_dir=Path(mkdtemp()), jwt_secret=SECRET, allow_time_travel=True)
+        clock = SettableClock(at("2021-08-01"))
+        raw = build(settings, clock=clock, check_documents=False)  # no views, no listeners: the baseline
+        served = build(settings, clock=clock, check_documents=False)
+        zones = assessing_zones(raw.app, args.zones)
+        half = args.zones // 2
+
+        # raw: the aggregate is in memory already; time only the save of the same kind of event
+        raw_times = []
+        loaded = {zid: raw.app.get_zone(zid) for zid in zones[:half]}
+        for i in range(args.commands):
+            zone = loaded[zones[i % half]]
+            expert: Actor = EXPERTS[i % 3]
+            zone.file_scores(actor=expert, at=clock.now(), scores=full_scores(), comment="", system=raw.app.system)
+            started = time.perf_counter()
+            raw.app.save(zone)
+            raw_times.append(time.perf_counter() - started)
+
+        # over HTTP to a `zonecase serve` process: load, command, save, wait until every view shows it
+        served.close()
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ZONECASE_")}
+        env.update(
+            ZONECASE_DATABASE_URL=url,
+            ZONECASE_JWT_SECRET=SECRET,
+            ZONECASE_ALLOW_TIME_TRAVEL="1",
+            ZONECASE_DATA_DIR=str(settings.data_dir),
+        )
+        server = subprocess.Popen(
+            [sys.executable, "-m", "zonecase", "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        tokens = {e.sub: mint_token(SECRET, sub=e.sub, role="expert", org=e.org) for e in EXPERTS}
+        http_times = []
+        bureau = mint_token(SECRET, sub=BUREAU.sub, role="bureau", org=BUREAU.org)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
+            _wait_until_up(client, server)
+            client.put(
+                "/admin/clock", json={"now": clock.now().isoformat()}, headers={"Authorization": f"Bearer {bureau}"}
+            ).raise_for_status()
+            for _ in range(20):  # warm-up: connections, caches
+                client.get("/health")
+            for i in range(args.commands):
+                zid, expert = zones[half + i % (args.zones - half)], EXPERTS[i % 3]
+                started = time.perf_counter()
+                r = client.put(
+                    f"/zones/{zid}/assessment/scores",
+                    json={"scores": full_scores()},
+                    headers={"Authorization": f"Bearer {tokens[expert.sub]}"},
+                )
+                http_times.append(time.perf_counter() - started)
+                assert r.status_code == 200, r.text
+        server.terminate()
+        server.wait(timeout=10)
+        raw.close()
+
+    print(
+        f"raw Application.save(): median {median_ms(raw_times):.2f} ms, p95 {p95_ms(raw_times):.2f} ms "
+        f"({len(raw_times)} saves)"
+    )
+    print(
+        f"HTTP command, views current: median {median_ms(http_times):.2f} ms, p95 {p95_ms(http_times):.2f} ms "
+        f"({len(http_times)} commands)"
+    )
+    print(f"ratio (HTTP median / raw median): {median_ms(http_times) / median_ms(raw_times):.2f} (target ≤ 2)")
+
+
+if __name__ == "__main__":
+    main()
