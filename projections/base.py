@@ -252,7 +252,7 @@ class ZoneFolder:
     of the rules) and shared by the views that need whole zones. Recent zones stay in memory; any other
     is rebuilt from its own earlier events — the log is append-only, so that answer never changes."""
 
-    def __init__(self, events: Any, size: int = 5000) -> None:
+    def __init__(self, events: Any, size: int = 2000) -> None:
         self.events = events
         self.size = size
         self._zones: OrderedDict[UUID, Zone] = OrderedDict()

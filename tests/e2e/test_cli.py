@@ -133,3 +133,48 @@ def test_rebuild_from_the_command_line_gives_the_same_rows(env: dict[str, str], 
         c.close()
     assert after == before
     assert run(["rebuild", "nonsense"], env, tmp_path).returncode == 2
+
+
+def test_the_readme_walkthrough_runs(env: dict[str, str], tmp_path: Path) -> None:
+    """scripts/walkthrough.sh (the README's curl walk-through) against a served process."""
+    import shutil
+
+    if not (shutil.which("curl") and shutil.which("jq")):
+        pytest.skip("the walk-through needs curl and jq")
+    port = _free_port()
+    env["ZONECASE_ALLOW_TIME_TRAVEL"] = "1"
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "zonecase", "serve", "--port", str(port)],
+            env=env,
+            cwd=tmp_path,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+        script = Path(__file__).resolve().parents[2] / "scripts" / "walkthrough.sh"
+        out = subprocess.run(
+            ["bash", str(script)],
+            env={**env, "BASE": f"http://127.0.0.1:{port}", "ZC": f"{sys.executable} -m zonecase"},
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert out.returncode == 0, out.stdout + out.stderr
+        assert '{"status":"granted","valid_until":"2024-10-11","version":9}' in out.stdout
+        assert '"2021-10-08"' in out.stdout
+        assert '{"ok":true,"events_checked":9' in out.stdout
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -1,0 +1,52 @@
+"""/ready: the store answers and no view has stopped; a stopped view is named with its event."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..helpers import BUREAU, GOOD_PLAN, GOOD_STATISTICS, SONGSHAN
+from .conftest import Api
+
+
+def test_ready_names_the_event_a_view_stopped_on(sqlite_api: Api) -> None:
+    api = sqlite_api
+    ready = api.get("/ready", None)
+    assert ready.status_code == 200 and ready.json()["status"] == "ready"
+    runner = api.client.app.state.container.runner  # type: ignore[attr-defined]
+    history = runner.views["history"]
+    original = history.handle
+
+    def handle(event: Any, tx: Any) -> None:
+        if type(event).__name__ == "FormallyAccepted":
+            raise RuntimeError("disk full")
+        original(event, tx)
+
+    history.handle = handle
+    plan = api.upload(SONGSHAN, "plan.pdf")
+    zid = api.post(
+        "/zones",
+        SONGSHAN,
+        json={
+            "name": "松山湖",
+            "area_type": "park",
+            "sites": [{"name": "core"}],
+            "batch": "2021-first",
+            "materials": [{"kind": "creation_plan", "sha256": plan["sha256"], "name": "plan.pdf"}],
+            "self_assessment": {"statistics": GOOD_STATISTICS},
+            "plan": GOOD_PLAN,
+        },
+    ).json()["id"]
+    r = api.post(f"/zones/{zid}/formal-review", BUREAU, json={"outcome": "accepted"})
+    assert r.status_code == 503 and r.json()["code"] == "views_unavailable"
+    assert "history view stopped on event 2 (FormallyAccepted)" in r.json()["detail"]
+    ready = api.get("/ready", None)
+    assert ready.status_code == 503
+    failed = ready.json()["views"]["history"]["failed"]
+    assert failed == {
+        "view": "history",
+        "position": 2,
+        "zone_id": zid,
+        "event_type": "FormallyAccepted",
+        "error": "RuntimeError: disk full",
+    }
+    assert api.app.get_zone(__import__("uuid").UUID(zid)).status == "accepted"  # recorded all the same
