@@ -79,9 +79,18 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         c = container or build(settings)
         c.start_views()
         app.state.container = c
+        deadlines = None
+        if owned and settings.scheduler_interval > 0:
+            from scheduler.service import DeadlineScheduler
+
+            deadlines = DeadlineScheduler(c, interval=settings.scheduler_interval)
+            deadlines.start()
+        app.state.scheduler = deadlines
         try:
             yield
         finally:
+            if deadlines is not None:
+                deadlines.stop()
             if owned:
                 c.close()
 

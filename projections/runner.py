@@ -208,10 +208,20 @@ class ViewRunner:
         except Exception:
             for projection in projections:
                 projection.reset()
+            for name in names:
+                self._caught_up_elsewhere(name)
             return False  # each view then goes alone, so that the failing one is found and named
         for name in names:
             self.positions[name] = events[-1][0].id
         return True
+
+    def _caught_up_elsewhere(self, name: str) -> int:
+        """The view's tracked position (another process keeping the same views may have moved it on)."""
+        projection = self.views[name]
+        tracked = projection.view.max_tracking_id(projection.application_name) or 0
+        if tracked > self.positions[name]:
+            self.positions[name] = tracked
+        return self.positions[name]
 
     def _process(self, name: str, pending: list[tuple[Notification, Any]]) -> None:
         projection = self.views[name]
@@ -222,12 +232,17 @@ class ViewRunner:
             return
         except Exception:
             projection.reset()
+        position = self._caught_up_elsewhere(name)
         # Find the event that fails: one at a time, each committed with its own tracking.
         for notification, event in pending:
+            if notification.id <= position:
+                continue
             try:
                 projection.process_batch([event], Tracking(app_name, notification.id))
             except Exception as e:
                 projection.reset()
+                if self._caught_up_elsewhere(name) >= notification.id:
+                    continue  # another process recorded it meanwhile: exactly once, not a failure
                 failure = ViewFailure(
                     name,
                     notification.id,

@@ -85,16 +85,60 @@ def indicators(
 
 
 @deadlines_cli.command("sweep")
-def deadlines_sweep() -> None:
-    """Records every deadline due now (each at most once) and prints what fired."""
+def deadlines_sweep(
+    now: Annotated[str, typer.Option(help="sweep as at this instant (ISO 8601 with offset); default: now")] = "",
+) -> None:
+    """Records every deadline due (each at most once, in due order) and prints what fired, one JSON per line."""
+    from datetime import datetime
+
     from scheduler.sweep import sweep
+    from zonecase.clock import SettableClock
     from zonecase.wiring import build
 
-    container = build(Settings.from_env())
+    clock = None
+    if now:
+        try:
+            instant = datetime.fromisoformat(now)
+        except ValueError:
+            instant = None
+        if instant is None or instant.tzinfo is None:
+            console.print("[red]--now must be an ISO 8601 instant with offset, e.g. 2025-02-01T00:00:00+08:00[/red]")
+            raise typer.Exit(2)
+        clock = SettableClock(instant)
+    container = build(Settings.from_env(), clock=clock)
     try:
-        for fired in sweep(container.app):
+        runner = container.start_views()
+        for fired in sweep(container.app, runner):
             typer.echo(json.dumps(fired, ensure_ascii=False))
     finally:
+        container.close()
+
+
+@cli.command("scheduler")
+def run_scheduler(
+    interval: Annotated[float, typer.Option(help="seconds between sweeps")] = 0.0,
+) -> None:
+    """Runs the deadline scheduler alone (production: beside `serve` processes started with
+    ZONECASE_SCHEDULER_INTERVAL=0, or several of these — only the lock holder sweeps)."""
+    import signal
+    import threading
+
+    from scheduler.service import DeadlineScheduler
+    from zonecase.wiring import build
+
+    settings = Settings.from_env()
+    container = build(settings)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    container.start_views()
+    deadlines = DeadlineScheduler(container, interval=interval or settings.scheduler_interval or 60.0)
+    deadlines.start()
+    console.print(f"deadline scheduler running every {deadlines.interval:g} s (Ctrl-C to stop)")
+    try:
+        stop.wait()
+    finally:
+        deadlines.stop()
         container.close()
 
 

@@ -27,6 +27,7 @@ class Settings:
     allow_time_travel: bool = False
     indicator_file: str = ""
     batches_file: str = ""
+    scheduler_interval: float = 60.0
     policy: Policy = field(default_factory=Policy)
 
     @classmethod
@@ -52,6 +53,7 @@ class Settings:
             allow_time_travel=e.get("ZONECASE_ALLOW_TIME_TRAVEL", "") in ("1", "true", "yes"),
             indicator_file=e.get("ZONECASE_INDICATOR_FILE", ""),
             batches_file=e.get("ZONECASE_BATCHES_FILE", ""),
+            scheduler_interval=_seconds(e.get("ZONECASE_SCHEDULER_INTERVAL", "60")),
             policy=policy,
         )
 
@@ -115,3 +117,13 @@ class Settings:
                 out["POSTGRES_SCHEMA"] = schema
             return out
         raise SettingsError(f"ZONECASE_DATABASE_URL scheme {parsed.scheme!r} is not supported (sqlite or postgresql)")
+
+
+def _seconds(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError as err:
+        raise SettingsError("ZONECASE_SCHEDULER_INTERVAL must be a number of seconds (0 turns it off)") from err
+    if value < 0:
+        raise SettingsError("ZONECASE_SCHEDULER_INTERVAL must not be negative")
+    return value

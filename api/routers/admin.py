@@ -42,7 +42,7 @@ def sweep_now(c: ContainerDep, principal: PrincipalDep) -> dict[str, Any]:
     """Fires every deadline due at the server's now and returns what fired (bureau)."""
     require_roles(principal, "bureau")
     c.app.forget_position()
-    fired = sweep(c.app)
+    fired = sweep(c.app, c.runner)
     if c.runner is not None:
         c.runner.wait_for(c.app.last_position())
     return {"now": c.clock.now().isoformat(), "fired": fired}

@@ -1,0 +1,58 @@
+"""The scheduler: APScheduler runs one recurring sweep job; only the process holding the leader lock
+sweeps. APScheduler keeps no state of its own (memory job store): the event log is the truth, and a
+sweep on start catches up on everything that fell due while nothing ran."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from scheduler.lock import LeaderLock, leader_lock
+from scheduler.sweep import sweep
+from zonecase.wiring import Container
+
+log = logging.getLogger("zonecase.scheduler")
+
+
+class DeadlineScheduler:
+    """Sweeps every ``interval`` seconds while this process is the leader; stands by otherwise."""
+
+    def __init__(self, container: Container, *, interval: float = 60.0, lock: LeaderLock | None = None) -> None:
+        self.container = container
+        self.interval = interval
+        self.lock = lock or leader_lock(container.settings.persistence_env(), container.settings.data_dir)
+        self.scheduler = BackgroundScheduler(timezone="Asia/Shanghai")
+        self.sweeps = 0
+        self.fired: list[dict[str, Any]] = []
+        self._running = threading.Lock()
+
+    def start(self) -> None:
+        """Starts the job; the first sweep runs at once (catch-up)."""
+        self.scheduler.add_job(self.tick, "interval", seconds=self.interval, next_run_time=datetime.now(UTC),
+                               id="deadline-sweep", max_instances=1, coalesce=True, misfire_grace_time=None)
+        self.scheduler.start()
+
+    def stop(self) -> None:
+        """Stops sweeping and lets another process take over."""
+        self.scheduler.shutdown(wait=True)
+        self.lock.release()
+
+    def tick(self) -> list[dict[str, Any]]:
+        """One sweep if this process holds the lock."""
+        with self._running:
+            if not self.lock.acquire():
+                return []
+            try:
+                fired = sweep(self.container.app, self.container.runner)
+            except Exception:
+                log.exception("the deadline sweep failed; it runs again at the next tick")
+                return []
+            self.sweeps += 1
+            self.fired.extend(fired)
+            for f in fired:
+                log.info("deadline %s of zone %s recorded (due %s)", f["key"], f["zone_id"], f["due_at"])
+            return fired
