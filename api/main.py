@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 
 from api import errors
 from api.documents import DocumentStore
-from api.routers import admin, documents, queries, zones
+from api.routers import admin, calendar, documents, queries, zones
 from zonecase import __version__
 from zonecase.auth import resolve_jwt_secret
 from zonecase.settings import Settings
@@ -112,6 +112,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(zones.router)
     app.include_router(documents.router)
     app.include_router(queries.router)
+    app.include_router(calendar.router)
     if settings.allow_time_travel:
         app.include_router(admin.router)
 

@@ -401,3 +401,21 @@ class VerifyOut(BaseModel):
     events_checked: int
     first_bad: dict[str, Any] | None
     problems: list[dict[str, Any]]
+
+
+class CalendarIn(In):
+    """A year's statutory holidays and adjusted working weekends (调休), as the State Council published them."""
+
+    holidays: Annotated[list[date], Field(max_length=366)]
+    working_days: Annotated[list[date], Field(max_length=60, description="weekend days that are worked")] = []
+    source: Annotated[str, Field(min_length=1, max_length=500, description="the notice they come from")]
+    reason: Reasons = ""
+
+
+class CalendarOut(BaseModel):
+    """Which data counts a year's working days."""
+
+    year: int
+    source: str
+    override: dict[str, Any] | None
+    published_years: list[int]

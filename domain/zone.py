@@ -14,6 +14,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from domain.chained import Chained
 from domain.conditions import MATERIAL_KINDS, Batch, basic_conditions, materials_check
 from domain.errors import (
     AlreadyRecordedError,
@@ -29,7 +30,7 @@ from domain.errors import (
     ZoneNotFoundError,
 )
 from domain.indicators import STATISTICS_FIELDS, IndicatorSystem
-from domain.integrity import GENESIS_HASH, event_hash, plain, sha256_text
+from domain.integrity import sha256_text
 from domain.policy import Policy
 from domain.values import Actor, add_months, add_years, day_after, local_date, start_of_day
 
@@ -53,10 +54,6 @@ STATUS_WORDS = {
     "rectifying": "in its rectification period (整改期)",
     "revoked": "revoked",
 }
-
-
-def _topic(cls: type) -> str:
-    return f"{cls.__module__}:{cls.__qualname__}"
 
 
 def _text(value: Any, field: str, *, required: bool = True, limit: int = 20000) -> str:
@@ -149,24 +146,11 @@ def _plan(value: Any) -> dict[str, Any]:
     return {"base_year": base_year, "targets": out}
 
 
-class Zone(Aggregate):
+class Zone(Chained):
     """A software and IT services industry cluster zone's designation case."""
 
-    class Event(Aggregate.Event):
+    class Event(Chained.Event):
         """Every zone event: who, why, what, and its place in the hash chain."""
-
-        actor: dict[str, Any]
-        reason: str
-        data: dict[str, Any]
-        prev_hash: str
-        hash: str
-
-        def apply(self, aggregate: Any) -> None:
-            aggregate.last_hash = self.hash
-            self.assign(aggregate, self.data)
-
-        def assign(self, z: Zone, d: dict[str, Any]) -> None:
-            """Sets the state this event implies (overridden per event)."""
 
     # --- events -------------------------------------------------------------------------------
 
@@ -490,7 +474,7 @@ class Zone(Aggregate):
             )
         stats = _statistics(sa.get("statistics"), "self_assessment.statistics", revenue_required=True)
         own_scores = _self_scores(system, sa.get("scores"))
-        data = {
+        data: dict[str, Any] = {
             "name": name,
             "applicant_org": actor.org,
             "area_type": area_type,
@@ -503,18 +487,7 @@ class Zone(Aggregate):
             "indicator_system": system.version,
             "applied_on": local_date(at).isoformat(),
         }
-        body = _body(actor, "", data, GENESIS_HASH, originator_topic=_topic(cls))
-        at = at.astimezone(UTC)
-        digest = event_hash(_topic(cls.Applied), zone_id, 1, at, body)
-        return cls._create(cls.Applied, id=zone_id, timestamp=at, hash=digest, **body)
-
-    def _record(
-        self, event_class: type[Zone.Event], *, actor: Actor, at: datetime, reason: str = "", **data: Any
-    ) -> None:
-        at = at.astimezone(UTC)
-        body = _body(actor, reason, data, self.last_hash)
-        digest = event_hash(_topic(event_class), self.id, self.version + 1, at, body)
-        self.trigger_event(event_class, timestamp=at, hash=digest, **body)
+        return cls._start(cls.Applied, aggregate_id=zone_id, actor=actor, at=at, **data)
 
     # --- guards -------------------------------------------------------------------------------
 
@@ -1297,14 +1270,6 @@ def _term(number: int, start: date, policy: Policy, *, announcement_no: str) -> 
         "review_window_opens_on": add_months(until, -policy.review_window_months).isoformat(),
         "announcement_no": announcement_no,
     }
-
-
-def _body(actor: Actor, reason: str, data: dict[str, Any], prev_hash: str, **extra: Any) -> dict[str, Any]:
-    body = {"actor": actor.as_dict(), "reason": reason, "data": data, "prev_hash": prev_hash, **extra}
-    try:
-        return cast(dict[str, Any], plain(body))
-    except (TypeError, ValueError) as e:  # only JSON values are recorded
-        raise InvalidValueError(f"A value cannot be recorded: {e}") from None
 
 
 def _check_instant(at: datetime) -> None:

@@ -39,8 +39,13 @@ class PostgresLeaderLock:
 
         e = self.env
         return psycopg.connect(
-            dbname=e["POSTGRES_DBNAME"], host=e["POSTGRES_HOST"], port=e["POSTGRES_PORT"], user=e["POSTGRES_USER"],
-            password=e.get("POSTGRES_PASSWORD") or None, autocommit=True, connect_timeout=5,
+            dbname=e["POSTGRES_DBNAME"],
+            host=e["POSTGRES_HOST"],
+            port=e["POSTGRES_PORT"],
+            user=e["POSTGRES_USER"],
+            password=e.get("POSTGRES_PASSWORD") or None,
+            autocommit=True,
+            connect_timeout=5,
         )
 
     def acquire(self) -> bool:

@@ -32,8 +32,16 @@ class DeadlineScheduler:
 
     def start(self) -> None:
         """Starts the job; the first sweep runs at once (catch-up)."""
-        self.scheduler.add_job(self.tick, "interval", seconds=self.interval, next_run_time=datetime.now(UTC),
-                               id="deadline-sweep", max_instances=1, coalesce=True, misfire_grace_time=None)
+        self.scheduler.add_job(
+            self.tick,
+            "interval",
+            seconds=self.interval,
+            next_run_time=datetime.now(UTC),
+            id="deadline-sweep",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+        )
         self.scheduler.start()
 
     def stop(self) -> None:

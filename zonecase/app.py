@@ -13,6 +13,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import DomainEventProtocol, MutableOrImmutableAggregate
 from eventsourcing.persistence import ApplicationRecorder, IntegrityError, Recording
 
+from domain.calendar_year import CalendarYear, calendar_year_id
 from domain.conditions import Batch
 from domain.errors import InvalidValueError, VersionConflictError, ZoneNotFoundError
 from domain.indicators import IndicatorSystem
@@ -21,7 +22,7 @@ from domain.values import SYSTEM, Actor, local_date
 from domain.zone import Zone
 from zonecase.clock import Clock, SystemClock
 from zonecase.recorders import IdempotencyRecord, MemoryRecorder, SideTables
-from zonecase.workdays import ChineseWorkingDays, WorkingDayCalendar, nth_working_day
+from zonecase.workdays import ChineseWorkingDays, OverridableCalendar, WorkingDayCalendar, nth_working_day, sources
 
 
 class PreconditionFailedError(VersionConflictError):
@@ -52,7 +53,7 @@ class ZoneApplication(Application[UUID]):
         self.systems = {system.version: system}
         self.batches = batches
         self.policy = policy or Policy()
-        self.calendar = calendar or ChineseWorkingDays()
+        self.calendar = OverridableCalendar(calendar or ChineseWorkingDays(), self.calendar_override)
         self.document_exists = document_exists
         self.save_listeners: list[Callable[[int], None]] = []
         self._local = threading.local()
@@ -310,12 +311,57 @@ class ZoneApplication(Application[UUID]):
             expected_version,
         )
 
+    # --- the working-day calendar ---------------------------------------------------------------
+
+    def calendar_override(self, year: int) -> CalendarYear | None:
+        """The calendar the bureau entered for ``year``, if any."""
+        try:
+            entered: Any = self.repository.get(calendar_year_id(year))
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(entered, CalendarYear)
+        return entered
+
+    def enter_calendar(
+        self,
+        actor: Actor,
+        *,
+        year: int,
+        holidays: list[date],
+        working_days: list[date],
+        source: str,
+        reason: str = "",
+    ) -> CalendarYear:
+        """The bureau enters (or corrects, with a reason) a year's holidays and adjusted working days."""
+        now = self.clock.now()
+        existing = self.calendar_override(year)
+        if existing is None:
+            entered = CalendarYear.enter(
+                actor=actor,
+                at=now,
+                year=year,
+                holidays=holidays,
+                working_days=working_days,
+                source=source,
+                reason=reason,
+            )
+        else:
+            existing.correct(
+                actor=actor, at=now, holidays=holidays, working_days=working_days, source=source, reason=reason
+            )
+            entered = existing
+        try:
+            self.save(entered)
+        except IntegrityError:
+            raise VersionConflictError("The calendar was changed at the same moment; nothing was recorded.") from None
+        return entered
+
     def notice_period(self, starts_on: date, working_days: int | None = None) -> tuple[date, int]:
         """The notice's last day: the N-th working day counting ``starts_on`` (default N from policy)."""
         n = self.policy.notice_working_days if working_days is None else working_days
         if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 60:
             raise InvalidValueError("working_days must be 1 to 60.", [{"loc": ["working_days"], "msg": "1..60"}])
-        return nth_working_day(self.calendar, starts_on, n), n
+        return nth_working_day(self.calendar.pinned(), starts_on, n), n
 
     def publish_notice(
         self,
@@ -339,7 +385,7 @@ class ZoneApplication(Application[UUID]):
                 starts_on=start,
                 ends_on=ends_on,
                 working_days=n,
-                calendar=self.calendar.source,
+                calendar=sources(self.calendar.pinned(), start, ends_on),
             )
 
         return self._command(zone_id, act, expected_version)

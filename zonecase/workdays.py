@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Protocol
 
 import chinese_calendar
 
+from domain.calendar_year import CalendarYear
 from domain.errors import CalendarDataMissingError
 
 
 class WorkingDayCalendar(Protocol):
     """Counts working days; refuses dates it has no data for."""
 
-    source: str
-
     def is_working_day(self, day: date) -> bool:
         """Whether ``day`` is a working day."""
+        ...
+
+    def source_for(self, year: int) -> str:
+        """Which data answers for ``year`` (recorded with every period counted from it)."""
         ...
 
 
@@ -42,6 +46,44 @@ class ChineseWorkingDays:
             )
         return bool(chinese_calendar.is_workday(day))
 
+    def source_for(self, year: int) -> str:
+        """The package and its data range."""
+        return self.source
+
+
+class OverridableCalendar:
+    """The published calendar, except for the years the bureau entered itself (recorded, audited)."""
+
+    def __init__(self, published: WorkingDayCalendar, overrides: Callable[[int], CalendarYear | None]) -> None:
+        self.published = published
+        self.overrides = overrides
+
+    def is_working_day(self, day: date) -> bool:
+        """The bureau's entry for that year if there is one, else the published data (or a refusal)."""
+        entered = self.overrides(day.year)
+        return entered.is_working_day(day) if entered else self.published.is_working_day(day)
+
+    def source_for(self, year: int) -> str:
+        """The override's description, or the published data's."""
+        entered = self.overrides(year)
+        return entered.describe() if entered else self.published.source_for(year)
+
+    def pinned(self) -> OverridableCalendar:
+        """The same calendar reading each year's entry once (for counting one period)."""
+        seen: dict[int, CalendarYear | None] = {}
+
+        def once(year: int) -> CalendarYear | None:
+            if year not in seen:
+                seen[year] = self.overrides(year)
+            return seen[year]
+
+        return OverridableCalendar(self.published, once)
+
+    @property
+    def last_year(self) -> int:
+        """The last year of the published data."""
+        return int(getattr(self.published, "last_year", 0))
+
 
 def nth_working_day(calendar: WorkingDayCalendar, start: date, n: int) -> date:
     """The ``n``-th working day counting ``start`` itself when it is one (PROCESS.md, notice ends)."""
@@ -54,3 +96,8 @@ def nth_working_day(calendar: WorkingDayCalendar, start: date, n: int) -> date:
             if counted == n:
                 return day
         day += timedelta(days=1)
+
+
+def sources(calendar: WorkingDayCalendar, start: date, end: date) -> str:
+    """Which data counted the days from ``start`` to ``end`` (one entry per year)."""
+    return "; ".join(calendar.source_for(y) for y in range(start.year, end.year + 1))

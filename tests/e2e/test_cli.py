@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import jwt
@@ -175,6 +176,110 @@ def test_the_readme_walkthrough_runs(env: dict[str, str], tmp_path: Path) -> Non
         assert '{"status":"granted","valid_until":"2024-10-11","version":9}' in out.stdout
         assert '"2021-10-08"' in out.stdout
         assert '{"ok":true,"events_checked":9' in out.stdout
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def _granted_zones(url: str, tmp_path: Path, count: int) -> list[Any]:
+    from tests.conftest import make_container
+    from tests.unit import case
+
+    c = make_container(url, tmp_path)
+    zones = [case.granted() for _ in range(count)]
+    c.app.save(*zones)
+    c.close()
+    return zones
+
+
+def _deadline_events(url: str, tmp_path: Path) -> list[str]:
+    from tests.conftest import make_container
+
+    c = make_container(url, tmp_path)
+    try:
+        rows = c.app.recorder.select_notifications(start=1, limit=10000)
+        return [
+            n.topic.rsplit(".", 1)[-1]
+            for n in rows
+            if "Overdue" in n.topic or "Opened" in n.topic or "Expired" in n.topic
+        ]
+    finally:
+        c.close()
+
+
+def test_the_scheduler_runs_alone_and_catches_up(env: dict[str, str], tmp_path: Path) -> None:
+    """`zonecase scheduler`, started long after the term ended, fires everything due on its first sweep."""
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    _granted_zones(url, tmp_path, 2)
+    env["ZONECASE_DATABASE_URL"] = url
+    log = tmp_path / "scheduler.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "zonecase", "scheduler", "--interval", "1"],
+            env=env,
+            cwd=tmp_path,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while len(_deadline_events(url, tmp_path)) < 10:  # 2 zones × (3 reports, window, expiry)
+            assert proc.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.3)
+        time.sleep(1.5)  # another tick: nothing more
+        assert sorted(_deadline_events(url, tmp_path)) == sorted(
+            ["AnnualReportOverdue"] * 6 + ["ReviewWindowOpened"] * 2 + ["TitleExpired"] * 2
+        )
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_serve_runs_the_scheduler_on_its_timer(env: dict[str, str], tmp_path: Path) -> None:
+    from zonecase.auth import mint_token
+
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    env.update(
+        ZONECASE_DATABASE_URL=url,
+        ZONECASE_SCHEDULER_INTERVAL="0.5",
+        ZONECASE_ALLOW_TIME_TRAVEL="1",
+        ZONECASE_JWT_SECRET="s" * 32,
+    )
+    port = _free_port()
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "zonecase", "serve", "--port", str(port)],
+            env=env,
+            cwd=tmp_path,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    bureau = {"Authorization": "Bearer " + mint_token("s" * 32, sub="b", role="bureau")}
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+        r = httpx.put(f"{base}/admin/clock", json={"now": "2022-02-01T09:00:00+08:00"}, headers=bureau)
+        assert r.status_code == 200
+        _granted_zones(url, tmp_path, 1)  # granted in October 2021, written by another process
+        deadline = time.monotonic() + 20
+        while True:  # the served process sees it (polling), and its scheduler fires the overdue report
+            rows = httpx.get(f"{base}/deadlines", headers=bureau).json()
+            if rows and rows[0]["recorded"]:
+                break
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.3)
+        assert (rows[0]["kind"], rows[0]["due_on"], rows[0]["overdue"]) == ("annual_report_overdue", "2022-01-31", True)
+        assert _deadline_events(url, tmp_path) == ["AnnualReportOverdue"]
     finally:
         proc.terminate()
         proc.wait(timeout=10)

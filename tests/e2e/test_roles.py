@@ -230,6 +230,7 @@ def test_every_command_by_every_role(sqlite_api: Api) -> None:
         ("/deadlines", {"bureau", "inspector"}),
         ("/audit/verify", {"bureau", "inspector"}),
         ("/audit/events", {"bureau", "inspector"}),
+        ("/calendar/2026", {"applicant", "expert", "bureau", "leading_group", "inspector"}),
     ],
 )
 def test_queries_by_role(sqlite_api: Api, path: str, allowed: set[str]) -> None:

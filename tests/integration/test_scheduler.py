@@ -66,8 +66,12 @@ class TestThreeYears:
         assert zone.status == "revoked" and zone.revocation["cause"] == "no_review_request"  # type: ignore[index]
         set_clock(c, "2025-06-01")
         assert sweep(c.app, c.runner) == []  # the 2024 report is moot once revoked
-        assert deadline_keys(c, z.id) == ["annual_report_overdue:2022", "annual_report_overdue:2023",
-                                          "review_window_opened:1", "title_expired:1"]
+        assert deadline_keys(c, z.id) == [
+            "annual_report_overdue:2022",
+            "annual_report_overdue:2023",
+            "review_window_opened:1",
+            "title_expired:1",
+        ]
 
     def test_expiry_with_a_review_pending_does_not_revoke(self, running: Container) -> None:
         c = running
@@ -88,7 +92,10 @@ class TestThreeYears:
         fired = sweep(c.app, c.runner)
         assert [f["due_at"] for f in fired] == sorted(f["due_at"] for f in fired)
         assert collections.Counter(f["kind"] for f in fired) == {
-            "annual_report_overdue": 9, "review_window_opened": 3, "title_expired": 3}
+            "annual_report_overdue": 9,
+            "review_window_opened": 3,
+            "title_expired": 3,
+        }
         assert sweep(c.app, c.runner) == []
         event = c.app.history(zones[0].id)[-2]
         assert event["type"] == "TitleExpired"
@@ -106,9 +113,13 @@ class TestThreeYears:
         with c.runner.views["deadlines"].view.read() as tx:  # type: ignore[union-attr]
             rows = list_deadlines(tx, before=None, kind=None, zone_id=str(z.id))
         assert [(r["kind"], r["due_on"]) for r in rows] == [
-            ("annual_report_overdue", "2022-01-31"), ("annual_report_overdue", "2023-01-31"),
-            ("annual_report_overdue", "2024-01-31"), ("review_window_opened", "2024-07-11"),
-            ("title_expired", "2024-10-11"), ("annual_report_overdue", "2025-01-31")]
+            ("annual_report_overdue", "2022-01-31"),
+            ("annual_report_overdue", "2023-01-31"),
+            ("annual_report_overdue", "2024-01-31"),
+            ("review_window_opened", "2024-07-11"),
+            ("title_expired", "2024-10-11"),
+            ("annual_report_overdue", "2025-01-31"),
+        ]
         set_clock(c, "2022-01-10")
         c.app.file_annual_report(z.id, SONGSHAN, year=2021, statistics=ANNUAL_STATISTICS, summary="2021")
         c.runner.wait_for(c.app.last_position())  # type: ignore[union-attr]
@@ -136,8 +147,9 @@ class TestWorkingDays:
 
 
 class TestOneSweeper:
-    def test_only_the_lock_holder_sweeps_and_a_standby_takes_over(self, persistent_store: StoreFactory,
-                                                                 tmp_path: Path) -> None:
+    def test_only_the_lock_holder_sweeps_and_a_standby_takes_over(
+        self, persistent_store: StoreFactory, tmp_path: Path
+    ) -> None:
         url = persistent_store.new_url()
         a = make_container(url, tmp_path / "a", start="2022-02-01")
         b = make_container(url, tmp_path / "b", start="2022-02-01")
@@ -157,8 +169,9 @@ class TestOneSweeper:
             a.close()
             b.close()
 
-    def test_two_schedulers_racing_record_every_deadline_exactly_once(self, persistent_store: StoreFactory,
-                                                                     tmp_path: Path) -> None:
+    def test_two_schedulers_racing_record_every_deadline_exactly_once(
+        self, persistent_store: StoreFactory, tmp_path: Path
+    ) -> None:
         """Two sweepers that both believe they lead (no lock), ticking together while a simulated
         clock runs through the whole term: the zones refuse every second copy."""
         url = persistent_store.new_url()
@@ -191,9 +204,15 @@ class TestOneSweeper:
             fired = [f["key"] for s in sweepers for f in s.fired]
             for z in zones:
                 keys = deadline_keys(a, z.id)
-                assert sorted(keys) == sorted(["annual_report_overdue:2021", "annual_report_overdue:2022",
-                                               "annual_report_overdue:2023", "review_window_opened:1",
-                                               "title_expired:1"]), keys
+                assert sorted(keys) == sorted(
+                    [
+                        "annual_report_overdue:2021",
+                        "annual_report_overdue:2022",
+                        "annual_report_overdue:2023",
+                        "review_window_opened:1",
+                        "title_expired:1",
+                    ]
+                ), keys
             assert len(fired) == 6 * 5  # what the two sweepers report recording, together
         finally:
             a.close()
@@ -246,6 +265,44 @@ def test_a_sweeper_killed_mid_sweep_and_restarted_loses_nothing_and_repeats_noth
     assert (c.app.recorder.max_notification_id() or 0) - start == expected
     for z in zones:
         assert collections.Counter(deadline_keys(c, z.id)) == {
-            "annual_report_overdue:2021": 1, "annual_report_overdue:2022": 1, "annual_report_overdue:2023": 1,
-            "review_window_opened:1": 1, "title_expired:1": 1}
+            "annual_report_overdue:2021": 1,
+            "annual_report_overdue:2022": 1,
+            "annual_report_overdue:2023": 1,
+            "review_window_opened:1": 1,
+            "title_expired:1": 1,
+        }
     c.close()
+
+
+class TestCalendarOverride:
+    def test_a_notice_in_an_entered_year_is_counted_and_records_its_source(self, running: Container) -> None:
+        from ..helpers import BUREAU
+
+        app = running.app
+        year = app.calendar.last_year + 1
+        z = case.assessed()
+        app.save(z)
+        set_clock(running, f"{year}-09-27")
+        with pytest.raises(CalendarDataMissingError):
+            app.notice_period(date(year, 9, 28))
+        app.enter_calendar(
+            BUREAU,
+            year=year,
+            holidays=[date(year, 10, d) for d in range(1, 8)],
+            working_days=[],
+            source="国办发明电 (test)",
+        )
+        ends, _ = app.notice_period(date(year, 9, 28))
+        worked = [
+            d
+            for d in (date(year, 9, 28) + timedelta(n) for n in range(30))
+            if d.weekday() < 5 and not date(year, 10, 1) <= d <= date(year, 10, 7)
+        ]
+        assert ends == worked[4]  # the entered holidays are skipped
+        zone = app.publish_notice(z.id, BUREAU, text="公示", starts_on=date(year, 9, 28))
+        assert zone.notice["calendar"].startswith(
+            f"calendar override {year} v1 (国办发明电 (test); entered by u-bureau"
+        )
+        from zonecase.integrity import verify_store
+
+        assert verify_store(app).ok  # the entry is in the chained, audited log too
