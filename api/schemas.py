@@ -343,6 +343,7 @@ class ObjectionCreated(BaseModel):
 class HistoryEntry(BaseModel):
     """One event of a zone's history."""
 
+    position: int
     seq: int
     type: str
     at: str

@@ -40,6 +40,7 @@ class Tx:
     def __init__(self, cursor: Any, recorder: ViewRecorder) -> None:
         self.cursor = cursor
         self.recorder = recorder
+        self.position = 0  # the log position of the event being handled
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         """Runs one statement."""
@@ -224,13 +225,14 @@ class ViewProjection(Projection[Any]):
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         """One event, one transaction (the library's Projection interface)."""
-        self.process_batch([domain_event], tracking)
+        self.process_batch([domain_event], tracking, [tracking.notification_id])
 
-    def process_batch(self, events: Sequence[Any], tracking: Tracking) -> None:
-        """Many events in one transaction that also records the last one's position."""
+    def process_batch(self, events: Sequence[Any], tracking: Tracking, positions: Sequence[int]) -> None:
+        """Many events (at these log positions) in one transaction that also records the last position."""
         with self.view.write(tracking) as tx:
             self.begin(tx)
-            for event in events:
+            for event, position in zip(events, positions, strict=True):
+                tx.position = position
                 self.handle(event, tx)
             self.finish(tx)
 
@@ -312,7 +314,9 @@ class ZoneStateProjection(ViewProjection):
         """Writes the view's rows for the zones this batch changed."""
 
 
-def process_together(projections: Sequence[ViewProjection], events: Sequence[Any], tracking: Tracking) -> None:
+def process_together(
+    projections: Sequence[ViewProjection], events: Sequence[Any], tracking: Tracking, positions: Sequence[int]
+) -> None:
     """Several views of one database in one transaction: one commit for all their rows and tracking."""
     first = projections[0].view
     if any(p.view.datastore is not first.datastore for p in projections):
@@ -321,8 +325,9 @@ def process_together(projections: Sequence[ViewProjection], events: Sequence[Any
         txs = [Tx(shared.cursor, p.view) for p in projections]
         for projection, tx in zip(projections, txs, strict=True):
             projection.begin(tx)
-        for event in events:  # event by event, so that a zone is folded once for all the views
+        for event, position in zip(events, positions, strict=True):  # event by event: a zone folds once
             for projection, tx in zip(projections, txs, strict=True):
+                tx.position = position
                 projection.handle(event, tx)
         for projection, tx in zip(projections, txs, strict=True):
             projection.finish(tx)

@@ -203,7 +203,10 @@ class ViewRunner:
         projections = [self.views[n] for n in names]
         try:
             process_together(
-                projections, [e for _, e in events], Tracking(ViewProjection.application_name, events[-1][0].id)
+                projections,
+                [e for _, e in events],
+                Tracking(ViewProjection.application_name, events[-1][0].id),
+                [n.id for n, _ in events],
             )
         except Exception:
             for projection in projections:
@@ -227,7 +230,9 @@ class ViewRunner:
         projection = self.views[name]
         app_name = projection.application_name
         try:
-            projection.process_batch([e for _, e in pending], Tracking(app_name, pending[-1][0].id))
+            projection.process_batch(
+                [e for _, e in pending], Tracking(app_name, pending[-1][0].id), [n.id for n, _ in pending]
+            )
             self.positions[name] = pending[-1][0].id
             return
         except Exception:
@@ -238,7 +243,7 @@ class ViewRunner:
             if notification.id <= position:
                 continue
             try:
-                projection.process_batch([event], Tracking(app_name, notification.id))
+                projection.process_batch([event], Tracking(app_name, notification.id), [notification.id])
             except Exception as e:
                 projection.reset()
                 if self._caught_up_elsewhere(name) >= notification.id:
@@ -321,7 +326,7 @@ def rebuild(
             return total
         events = [app.mapper.to_domain_event(n) for n in notifications]
         tracking = Tracking(ViewProjection.application_name, notifications[-1].id)
-        process_together(list(views.values()), events, tracking)
+        process_together(list(views.values()), events, tracking, [n.id for n in notifications])
         position = notifications[-1].id
         total += len(notifications)
         if progress is not None:

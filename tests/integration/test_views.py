@@ -85,7 +85,7 @@ def test_a_batch_is_recorded_exactly_once(live: Any) -> None:
     notifications = c.app.recorder.select_notifications(start=1, limit=100)
     events = [c.app.mapper.to_domain_event(n) for n in notifications]
     with pytest.raises(IntegrityError):  # the tracking row refuses a position already recorded
-        history.process_batch(events, Tracking("ZoneCase", notifications[-1].id))
+        history.process_batch(events, Tracking("ZoneCase", notifications[-1].id), [n.id for n in notifications])
     assert history.view.dump() == before
 
 
