@@ -11,9 +11,10 @@ from fastapi.responses import JSONResponse
 
 from api import errors
 from api.documents import DocumentStore
-from api.routers import admin, calendar, documents, queries, zones
+from api.routers import admin, calendar, checkpoints, documents, queries, zones
 from zonecase import __version__
 from zonecase.auth import resolve_jwt_secret
+from zonecase.checkpoints import resolve_signing_key
 from zonecase.settings import Settings
 from zonecase.wiring import Container, build
 
@@ -72,12 +73,14 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     """Builds the HTTP application: the container (from settings when not given), views, routers."""
     settings = settings or (container.settings if container else Settings.from_env())
     secret = resolve_jwt_secret(settings)
+    signing_key = resolve_signing_key(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = container is None
         c = container or build(settings)
         c.start_views()
+        c.start_checkpoints(signing_key)
         app.state.container = c
         deadlines = None
         if owned and settings.scheduler_interval > 0:
@@ -113,6 +116,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(documents.router)
     app.include_router(queries.router)
     app.include_router(calendar.router)
+    app.include_router(checkpoints.router)
     if settings.allow_time_travel:
         app.include_router(admin.router)
 

@@ -370,6 +370,9 @@ class NoticePublic(BaseModel):
     objections: int
     outcome: str
     in_force: bool
+    tree_head: dict[str, Any] | None = Field(
+        default=None, description="the signed checkpoint the notice was published under (size, root, signature)"
+    )
 
 
 class DeadlineRow(BaseModel):

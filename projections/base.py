@@ -28,6 +28,13 @@ class ViewSpec:
     tables: dict[str, str]
     indexes: tuple[str, ...] = field(default=())
 
+    @property
+    def fingerprint(self) -> str:
+        """Changes whenever the tables change: a view built with other tables is rebuilt."""
+        import hashlib
+
+        return hashlib.sha256(json.dumps([self.tables, self.indexes], sort_keys=True).encode()).hexdigest()[:16]
+
 
 def dumps(value: Any) -> str:
     """JSON for a view column."""

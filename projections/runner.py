@@ -76,9 +76,40 @@ def open_views(
     for name in names or list(VIEWS):
         projection_class = VIEWS[name]
         recorder = view_class(datastore, projection_class.spec)
-        recorder.create_table()
+        _ensure_current_schema(recorder)
         out[name] = projection_class(recorder, mapper=app.mapper, context=context)
     return out
+
+
+def _ensure_current_schema(recorder: Any) -> None:
+    """Creates the view's tables; if they were made from another definition, drops them first (the
+    view is then rebuilt from the log by the runner, as its tracking starts again from zero)."""
+    spec = recorder.spec
+    with recorder.datastore.transaction(commit=True) as c:
+        c.execute(f"CREATE TABLE IF NOT EXISTS {_meta_table(recorder)} (view TEXT PRIMARY KEY, fingerprint TEXT)")
+        c.execute(f"SELECT fingerprint FROM {_meta_table(recorder)} WHERE view = " + _param(recorder), (spec.name,))
+        row = c.fetchone()
+    stored = None if row is None else (row["fingerprint"] if isinstance(row, dict) else row[0])
+    if stored != spec.fingerprint:  # also tables made before fingerprints were kept
+        if stored is not None:
+            log.warning("view %s was built from other tables: dropping it to rebuild from the log", spec.name)
+        recorder.drop()
+    recorder.create_table()
+    with recorder.datastore.transaction(commit=True) as c:
+        p = _param(recorder)
+        c.execute(f"DELETE FROM {_meta_table(recorder)} WHERE view = {p}", (spec.name,))
+        c.execute(
+            f"INSERT INTO {_meta_table(recorder)} (view, fingerprint) VALUES ({p}, {p})", (spec.name, spec.fingerprint)
+        )
+
+
+def _meta_table(recorder: Any) -> str:
+    schema = getattr(recorder.datastore, "schema", None)
+    return f'"{schema}".view_meta' if isinstance(recorder, PostgresView) and schema else "view_meta"
+
+
+def _param(recorder: Any) -> str:
+    return "%s" if isinstance(recorder, PostgresView) else "?"
 
 
 class ViewRunner:

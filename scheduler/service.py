@@ -42,12 +42,33 @@ class DeadlineScheduler:
             coalesce=True,
             misfire_grace_time=None,
         )
+        if self.container.checkpoints is not None:
+            self.scheduler.add_job(
+                self.sign,
+                "interval",
+                hours=1,
+                next_run_time=datetime.now(UTC),
+                id="checkpoint",
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=None,
+            )
         self.scheduler.start()
 
     def stop(self) -> None:
         """Stops sweeping and lets another process take over."""
         self.scheduler.shutdown(wait=True)
         self.lock.release()
+
+    def sign(self) -> None:
+        """The hourly signed tree head, by the lock holder."""
+        if self.container.checkpoints is None or not self.lock.acquire():
+            return
+        try:
+            checkpoint = self.container.checkpoints.sign("hourly")
+            log.info("tree head %s signed (root %s)", checkpoint.tree_size, checkpoint.root_hash)
+        except Exception:
+            log.exception("signing the hourly tree head failed")
 
     def tick(self) -> list[dict[str, Any]]:
         """One sweep if this process holds the lock."""

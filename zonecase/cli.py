@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -182,6 +183,74 @@ def rebuild(
         console.print(f"rebuilt {', '.join(names)} from {count} events")
     finally:
         container.close()
+
+
+@cli.command("export")
+def export_log(out: Annotated[Path, typer.Option("--out", help="the folder to write")]) -> None:
+    """Writes the event log (NDJSON), the signed checkpoints and the public key for offline verification.
+    Signs a fresh checkpoint first, so that the export is covered to its last event."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from zonecase.offline import export
+    from zonecase.wiring import build
+
+    settings = Settings.from_env()
+    container = build(settings)
+    try:
+        checkpointer = container.start_checkpoints()
+        checkpointer.sign("export")
+        checkpoints = [c.as_dict() for c in container.app.side_tables.get_checkpoints(limit=1_000_000)]
+        from zonecase.checkpoints import public_pem
+
+        total = container.app.recorder.max_notification_id() or 0
+        with Progress(TextColumn("exporting"), BarColumn(), MofNCompleteColumn(), console=console) as progress:
+            task = progress.add_task("events", total=total)
+            manifest = export(
+                container.app,
+                checkpoints,
+                public_pem(checkpointer.key.public),
+                out,
+                progress=lambda n: progress.advance(task, n),
+            )
+    finally:
+        container.close()
+    console.print(f"exported {manifest['events']} events and {len(checkpoints)} checkpoints to {out}")
+
+
+@cli.command("verify")
+def verify_offline(
+    folder: Annotated[Path, typer.Argument(help="an export folder")],
+    public_key: Annotated[Path | None, typer.Option(help="the bureau's public key, obtained independently")] = None,
+) -> None:
+    """Verifies an export with no database and no server: every hash and link, every checkpoint's signature,
+    the consistency of successive checkpoints. Exits 1 and names each problem by position."""
+    from zonecase.offline import CHECKPOINTS, EVENTS, verify_export
+
+    missing = [name for name in (EVENTS, CHECKPOINTS) if not (folder / name).is_file()]
+    if missing:
+        console.print(f"[red]{folder} is not an export: {', '.join(missing)} missing.[/red]")
+        raise typer.Exit(2)
+    if public_key is not None and not public_key.is_file():
+        console.print(f"[red]No public key at {public_key}.[/red]")
+        raise typer.Exit(2)
+    report = verify_export(folder, public_key)
+    typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@cli.command()
+def keygen(out: Annotated[Path, typer.Option("--out", help="where to write the private key (PEM)")]) -> None:
+    """Creates the Ed25519 key that signs checkpoints (set ZONECASE_SIGNING_KEY to its path)."""
+    from zonecase.checkpoints import SigningKey, public_pem
+
+    if out.exists():
+        console.print(f"[red]{out} exists; not overwriting a key.[/red]")
+        raise typer.Exit(2)
+    key = SigningKey.generate()
+    key.save(out)
+    typer.echo(public_pem(key.public), nl=False)
+    console.print(f"key id {key.key_id}; private key written to {out} (mode 600)")
 
 
 @store_cli.command("verify")

@@ -40,6 +40,29 @@ class DocumentMeta:
     uploaded_at: str
 
 
+@dataclass(frozen=True)
+class Checkpoint:
+    """A signed tree head: the log's first ``tree_size`` events have Merkle root ``root_hash``."""
+
+    tree_size: int
+    root_hash: str
+    issued_at: str
+    key_id: str
+    signature: str
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """As served and exported."""
+        return {
+            "tree_size": self.tree_size,
+            "root_hash": self.root_hash,
+            "issued_at": self.issued_at,
+            "key_id": self.key_id,
+            "signature": self.signature,
+            "reason": self.reason,
+        }
+
+
 class SideTables(Protocol):
     """What the API keeps beside the events (same database, never in a view)."""
 
@@ -55,6 +78,18 @@ class SideTables(Protocol):
         """The document's metadata and the organisations that uploaded it."""
         ...
 
+    def put_checkpoint(self, checkpoint: Checkpoint) -> None:
+        """Keeps a signed tree head (one per tree size; a second for the same size is ignored)."""
+        ...
+
+    def get_checkpoints(self, *, since: int = 0, limit: int = 1000) -> list[Checkpoint]:
+        """Signed tree heads by tree size, from ``since`` up."""
+        ...
+
+    def latest_checkpoint(self) -> Checkpoint | None:
+        """The largest signed tree head."""
+        ...
+
 
 class SQLiteRecorder(SQLiteApplicationRecorder):
     """SQLite: events, idempotency keys and document metadata in one file."""
@@ -67,6 +102,8 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
             "CREATE TABLE IF NOT EXISTS documents (sha256 TEXT PRIMARY KEY, size INTEGER, media_type TEXT, "
             "name TEXT, uploaded_by TEXT, uploaded_at TEXT)",
             "CREATE TABLE IF NOT EXISTS document_orgs (sha256 TEXT, org TEXT, PRIMARY KEY (sha256, org))",
+            "CREATE TABLE IF NOT EXISTS checkpoints (tree_size INTEGER PRIMARY KEY, root_hash TEXT, issued_at TEXT, "
+            "key_id TEXT, signature TEXT, reason TEXT)",
         ]
 
     def _insert_events(
@@ -106,6 +143,25 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
             orgs = {r[0] for r in c.fetchall()}
         return DocumentMeta(*tuple(row)), orgs
 
+    def put_checkpoint(self, checkpoint: Checkpoint) -> None:
+        c = checkpoint
+        with self.datastore.transaction(commit=True) as cur:
+            cur.execute(
+                "INSERT INTO checkpoints VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tree_size) DO NOTHING",
+                (c.tree_size, c.root_hash, c.issued_at, c.key_id, c.signature, c.reason),
+            )
+
+    def get_checkpoints(self, *, since: int = 0, limit: int = 1000) -> list[Checkpoint]:
+        with self.datastore.transaction(commit=False) as cur:
+            cur.execute("SELECT * FROM checkpoints WHERE tree_size >= ? ORDER BY tree_size LIMIT ?", (since, limit))
+            return [Checkpoint(*tuple(r)) for r in cur.fetchall()]
+
+    def latest_checkpoint(self) -> Checkpoint | None:
+        with self.datastore.transaction(commit=False) as cur:
+            cur.execute("SELECT * FROM checkpoints ORDER BY tree_size DESC LIMIT 1")
+            row = cur.fetchone()
+        return None if row is None else Checkpoint(*tuple(row))
+
 
 class PostgresRecorder(PostgresApplicationRecorder):
     """PostgreSQL: events, idempotency keys and document metadata in one schema."""
@@ -116,6 +172,7 @@ class PostgresRecorder(PostgresApplicationRecorder):
         self.idempotency_table = SQL("{}.{}").format(schema, Identifier(f"{self.events_table_name}_idempotency"))
         self.documents_table = SQL("{}.{}").format(schema, Identifier(f"{self.events_table_name}_documents"))
         self.document_orgs_table = SQL("{}.{}").format(schema, Identifier(f"{self.events_table_name}_document_orgs"))
+        self.checkpoints_table = SQL("{}.{}").format(schema, Identifier(f"{self.events_table_name}_checkpoints"))
         self.sql_create_statements += [
             SQL(
                 "CREATE TABLE IF NOT EXISTS {} (principal text, key text, request_hash text, status int, "
@@ -128,6 +185,10 @@ class PostgresRecorder(PostgresApplicationRecorder):
             SQL("CREATE TABLE IF NOT EXISTS {} (sha256 text, org text, PRIMARY KEY (sha256, org))").format(
                 self.document_orgs_table
             ),
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {} (tree_size bigint PRIMARY KEY, root_hash text, issued_at text, "
+                "key_id text, signature text, reason text)"
+            ).format(self.checkpoints_table),
         ]
 
     def _insert_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
@@ -179,6 +240,38 @@ class PostgresRecorder(PostgresApplicationRecorder):
             orgs = {r["org"] for r in curs.fetchall()}
         return DocumentMeta(**row), orgs
 
+    def put_checkpoint(self, checkpoint: Checkpoint) -> None:
+        c = checkpoint
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(
+                SQL("INSERT INTO {} VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (tree_size) DO NOTHING").format(
+                    self.checkpoints_table
+                ),
+                (c.tree_size, c.root_hash, c.issued_at, c.key_id, c.signature, c.reason),
+            )
+
+    def get_checkpoints(self, *, since: int = 0, limit: int = 1000) -> list[Checkpoint]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                SQL(
+                    "SELECT tree_size, root_hash, issued_at, key_id, signature, reason FROM {} "
+                    "WHERE tree_size >= %s ORDER BY tree_size LIMIT %s"
+                ).format(self.checkpoints_table),
+                (since, limit),
+            )
+            return [Checkpoint(**r) for r in curs.fetchall()]
+
+    def latest_checkpoint(self) -> Checkpoint | None:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                SQL(
+                    "SELECT tree_size, root_hash, issued_at, key_id, signature, reason FROM {} "
+                    "ORDER BY tree_size DESC LIMIT 1"
+                ).format(self.checkpoints_table)
+            )
+            row = curs.fetchone()
+        return None if row is None else Checkpoint(**row)
+
 
 class MemoryRecorder(POPOApplicationRecorder):
     """In memory (tests): the same side tables as dictionaries, under the recorder's lock."""
@@ -189,6 +282,7 @@ class MemoryRecorder(POPOApplicationRecorder):
         self._idempotency: dict[tuple[str, str], IdempotencyRecord] = {}
         self._documents: dict[str, DocumentMeta] = {}
         self._document_orgs: dict[str, set[str]] = {}
+        self._checkpoints: dict[int, Checkpoint] = {}
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         record: IdempotencyRecord | None = kwargs.get("idempotency")
@@ -212,6 +306,16 @@ class MemoryRecorder(POPOApplicationRecorder):
     def get_document(self, sha256: str) -> tuple[DocumentMeta, set[str]] | None:
         meta = self._documents.get(sha256)
         return None if meta is None else (meta, set(self._document_orgs.get(sha256, set())))
+
+    def put_checkpoint(self, checkpoint: Checkpoint) -> None:
+        with self._side_lock:
+            self._checkpoints.setdefault(checkpoint.tree_size, checkpoint)
+
+    def get_checkpoints(self, *, since: int = 0, limit: int = 1000) -> list[Checkpoint]:
+        return [self._checkpoints[k] for k in sorted(self._checkpoints) if k >= since][:limit]
+
+    def latest_checkpoint(self) -> Checkpoint | None:
+        return self._checkpoints[max(self._checkpoints)] if self._checkpoints else None
 
 
 RECORDER_TOPICS = {

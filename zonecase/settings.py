@@ -24,6 +24,7 @@ class Settings:
     data_dir: Path = Path("data")
     env: str = "development"
     jwt_secret: str = ""
+    signing_key_file: str = ""
     allow_time_travel: bool = False
     indicator_file: str = ""
     batches_file: str = ""
@@ -50,6 +51,7 @@ class Settings:
             data_dir=Path(e.get("ZONECASE_DATA_DIR", "data")),
             env=e.get("ZONECASE_ENV", "development"),
             jwt_secret=e.get("ZONECASE_JWT_SECRET", ""),
+            signing_key_file=e.get("ZONECASE_SIGNING_KEY", ""),
             allow_time_travel=e.get("ZONECASE_ALLOW_TIME_TRAVEL", "") in ("1", "true", "yes"),
             indicator_file=e.get("ZONECASE_INDICATOR_FILE", ""),
             batches_file=e.get("ZONECASE_BATCHES_FILE", ""),

@@ -13,6 +13,7 @@ from zonecase.settings import Settings
 
 if TYPE_CHECKING:
     from projections.runner import ViewRunner
+    from zonecase.checkpoints import Checkpointer, SigningKey
 
 
 def ensure_postgres_schema(env: dict[str, str]) -> None:
@@ -43,6 +44,16 @@ class Container:
     clock: Clock
     app: ZoneApplication
     runner: ViewRunner | None = None
+    checkpoints: Checkpointer | None = None
+
+    def start_checkpoints(self, key: SigningKey | None = None) -> Checkpointer:
+        """Signs tree heads over the log with the configured key (views must be running)."""
+        from zonecase.checkpoints import Checkpointer, resolve_signing_key
+
+        if self.checkpoints is None:
+            runner = self.start_views()
+            self.checkpoints = Checkpointer(self.app, runner, key or resolve_signing_key(self.settings))
+        return self.checkpoints
 
     def start_views(self, **runner_options: Any) -> ViewRunner:
         """Opens the read models and starts keeping them current."""

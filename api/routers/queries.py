@@ -39,14 +39,33 @@ def notices(
     today = local_date(c.clock.now())
     with _read(c, "notices") as tx:
         rows = list_notices(tx, limit=limit, offset=offset)
+    heads = _tree_heads(c, rows)
     return [
         {
             **r,
+            "tree_head": heads.get((r["zone_id"], r["number"])),
             "in_force": r["outcome"] == "in_force"
             and date.fromisoformat(r["starts_on"]) <= today <= date.fromisoformat(r["ends_on"]),
         }
         for r in rows
     ]
+
+
+def _tree_heads(c: Container, notices: list[dict[str, Any]]) -> dict[tuple[str, int], dict[str, Any] | None]:
+    """The first signed tree head that includes each notice's publication."""
+    out: dict[tuple[str, int], dict[str, Any] | None] = {}
+    with _read(c, "history") as tx:
+        for zone_id in {n["zone_id"] for n in notices}:
+            published = tx.all(
+                "SELECT position FROM {view_history} WHERE zone_id = %s AND type = 'Publicized' ORDER BY seq",
+                (zone_id,),
+            )
+            for number, row in enumerate(published, start=1):
+                below = tx.one("SELECT COUNT(*) AS n FROM {view_history} WHERE position <= %s", (row["position"],))
+                size = int(below["n"]) if below else 0
+                found = c.app.side_tables.get_checkpoints(since=size, limit=1)
+                out[(zone_id, number)] = found[0].as_dict() if found else None
+    return out
 
 
 @router.get("/deadlines", tags=["deadlines"], response_model=list[schemas.DeadlineRow])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID, uuid4
@@ -28,6 +29,7 @@ from projections.zones import get_zone, list_zones
 from zonecase.representation import SEES_OBJECTORS, redact, zone_document
 from zonecase.wiring import Container
 
+log = logging.getLogger("zonecase.api")
 router = APIRouter(prefix="/zones", tags=["zones"])
 ZONE_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"description": "No or bad token"},
@@ -279,8 +281,9 @@ def publish_notice(
     idempotency_key: IdempotencyKeyDep = None,
 ) -> JSONResponse:
     """The bureau publishes the public notice (公示); ``notice.ends_on`` is counted in working days on the
-    Chinese calendar (default 5)."""
-    return _command(
+    Chinese calendar (default 5). A checkpoint is signed at once: the notice shows the tree head it was
+    published under (``GET /notices``)."""
+    response = _command(
         request,
         c,
         principal,
@@ -296,6 +299,12 @@ def publish_notice(
             expected_version=version,
         ),
     )
+    if response.status_code == 200 and c.checkpoints is not None:
+        try:
+            c.checkpoints.sign(f"public notice of zone {zone_id}")
+        except Exception:  # the notice stands; the hourly checkpoint will cover it
+            log.exception("signing the tree head for a public notice failed")
+    return response
 
 
 @router.post(

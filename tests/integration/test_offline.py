@@ -1,0 +1,176 @@
+"""The inspector's offline verification: every kind of tampering with an export is named by position."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from zonecase.checkpoints import SigningKey, public_pem, tree_head_message
+from zonecase.offline import CHECKPOINTS, EVENTS, PUBLIC_KEY, export, verify_export
+
+from ..conftest import StoreFactory, make_container
+from ..unit import case
+from .test_application import walk_to_grant
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An export of three zones' histories with a checkpoint after each (SQLite)."""
+    root = tmp_path_factory.mktemp("export")
+    c = make_container(f"sqlite:///{root / 'store.sqlite'}", root)
+    checkpointer = c.start_checkpoints(SigningKey.generate())
+    walk_to_grant(c)
+    checkpointer.sign("after the first zone")
+    c.app.save(case.granted())
+    checkpointer.sign("after the second")
+    c.app.save(case.in_notice())
+    checkpointer.sign("after the third")
+    checkpoints = [cp.as_dict() for cp in c.app.side_tables.get_checkpoints()]
+    export(c.app, checkpoints, public_pem(checkpointer.key.public), root / "out")
+    (root / "bureau-key.pem").write_text(public_pem(checkpointer.key.public))
+    c.close()
+    return root
+
+
+def copy(exported: Path, tmp_path: Path) -> Path:
+    out = tmp_path / "copy"
+    shutil.copytree(exported / "out", out)
+    return out
+
+
+def lines(folder: Path) -> list[str]:
+    return (folder / EVENTS).read_text("utf-8").splitlines(keepends=True)
+
+
+def write(folder: Path, rows: list[str]) -> None:
+    (folder / EVENTS).write_text("".join(rows), "utf-8")
+
+
+def positions(report: Any) -> set[int]:
+    return {p["position"] for p in report.problems if p["position"] is not None}
+
+
+def test_an_untouched_export_verifies(exported: Path) -> None:
+    report = verify_export(exported / "out", exported / "bureau-key.pem")
+    assert report.ok, report.problems
+    assert report.events_checked == 11 + 9 + 8 and report.checkpoints_checked == 3
+
+
+def test_an_edited_event_is_named(exported: Path, tmp_path: Path) -> None:
+    folder = copy(exported, tmp_path)
+    rows = lines(folder)
+    event = json.loads(rows[4])
+    event["body"]["data"]["scores"]["1"] = 5.0  # a kinder score
+    rows[4] = json.dumps(event, ensure_ascii=False, sort_keys=True) + "\n"
+    write(folder, rows)
+    report = verify_export(folder, exported / "bureau-key.pem")
+    assert not report.ok
+    assert report.problems[0] == {"position": 5, "line": 5, "problem": "its content does not match its hash (edited)"}
+    assert any("root does not match" in p["problem"] for p in report.problems)
+
+
+def test_a_removed_event_is_named(exported: Path, tmp_path: Path) -> None:
+    folder = copy(exported, tmp_path)
+    rows = lines(folder)
+    del rows[8]  # the objection
+    write(folder, rows)
+    report = verify_export(folder, exported / "bureau-key.pem")
+    assert "removed" in report.problems[0]["problem"] and report.problems[0]["position"] == 10
+
+
+def test_reordered_events_are_named(exported: Path, tmp_path: Path) -> None:
+    folder = copy(exported, tmp_path)
+    rows = lines(folder)
+    rows[2], rows[3] = rows[3], rows[2]
+    write(folder, rows)
+    report = verify_export(folder, exported / "bureau-key.pem")
+    assert {3, 4} <= positions(report)
+    assert any("out of order" in p["problem"] for p in report.problems)
+
+
+def test_an_inserted_event_is_named(exported: Path, tmp_path: Path) -> None:
+    folder = copy(exported, tmp_path)
+    rows = lines(folder)
+    forged = json.loads(rows[10])  # a second grant, hash recomputed so that it looks genuine
+    forged["position"], forged["version"] = 11, 12
+    from datetime import datetime
+    from uuid import UUID
+
+    from domain.integrity import event_hash
+
+    forged["hash"] = event_hash(
+        forged["topic"], UUID(forged["originator_id"]), 12, datetime.fromisoformat(forged["timestamp"]), forged["body"]
+    )
+    rows.insert(11, json.dumps(forged, sort_keys=True) + "\n")
+    write(folder, rows)
+    report = verify_export(folder, exported / "bureau-key.pem")
+    inserted = [p for p in report.problems if p["line"] == 12]
+    assert (inserted and "chain broken" in inserted[0]["problem"]) or "out of order" in inserted[0]["problem"]
+
+
+def test_truncated_and_re_signed_with_another_key_is_caught_by_the_pinned_key(exported: Path, tmp_path: Path) -> None:
+    folder = copy(exported, tmp_path)
+    rows = lines(folder)[:15]  # drop the last zones' events …
+    write(folder, rows)
+    from domain.merkle import Tree, leaf_hash
+
+    forger = SigningKey.generate()  # … and sign a consistent-looking story with a key of one's own
+    tree = Tree([leaf_hash(bytes.fromhex(json.loads(r)["hash"])) for r in rows])
+    forged = []
+    for size in (11, 15):
+        head = {
+            "tree_size": size,
+            "root_hash": tree.root(size).hex(),
+            "issued_at": "2026-01-01T00:00:00+00:00",
+            "key_id": forger.key_id,
+            "reason": "forged",
+        }
+        head["signature"] = forger.sign(tree_head_message(size, head["root_hash"], head["issued_at"], forger.key_id))
+        forged.append(head)
+    (folder / CHECKPOINTS).write_text(json.dumps(forged))
+    (folder / PUBLIC_KEY).write_text(public_pem(forger.public))
+    assert verify_export(folder).ok  # trusting the export's own key, the forgery holds together …
+    report = verify_export(folder, exported / "bureau-key.pem")  # … against the bureau's key it does not
+    assert not report.ok
+    assert all("not the bureau's key" in p["problem"] for p in report.problems)
+    assert [p["tree_size"] for p in report.problems] == [11, 15]
+
+
+def test_truncated_under_the_real_checkpoints(exported: Path, tmp_path: Path) -> None:
+    folder = copy(exported, tmp_path)
+    write(folder, lines(folder)[:20])
+    report = verify_export(folder, exported / "bureau-key.pem")
+    assert any("truncated after position 20" in p["problem"] for p in report.problems)
+
+
+def test_export_and_verify_from_the_command_line(persistent_store: StoreFactory, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    url = persistent_store.new_url()
+    c = make_container(url, tmp_path)
+    walk_to_grant(c)
+    c.close()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZONECASE_")}
+    key = tmp_path / "signing.pem"
+    env.update(ZONECASE_DATABASE_URL=url, ZONECASE_DATA_DIR=str(tmp_path / "data"), ZONECASE_SIGNING_KEY=str(key))
+    run = lambda *args: subprocess.run(
+        [sys.executable, "-m", "zonecase", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run("keygen", "--out", str(key)).returncode == 0
+    assert run("export", "--out", str(tmp_path / "exp")).returncode == 0
+    ok = run("verify", str(tmp_path / "exp"), "--public-key", str(tmp_path / "exp" / PUBLIC_KEY))
+    assert ok.returncode == 0 and json.loads(ok.stdout)["events_checked"] == 11
+    rows = lines(tmp_path / "exp")
+    write(tmp_path / "exp", rows[:5] + rows[6:])
+    bad = run("verify", str(tmp_path / "exp"))
+    assert bad.returncode == 1 and json.loads(bad.stdout)["problems"][0]["position"] == 7

@@ -1,0 +1,214 @@
+"""Signed checkpoints over the whole log (after RFC 9162): Merkle tree heads signed with Ed25519,
+inclusion proofs for any event and consistency proofs between checkpoints."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import sys
+import threading
+from dataclasses import dataclass
+from datetime import UTC
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from domain.integrity import canonical_json
+from domain.merkle import Tree, leaf_hash
+from zonecase.recorders import Checkpoint
+from zonecase.settings import Settings
+
+LOG_ID = "zonecase"
+
+
+class SigningKeyMissingError(RuntimeError):
+    """Production without ``ZONECASE_SIGNING_KEY``."""
+
+
+def tree_head_message(tree_size: int, root_hash: str, issued_at: str, key_id: str) -> bytes:
+    """The bytes a tree head's signature covers (canonical JSON)."""
+    return canonical_json(
+        {"log": LOG_ID, "tree_size": tree_size, "root_hash": root_hash, "issued_at": issued_at, "key_id": key_id}
+    )
+
+
+def key_id_of(public: Ed25519PublicKey) -> str:
+    """The SHA-256 of the raw public key, hex (names the key in every checkpoint)."""
+    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return str(hashlib.sha256(raw).hexdigest())
+
+
+def public_pem(public: Ed25519PublicKey) -> str:
+    """The public key as PEM (SubjectPublicKeyInfo)."""
+    return public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+def load_public_key(pem: str | bytes) -> Ed25519PublicKey:
+    """A PEM public key (what an inspector pins)."""
+    key = serialization.load_pem_public_key(pem.encode() if isinstance(pem, str) else pem)
+    if not isinstance(key, Ed25519PublicKey):
+        raise ValueError("not an Ed25519 public key")
+    return key
+
+
+def verify_tree_head(public: Ed25519PublicKey, checkpoint: dict[str, Any]) -> bool:
+    """Whether the checkpoint's signature is the key's, over its size, root, time and key id."""
+    if checkpoint.get("key_id") != key_id_of(public):
+        return False
+    message = tree_head_message(
+        int(checkpoint["tree_size"]),
+        str(checkpoint["root_hash"]),
+        str(checkpoint["issued_at"]),
+        str(checkpoint["key_id"]),
+    )
+    try:
+        public.verify(base64.b64decode(checkpoint["signature"]), message)
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+@dataclass
+class SigningKey:
+    """The service's Ed25519 key (the private half never leaves the process)."""
+
+    private: Ed25519PrivateKey
+
+    @property
+    def public(self) -> Ed25519PublicKey:
+        """The public half."""
+        return self.private.public_key()
+
+    @property
+    def key_id(self) -> str:
+        """Names the key in every checkpoint."""
+        return key_id_of(self.public)
+
+    def sign(self, message: bytes) -> str:
+        """A base64 signature."""
+        return base64.b64encode(self.private.sign(message)).decode()
+
+    @classmethod
+    def generate(cls) -> SigningKey:
+        """A new key."""
+        return cls(Ed25519PrivateKey.generate())
+
+    @classmethod
+    def load(cls, path: Path) -> SigningKey:
+        """A PEM private key from a file."""
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError(f"{path} is not an Ed25519 private key")
+        return cls(key)
+
+    def save(self, path: Path) -> None:
+        """Writes the private key as PEM, readable by the owner only."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(
+            self.private.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
+        path.chmod(0o600)
+
+
+def resolve_signing_key(settings: Settings) -> SigningKey:
+    """The configured key; in development one generated once under the data directory, with a warning."""
+    if settings.signing_key_file:
+        return SigningKey.load(Path(settings.signing_key_file))
+    if settings.env == "production":
+        raise SigningKeyMissingError(
+            "ZONECASE_SIGNING_KEY is not set; zonecase will not sign checkpoints with a "
+            "key it made up. Create one with `zonecase keygen --out FILE`."
+        )
+    path = settings.data_dir / "dev-signing-key.pem"
+    if path.exists():
+        key = SigningKey.load(path)
+    else:
+        key = SigningKey.generate()
+        key.save(path)
+    print(
+        f"WARNING: ZONECASE_SIGNING_KEY is not set; signing checkpoints with the development key {path}",
+        file=sys.stderr,
+    )
+    return key
+
+
+class Checkpointer:
+    """Signs tree heads over the log (read, in order, from the history view) and answers proofs."""
+
+    def __init__(self, app: Any, runner: Any, key: SigningKey) -> None:
+        self.app, self.runner, self.key = app, runner, key
+        self._positions: list[int] = []
+        self._leaves: list[bytes] = []
+        self._tree: Tree | None = None
+        self._lock = threading.Lock()
+
+    def _refresh(self) -> None:
+        """Reads the log's new events (incrementally) once the views are current."""
+        self.runner.wait_for(self.app.recorder.max_notification_id(), timeout=30)
+        last = self._positions[-1] if self._positions else 0
+        with self.runner.views["history"].view.read() as tx:
+            rows = tx.all("SELECT position, hash FROM {view_history} WHERE position > %s ORDER BY position", (last,))
+        if rows:
+            self._positions.extend(int(r["position"]) for r in rows)
+            self._leaves.extend(leaf_hash(bytes.fromhex(r["hash"])) for r in rows)
+            self._tree = Tree(self._leaves)
+
+    def tree(self) -> Tree:
+        """The tree over the whole log as it stands."""
+        with self._lock:
+            self._refresh()
+            return self._tree or Tree([])
+
+    def sign(self, reason: str) -> Checkpoint:
+        """Signs the current tree head (or returns the latest if the log has not grown)."""
+        tree = self.tree()
+        size = len(tree.leaves)
+        latest = self.app.side_tables.latest_checkpoint()
+        if latest is not None and latest.tree_size >= size:
+            return latest  # type: ignore[no-any-return]
+        issued_at = self.app.clock.now().astimezone(UTC).isoformat()
+        root = tree.root(size).hex()
+        signature = self.key.sign(tree_head_message(size, root, issued_at, self.key.key_id))
+        checkpoint = Checkpoint(size, root, issued_at, self.key.key_id, signature, reason)
+        self.app.side_tables.put_checkpoint(checkpoint)
+        return checkpoint
+
+    def leaf_index(self, position: int) -> int:
+        """The leaf index of the event at a log position."""
+        self.tree()
+        import bisect
+
+        i = bisect.bisect_left(self._positions, position)
+        if i == len(self._positions) or self._positions[i] != position:
+            raise KeyError(position)
+        return i
+
+    def inclusion(self, position: int, tree_size: int) -> dict[str, Any]:
+        """The audit path of the event at ``position`` in the tree of ``tree_size`` leaves."""
+        tree = self.tree()
+        index = self.leaf_index(position)
+        path = tree.inclusion_proof(index, tree_size)
+        return {
+            "position": position,
+            "leaf_index": index,
+            "tree_size": tree_size,
+            "leaf_hash": tree.leaves[index].hex(),
+            "audit_path": [p.hex() for p in path],
+            "root_hash": tree.root(tree_size).hex(),
+        }
+
+    def consistency(self, first: int, second: int) -> dict[str, Any]:
+        """The proof that the tree of ``second`` leaves extends the tree of ``first``."""
+        tree = self.tree()
+        return {
+            "first": first,
+            "second": second,
+            "first_root": tree.root(first).hex(),
+            "second_root": tree.root(second).hex(),
+            "proof": [p.hex() for p in tree.consistency_proof(first, second)],
+        }
