@@ -159,13 +159,12 @@ def test_export_and_verify_from_the_command_line(persistent_store: StoreFactory,
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZONECASE_")}
     key = tmp_path / "signing.pem"
     env.update(ZONECASE_DATABASE_URL=url, ZONECASE_DATA_DIR=str(tmp_path / "data"), ZONECASE_SIGNING_KEY=str(key))
-    run = lambda *args: subprocess.run(
-        [sys.executable, "-m", "zonecase", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "zonecase", *args], env=env, capture_output=True, text=True, timeout=120
+        )
+
     assert run("keygen", "--out", str(key)).returncode == 0
     assert run("export", "--out", str(tmp_path / "exp")).returncode == 0
     ok = run("verify", str(tmp_path / "exp"), "--public-key", str(tmp_path / "exp" / PUBLIC_KEY))
