@@ -1,0 +1,152 @@
+"""The inspector's report finds each violation written past the aggregate's rules, and nothing on a
+clean log."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from domain.policy import Policy
+from domain.values import SYSTEM
+from domain.zone import Zone
+from zonecase.inspection import inspect
+
+from ..conftest import StoreFactory, make_container
+from ..helpers import ANNUAL_STATISTICS, BUREAU, EXPERTS, LEADING, OUTSIDER_EXPERT, PUBLIC, SONGSHAN, at, full_scores
+from ..unit import case
+from .tamper import edit_stored_state, flip_byte_at
+from .test_application import walk_to_grant
+
+DAY = timedelta(days=1)
+
+
+def report(c: Any, to: str) -> dict[str, Any]:
+    return inspect(c.app, start=None, end=at(to), lag_tolerance=DAY).as_dict()
+
+
+def test_a_clean_log_has_no_findings_and_says_what_it_checked(persistent_store: StoreFactory, tmp_path: Path) -> None:
+    c = make_container(persistent_store.new_url(), tmp_path)
+    z = walk_to_grant(c)
+    c.clock.set(at("2022-01-20"))  # type: ignore[attr-defined]
+    c.app.file_annual_report(z.id, SONGSHAN, year=2021, statistics=ANNUAL_STATISTICS, summary="2021")
+    result = report(c, "2022-06-01")
+    c.close()
+    assert result["clean"] is True and result["findings"] == []
+    assert result["checked"]["events"] == 12 and result["checked"]["grants"] == 1
+    assert result["checked"]["score_filings"] == 3 and result["checked"]["decisions"] == 2
+    assert result["summary"] == "No findings: 12 events of 1 zones checked."
+
+
+@pytest.fixture
+def seeded(persistent_store: StoreFactory, tmp_path: Path) -> Any:
+    """A log with one of each violation, written below the aggregate's rules (its guards bypassed)."""
+    c = make_container(persistent_store.new_url(), tmp_path)
+    app = c.app
+    policy = Policy()
+    refs: dict[str, Any] = {}
+
+    # a grant with no notice at all
+    z = case.assessed()
+    z._record(
+        Zone.Granted,
+        actor=LEADING,
+        at=at("2021-09-05"),
+        reason="",
+        number=1,
+        granted_on="2021-09-05",
+        valid_until="2024-09-05",
+        review_window_opens_on="2024-06-05",
+        announcement_no="x",
+    )
+    app.save(z)
+    refs["grant_without_notice"] = z.id
+    # a grant while an objection is open, before the notice ended
+    z = case.in_notice()
+    z.raise_objection(
+        actor=PUBLIC, at=at("2021-09-28"), objection_id="o1", objector_name="Li", contact="li@x", text="?"
+    )
+    z._record(
+        Zone.Granted,
+        actor=LEADING,
+        at=at("2021-10-01"),
+        reason="",
+        number=1,
+        granted_on="2021-10-01",
+        valid_until="2024-10-01",
+        review_window_opens_on="2024-07-01",
+        announcement_no="x",
+    )
+    app.save(z)
+    refs["grant_with_objection"] = refs["grant_before_notice_ended"] = z.id
+    # scores by an expert not on the panel, and by a conflicted one
+    z = case.assessing()
+    z.declare_conflict(actor=EXPERTS[2], at=at("2021-08-03"), reason="related")
+    for expert in (OUTSIDER_EXPERT, EXPERTS[2]):
+        z._record(
+            Zone.ScoresFiled,
+            actor=expert,
+            at=at("2021-08-05"),
+            reason="",
+            expert=expert.sub,
+            round=1,
+            scores=full_scores(),
+            comment="",
+            indicator_system="2021",
+            filed_at=at("2021-08-05").isoformat(),
+            replaces_earlier=False,
+        )
+    app.save(z)
+    refs["scores_by_expert_not_on_panel"] = refs["scores_by_conflicted_expert"] = z.id
+    # a rejection without a reason
+    z = case.applied()
+    z._record(Zone.ApplicationRejected, actor=BUREAU, at=at("2021-07-20"), reason="", outcome="rejected", checks=[])
+    app.save(z)
+    refs["decision_without_reason"] = z.id
+    # a granted zone: a late report, a missing one, a deadline recorded ten days late, left past expiry
+    z = case.granted()
+    z.file_annual_report(
+        actor=SONGSHAN,
+        at=at("2022-03-01"),
+        year=2021,
+        statistics=ANNUAL_STATISTICS,
+        summary="late",
+        documents=None,
+        policy=policy,
+    )
+    z.record_deadline(actor=SYSTEM, at=at("2023-02-11"), key="annual_report_overdue:2022", policy=policy)
+    app.save(z)
+    refs["late_annual_report"] = refs["missing_annual_report"] = refs["deadline_recorded_late"] = z.id
+    refs["left_past_expiry"] = z.id
+    # a broken hash link
+    z = case.accepted()
+    app.save(z)
+    edit_stored_state(c.settings.database_url, z.id, 2, flip_byte_at(lambda s: s.index(b'"outcome":"accepted"') + 12))
+    refs["broken_hash_link"] = z.id
+    yield c, refs
+    c.close()
+
+
+def test_each_injected_violation_is_found(seeded: Any) -> None:
+    c, refs = seeded
+    result = report(c, "2025-06-01")
+    assert not result["clean"]
+    found: dict[str, list[dict[str, Any]]] = {}
+    for f in result["findings"]:
+        found.setdefault(f["rule"], []).append(f)
+    for rule, zone_id in refs.items():
+        assert rule in found, f"{rule} not found: {sorted(found)}"
+        assert str(zone_id) in {f["zone_id"] for f in found[rule]}, rule
+    late = found["deadline_recorded_late"][0]
+    assert late["lag_seconds"] == 10 * 86400 + 10 * 3600 and late["event_type"] == "AnnualReportOverdue"
+    assert found["late_annual_report"][0]["days_late"] == 29
+    assert {f["year"] for f in found["missing_annual_report"] if f["zone_id"] == str(refs["left_past_expiry"])} == {
+        2022,
+        2023,
+        2024,
+    }
+    broken = found["broken_hash_link"][0]
+    assert broken["seq"] == 2 and broken["position"] is not None
+    assert all(f["position"] for f in found["grant_without_notice"])  # findings point at events

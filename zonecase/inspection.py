@@ -1,0 +1,271 @@
+"""The inspector's report: the whole log checked independently of the aggregate's own rules.
+
+It reads the stored events in log order and keeps its own small account of each zone, so that a
+violation written past the rules (a bug, a direct write into the store) is found all the same.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from domain.integrity import GENESIS_HASH, event_hash
+from domain.values import local_date
+
+DECISIONS_NEEDING_REASONS = {
+    "ApplicationReturned": "returning an application",
+    "ApplicationRejected": "rejecting an application",
+    "Assessed": "the assessment conclusion",
+    "ObjectionResolved": "resolving an objection",
+    "RectificationOrdered": "ordering rectification",
+    "ReviewPassed": "passing a review",
+    "Revoked": "revoking the title",
+    "AnnualEvaluated": "the annual evaluation",
+}
+DEADLINE_EVENTS = {"NoticeEnded", "AnnualReportOverdue", "ReviewWindowOpened", "TitleExpired", "RectificationOverdue"}
+
+
+@dataclass
+class _Zone:
+    name: str = ""
+    experts: set[str] = field(default_factory=set)
+    conflicted: set[str] = field(default_factory=set)
+    notice: dict[str, Any] | None = None
+    objections: dict[str, dict[str, Any]] = field(default_factory=dict)
+    terms: list[dict[str, Any]] = field(default_factory=list)
+    reports: set[int] = field(default_factory=set)
+    review_requested_terms: set[int] = field(default_factory=set)
+    revoked: bool = False
+    version: int = 0
+    last_hash: str = GENESIS_HASH
+
+
+@dataclass
+class Inspection:
+    """Findings with event references, and what was checked."""
+
+    start: datetime | None
+    end: datetime
+    lag_tolerance: timedelta
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    checked: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(
+            ("events", "zones", "grants", "score_filings", "decisions", "deadline_events", "annual_reports", "terms"), 0
+        )
+    )
+
+    def in_window(self, at: datetime) -> bool:
+        """Whether an event falls in the period inspected."""
+        return (self.start is None or at >= self.start) and at <= self.end
+
+    def find(
+        self,
+        rule: str,
+        detail: str,
+        *,
+        zone_id: str,
+        position: int | None = None,
+        seq: int | None = None,
+        event_type: str | None = None,
+        **extra: Any,
+    ) -> None:
+        """Records a finding."""
+        self.findings.append(
+            {
+                "rule": rule,
+                "detail": detail,
+                "zone_id": zone_id,
+                "position": position,
+                "seq": seq,
+                "event_type": event_type,
+                **extra,
+            }
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """The report."""
+        clean = not self.findings
+        summary = (
+            f"No findings: {self.checked['events']} events of {self.checked['zones']} zones checked."
+            if clean
+            else f"{len(self.findings)} findings in {self.checked['events']} events of {self.checked['zones']} zones."
+        )
+        return {
+            "from": self.start.isoformat() if self.start else None,
+            "to": self.end.isoformat(),
+            "lag_tolerance_seconds": int(self.lag_tolerance.total_seconds()),
+            "clean": clean,
+            "summary": summary,
+            "checked": self.checked,
+            "findings": self.findings,
+        }
+
+
+def inspect(app: Any, *, start: datetime | None, end: datetime, lag_tolerance: timedelta) -> Inspection:
+    """Reads the whole log (streaming) and reports every violation found."""
+    report = Inspection(start, end, lag_tolerance)
+    zones: dict[str, _Zone] = {}
+    position = 0
+    while True:
+        page = app.recorder.select_notifications(start=position + 1, limit=1000)
+        for n in page:
+            _check(app, report, zones, n)
+        if len(page) < 1000:
+            break
+        position = page[-1].id
+    _check_terms(report, zones)
+    report.checked["zones"] = len(zones)
+    return report
+
+
+def _check(app: Any, report: Inspection, zones: dict[str, _Zone], n: Any) -> None:
+    zone_id, seq = str(n.originator_id), n.originator_version
+    z = zones.setdefault(zone_id, _Zone())
+    try:
+        state = app.mapper.transcoder.decode(n.state)
+        body = {k: v for k, v in state.items() if k not in ("hash", "timestamp")}
+        at: datetime = state["timestamp"]
+        recomputed = event_hash(n.topic, n.originator_id, seq, at, body)
+    except Exception as e:
+        report.find(
+            "broken_hash_link",
+            f"the stored event cannot be read ({type(e).__name__})",
+            zone_id=zone_id,
+            position=n.id,
+            seq=seq,
+        )
+        return
+    kind = n.topic.rsplit(".", 1)[-1]
+    report.checked["events"] += 1
+    if seq != z.version + 1 or state.get("prev_hash") != z.last_hash or recomputed != state.get("hash"):
+        report.find(
+            "broken_hash_link",
+            "the event does not follow its predecessor in the hash chain, or does not match its own hash",
+            zone_id=zone_id,
+            position=n.id,
+            seq=seq,
+            event_type=kind,
+        )
+    z.version, z.last_hash = seq, str(state.get("hash"))
+    if ":Zone." not in n.topic:  # the calendar's entries are chained too, but are not a zone's
+        return
+    d, reason, actor = state["data"], state["reason"], state["actor"]
+    ref = {"zone_id": zone_id, "position": n.id, "seq": seq, "event_type": kind}
+    window = report.in_window(at)
+
+    if kind in DECISIONS_NEEDING_REASONS:
+        report.checked["decisions"] += 1
+        if window and not str(reason).strip():
+            report.find("decision_without_reason", f"{DECISIONS_NEEDING_REASONS[kind]} records no reason", **ref)
+    if kind == "Applied":
+        z.name = d.get("name", "")
+    elif kind == "PanelAppointed":
+        z.experts, z.conflicted = {e["sub"] for e in d.get("experts", [])}, set()
+    elif kind == "ConflictDeclared":
+        z.conflicted.add(d.get("expert", actor.get("sub")))
+    elif kind == "ScoresFiled":
+        report.checked["score_filings"] += 1
+        expert = d.get("expert", actor.get("sub"))
+        if window and expert not in z.experts:
+            report.find("scores_by_expert_not_on_panel", f"{expert} filed scores but is not on the panel", **ref)
+        elif window and expert in z.conflicted:
+            report.find("scores_by_conflicted_expert", f"{expert} filed scores after declaring a conflict", **ref)
+    elif kind == "Publicized":
+        z.notice = d
+    elif kind == "ObjectionRaised":
+        z.objections[d["objection_id"]] = {"notice": d.get("notice"), "status": "open"}
+    elif kind == "ObjectionResolved":
+        if d["objection_id"] in z.objections:
+            z.objections[d["objection_id"]]["status"] = d.get("outcome")
+        if d.get("outcome") == "upheld":
+            z.notice = None  # the notice no longer stands: a grant needs a new one
+    elif kind == "Granted":
+        report.checked["grants"] += 1
+        _check_grant(report, z, d, at, ref, window)
+        z.terms.append({"valid_until": d.get("valid_until"), "number": d.get("number", 1), "granted_at": at})
+    elif kind == "ReviewPassed":
+        term = d.get("term", {})
+        z.terms.append({"valid_until": term.get("valid_until"), "number": term.get("number"), "granted_at": at})
+    elif kind == "ReviewRequested":
+        z.review_requested_terms.add(int(d.get("term", 0)))
+        if z.terms and local_date(at) > date.fromisoformat(z.terms[-1]["valid_until"]) and window:
+            report.find("review_requested_after_expiry", "the review was requested after the title expired", **ref)
+    elif kind == "AnnualReported":
+        report.checked["annual_reports"] += 1
+        year = int(d["year"])
+        z.reports.add(year)
+        due = date(year + 1, 1, 31)
+        if window and local_date(at) > due:
+            report.find(
+                "late_annual_report",
+                f"the report on {year} was filed on {local_date(at)} (due {due})",
+                year=year,
+                days_late=(local_date(at) - due).days,
+                **ref,
+            )
+    elif kind == "Revoked":
+        z.revoked = True
+    if kind in DEADLINE_EVENTS:
+        report.checked["deadline_events"] += 1
+        due_at = datetime.fromisoformat(d["due_at"])
+        lag = at - due_at
+        if window and lag > report.lag_tolerance:
+            report.find(
+                "deadline_recorded_late",
+                f"{d.get('key')} fell due at {d['due_at']} and was recorded {lag} later",
+                lag_seconds=int(lag.total_seconds()),
+                **ref,
+            )
+
+
+def _check_grant(
+    report: Inspection, z: _Zone, d: dict[str, Any], at: datetime, ref: dict[str, Any], window: bool
+) -> None:
+    if not window:
+        return
+    if z.notice is None:
+        report.find("grant_without_notice", "the title was granted with no public notice standing", **ref)
+        return
+    if local_date(at) <= date.fromisoformat(z.notice["ends_on"]):
+        report.find(
+            "grant_before_notice_ended",
+            f"granted on {local_date(at)}; the notice ran until {z.notice['ends_on']}",
+            **ref,
+        )
+    current = [oid for oid, o in z.objections.items() if o["notice"] == z.notice.get("number")]
+    for oid in current:
+        status = z.objections[oid]["status"]
+        if status in ("open", "upheld"):
+            report.find(
+                "grant_with_objection",
+                f"objection {oid} to the notice was {status} at the grant",
+                objection_id=oid,
+                **ref,
+            )
+
+
+def _check_terms(report: Inspection, zones: dict[str, _Zone]) -> None:
+    """As of the end of the period: reports missing and titles left past expiry."""
+    today = local_date(report.end)
+    for zone_id, z in zones.items():
+        if not z.terms:
+            continue
+        report.checked["terms"] += len(z.terms)
+        if z.revoked:
+            continue
+        years: set[int] = set()
+        for t in z.terms:
+            years.update(range(local_date(t["granted_at"]).year, date.fromisoformat(t["valid_until"]).year + 1))
+        for year in sorted(years - z.reports):
+            due = date(year + 1, 1, 31)
+            if due < today:
+                report.find("missing_annual_report", f"no report on {year} (due {due})", zone_id=zone_id, year=year)
+        last = z.terms[-1]
+        if date.fromisoformat(last["valid_until"]) < today and int(last["number"] or 0) not in z.review_requested_terms:
+            report.find(
+                "left_past_expiry",
+                f"the title expired on {last['valid_until']} with no review requested and no revocation",
+                zone_id=zone_id,
+                term=last["number"],
+            )
