@@ -62,13 +62,17 @@ class DeadlineScheduler:
 
     def sign(self) -> None:
         """The hourly signed tree head, by the lock holder."""
-        if self.container.checkpoints is None or not self.lock.acquire():
+        if self.container.checkpoints is None or not self.app_has_events() or not self.lock.acquire():
             return
         try:
             checkpoint = self.container.checkpoints.sign("hourly")
             log.info("tree head %s signed (root %s)", checkpoint.tree_size, checkpoint.root_hash)
         except Exception:
             log.exception("signing the hourly tree head failed")
+
+    def app_has_events(self) -> bool:
+        """Whether there is a log to sign."""
+        return bool(self.container.app.recorder.max_notification_id())
 
     def tick(self) -> list[dict[str, Any]]:
         """One sweep if this process holds the lock."""

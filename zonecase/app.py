@@ -582,6 +582,16 @@ class ZoneApplication(Application[UUID]):
             raise ZoneNotFoundError(f"Zone {zone_id} did not exist at {instant.isoformat()}.")
         return zone
 
+    def zones_as_of(self, instant: datetime) -> list[Zone]:
+        """Every zone as it stood at ``instant`` (those that existed then), rebuilt from the events."""
+        out = []
+        for zone_id in self.zone_ids():
+            try:
+                out.append(self.as_of(zone_id, instant))
+            except ZoneNotFoundError:
+                continue
+        return out
+
     def history(self, zone_id: UUID) -> list[dict[str, Any]]:
         """Every event of a zone in order, with actor, reason, data and its hash links."""
         out = [

@@ -24,6 +24,10 @@ from zonecase.settings import Settings
 LOG_ID = "zonecase"
 
 
+class EmptyLogError(ValueError):
+    """No event yet: no tree head to sign."""
+
+
 class SigningKeyMissingError(RuntimeError):
     """Production without ``ZONECASE_SIGNING_KEY``."""
 
@@ -168,6 +172,8 @@ class Checkpointer:
         """Signs the current tree head (or returns the latest if the log has not grown)."""
         tree = self.tree()
         size = len(tree.leaves)
+        if size == 0:
+            raise EmptyLogError("The log is empty: there is nothing to sign yet.")
         latest = self.app.side_tables.latest_checkpoint()
         if latest is not None and latest.tree_size >= size:
             return latest  # type: ignore[no-any-return]

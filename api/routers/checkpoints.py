@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from api.deps import ContainerDep
 from api.errors import ApiProblem
 from projections.history import rank_of
-from zonecase.checkpoints import Checkpointer, public_pem
+from zonecase.checkpoints import Checkpointer, EmptyLogError, public_pem
 from zonecase.wiring import Container
 
 router = APIRouter(tags=["checkpoints (public)"])
@@ -51,7 +51,10 @@ def history(
 @router.post("/checkpoints", status_code=201)
 def sign_now(c: ContainerDep) -> dict[str, Any]:
     """Signs the log as it stands (also done hourly and at every public notice)."""
-    return _checkpointer(c).sign("on request").as_dict()
+    try:
+        return _checkpointer(c).sign("on request").as_dict()
+    except EmptyLogError as e:
+        raise ApiProblem(409, "empty_log", str(e)) from None
 
 
 @router.get("/audit/proofs/inclusion")

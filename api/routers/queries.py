@@ -77,8 +77,10 @@ def deadlines(
     kind: Annotated[str | None, Query(max_length=50)] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
+    as_of: Annotated[datetime | None, Query(description="the deadlines as the record stood at this instant")] = None,
 ) -> list[dict[str, Any]]:
-    """Open deadlines across zones, soonest first, overdue flagged (bureau, inspector)."""
+    """Open deadlines across zones, soonest first, overdue flagged (bureau, inspector); with ``as_of`` as
+    the record stood at that instant, rebuilt from the events (reads the whole log: slower)."""
     require_roles(principal, "bureau", "inspector")
     if before is not None and before.tzinfo is None:
         raise ApiProblem(
@@ -87,6 +89,32 @@ def deadlines(
             "before needs a time zone offset.",
             errors=[{"loc": ["query", "before"], "msg": "offset required"}],
         )
+    if as_of is not None:
+        if as_of.tzinfo is None:
+            raise ApiProblem(
+                422,
+                "validation_failed",
+                "as_of needs a time zone offset.",
+                errors=[{"loc": ["query", "as_of"], "msg": "offset required"}],
+            )
+        rows = [
+            {
+                "zone_id": str(z.id),
+                "zone_name": z.name,
+                "applicant_org": z.applicant_org,
+                "kind": d["kind"],
+                "key": d["key"],
+                "due_on": d["day"].isoformat(),
+                "due_at": d["due_at"].isoformat(),
+                "recorded": d["recorded"],
+                "overdue": d["due_at"] <= as_of,
+            }
+            for z in c.app.zones_as_of(as_of)
+            for d in z.deadlines(c.app.policy)
+            if (not kind or d["kind"] == kind) and (before is None or d["due_at"] < before)
+        ]
+        rows.sort(key=lambda r: (r["due_at"], r["zone_id"], r["key"]))
+        return rows[offset : offset + limit]
     now = c.clock.now()
     bound = before.astimezone(now.tzinfo).isoformat() if before else None
     with _read(c, "deadlines") as tx:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Body, Path, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from api import schemas
 from api.commands import flag_overdue, run_command, shown_zone
@@ -26,6 +26,7 @@ from domain.zone import Zone
 from projections.assessments import zone_assessments
 from projections.history import zone_history
 from projections.zones import get_zone, list_zones
+from zonecase.dossier import build_dossier, render_html
 from zonecase.representation import SEES_OBJECTORS, redact, zone_document
 from zonecase.wiring import Container
 
@@ -44,6 +45,17 @@ ZoneId = Annotated[UUID, "zone id"]
 
 def _zone_response(c: Container, principal: Principal, status: int = 200) -> Any:
     return lambda zone: (status, shown_zone(c, zone, principal))
+
+
+def _instant(value: datetime, name: str) -> datetime:
+    if value.tzinfo is None:
+        raise ApiProblem(
+            422,
+            "validation_failed",
+            f"{name} needs a time zone offset, e.g. 2024-01-01T00:00:00+08:00.",
+            errors=[{"loc": ["query", name], "msg": "offset required"}],
+        )
+    return value
 
 
 def _check_reader(principal: Principal, document: dict[str, Any]) -> None:
@@ -578,12 +590,35 @@ def zones(
     org: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
+    as_of: Annotated[datetime | None, Query(description="the list as it stood at this instant")] = None,
 ) -> list[dict[str, Any]]:
-    """Zone summaries (an applicant sees only its own organisation's)."""
+    """Zone summaries (an applicant sees only its own organisation's); with ``as_of`` as the record stood
+    at that instant, rebuilt from the events (reads the whole log: slower)."""
     if principal.role == "applicant":
         if org not in (None, principal.org):
             raise ApiProblem(403, "forbidden", "An applicant may list only its own organisation's zones.")
         org = principal.org
+    if as_of is not None:
+        instant = _instant(as_of, "as_of")
+        past = [
+            z
+            for z in c.app.zones_as_of(instant)
+            if (not status or z.status == status) and (not org or z.applicant_org == org)
+        ]
+        past.sort(key=lambda z: (z.applied_on, str(z.id)), reverse=True)
+        return [
+            {
+                "id": str(z.id),
+                "name": z.name,
+                "applicant_org": z.applicant_org,
+                "status": z.status,
+                "version": z.version,
+                "batch": z.batch,
+                "applied_on": z.applied_on,
+                "updated_at": z.modified_on.isoformat(),
+            }
+            for z in past[offset : offset + limit]
+        ]
     with _read(c, "zones") as tx:
         rows = list_zones(tx, status=status, org=org, limit=limit, offset=offset)
     return [
@@ -657,3 +692,26 @@ def assessment(zone_id: UUID, c: ContainerDep, principal: PrincipalDep) -> dict[
         "latest": rounds[-1] if rounds else None,
         "rounds": rounds,
     }
+
+
+@router.get("/{zone_id}/dossier", responses={**ZONE_RESPONSES, 200: {"content": {"text/html": {}}}})
+def dossier(
+    request: Request,
+    zone_id: UUID,
+    c: ContainerDep,
+    principal: PrincipalDep,
+    format: Annotated[Literal["json", "html"] | None, Query(description="html: a printable page")] = None,
+) -> Any:
+    """The dispute dossier (争议卷宗; bureau, inspector): each notice exactly as published with the tree
+    head it was published under, every objection with its evidence and resolution (who, when, why), the
+    panel with conflicts declared, each expert's scores and the panel result under the indicator-system
+    version, the full timeline with actors and reasons, and an inclusion proof of every event against a
+    signed checkpoint. JSON, or a printable page in Chinese and English (``format=html`` or
+    ``Accept: text/html``)."""
+    require_roles(principal, "bureau", "inspector")
+    if c.checkpoints is None:
+        raise ApiProblem(503, "checkpoints_unavailable", "This process does not sign checkpoints.")
+    document = build_dossier(c, zone_id)
+    if format == "html" or (format is None and "text/html" in request.headers.get("accept", "")):
+        return HTMLResponse(render_html(document))
+    return JSONResponse(document)

@@ -1,0 +1,191 @@
+"""The dispute dossier (争议卷宗): everything a dispute after a public notice is judged on, with a proof
+that each event is in the signed log."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+from uuid import UUID
+
+from projections.assessments import zone_assessments
+from projections.history import zone_history
+from zonecase.representation import zone_document
+from zonecase.wiring import Container
+
+
+def build_dossier(c: Container, zone_id: UUID) -> dict[str, Any]:
+    """The dossier as data (objector identity included: it is for the bureau and inspectors only)."""
+    assert c.runner is not None and c.checkpoints is not None
+    zone = c.app.get_zone(zone_id)
+    c.runner.wait_for(c.app.recorder.max_notification_id(), timeout=30)
+    with c.runner.views["history"].view.read() as tx:
+        timeline = zone_history(tx, str(zone_id))
+    with c.runner.views["assessments"].view.read() as tx:
+        rounds = zone_assessments(tx, str(zone_id))
+    checkpointer = c.checkpoints
+    checkpoint = checkpointer.sign("dossier")
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for e in timeline:
+        by_type.setdefault(e["type"], []).append(e)
+
+    def head_for(position: int) -> dict[str, Any] | None:
+        index = checkpointer.leaf_index(position)
+        found = c.app.side_tables.get_checkpoints(since=index + 1, limit=1)
+        return found[0].as_dict() if found else None
+
+    notices = []
+    for number, (notice, event) in enumerate(zip(zone.notices, by_type.get("Publicized", []), strict=False), 1):
+        notices.append(
+            {**notice, "number": number, "published_by": event["actor"], "published_under": head_for(event["position"])}
+        )
+    resolved = {e["data"]["objection_id"]: e for e in by_type.get("ObjectionResolved", [])}
+    objections = []
+    for oid, o in zone.objections.items():
+        resolution = resolved.get(oid)
+        objections.append(
+            {
+                "objection_id": oid,
+                "notice": o["notice"],
+                "objector_name": o["objector_name"],
+                "contact": o["contact"],
+                "text": o["text"],
+                "evidence": o["evidence"],
+                "raised_at": o["raised_at"],
+                "status": o["status"],
+                "resolution": None
+                if resolution is None
+                else {
+                    "outcome": resolution["data"]["outcome"],
+                    "consequence": resolution["data"]["consequence"],
+                    "reasons": resolution["reason"],
+                    "resolved_at": resolution["at"],
+                    "resolved_by": resolution["actor"],
+                },
+            }
+        )
+    system = c.app.systems.get(zone.indicator_system)
+    proofs = [{"seq": e["seq"], **checkpointer.inclusion(e["position"], checkpoint.tree_size)} for e in timeline]
+    return {
+        "zone": zone_document(zone, c.app.policy),
+        "notices": notices,
+        "objections": objections,
+        "assessments": rounds,
+        "indicator_system": {
+            "version": zone.indicator_system,
+            "maximum": system.maximum if system else None,
+            "discrepancies": [str(d) for d in system.discrepancies] if system else [],
+        },
+        "timeline": timeline,
+        "integrity": {
+            "checkpoint": checkpoint.as_dict(),
+            "key_id": checkpointer.key.key_id,
+            "public_key": "/checkpoints/public-key",
+            "inclusion_proofs": proofs,
+            "how_to_check": "Each inclusion proof's audit path, applied to the leaf hash SHA-256(0x00 || "
+            "event hash) by RFC 9162 §2.1.3.2, yields the checkpoint's root, whose "
+            "Ed25519 signature the public key verifies.",
+        },
+    }
+
+
+def _e(value: Any) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+def _actor(a: dict[str, Any] | None) -> str:
+    if not a:
+        return ""
+    return _e(f"{a.get('name') or a.get('sub')} ({a.get('role')}{', ' + a['org'] if a.get('org') else ''})")
+
+
+def render_html(d: dict[str, Any]) -> str:
+    """The dossier as a printable page, in Chinese and English."""
+    z = d["zone"]
+    out = [
+        "<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>",
+        f"<title>争议卷宗 Dispute dossier — {_e(z['name'])}</title>",
+        "<style>body{font-family:sans-serif;margin:2em;max-width:60em}table{border-collapse:collapse;width:100%}"
+        "td,th{border:1px solid #999;padding:.3em;vertical-align:top;font-size:90%}th{background:#eee}"
+        "code{font-size:80%;word-break:break-all}h2{border-bottom:2px solid #333}"
+        "@media print{h2{page-break-before:auto}}</style></head><body>",
+        f"<h1>争议卷宗 Dispute dossier<br>{_e(z['name'])}</h1>",
+        f"<p>集聚区 Zone <code>{_e(z['id'])}</code> · 申请单位 Applicant {_e(z['applicant_org'])} · "
+        f"状态 Status {_e(z['status_text'])} · 版本 Version {_e(z['version'])}</p>",
+        "<h2>公示 Public notices (as published)</h2>",
+    ]
+    for n in d["notices"]:
+        head = n["published_under"] or {}
+        out += [
+            f"<h3>第 {n['number']} 次公示 Notice {n['number']}: {_e(n['starts_on'])} – {_e(n['ends_on'])} "
+            f"({_e(n['working_days'])} 个工作日 working days)</h3>",
+            f"<pre style='white-space:pre-wrap'>{_e(n['text'])}</pre>",
+            f"<p>文本哈希 Text SHA-256 <code>{_e(n['text_sha256'])}</code><br>日历 Calendar {_e(n['calendar'])}"
+            f"<br>发布 Published {_e(n['published_at'])} by {_actor(n['published_by'])}<br>"
+            f"树头 Tree head: size {_e(head.get('tree_size'))}, root <code>{_e(head.get('root_hash'))}</code>, "
+            f"signed {_e(head.get('issued_at'))}</p>",
+        ]
+    out.append(
+        "<h2>异议 Objections</h2><table><tr><th>异议人 Objector</th><th>内容 Text</th><th>证据 Evidence</th>"
+        "<th>处理 Resolution</th></tr>"
+    )
+    for o in d["objections"]:
+        r = o["resolution"]
+        resolution = (
+            "待处理 open"
+            if r is None
+            else (
+                f"{_e(r['outcome'])} {_e(r['consequence'] or '')}<br>{_e(r['reasons'])}<br>{_e(r['resolved_at'])} "
+                f"by {_actor(r['resolved_by'])}"
+            )
+        )
+        evidence = "<br>".join(f"{_e(x['name'])} <code>{_e(x['sha256'])}</code>" for x in o["evidence"])
+        out.append(
+            f"<tr><td>{_e(o['objector_name'])}<br>{_e(o['contact'])}<br>{_e(o['raised_at'])}</td>"
+            f"<td>{_e(o['text'])}</td><td>{evidence}</td><td>{resolution}</td></tr>"
+        )
+    out.append("</table><h2>专家评估 Expert assessment</h2>")
+    system = d["indicator_system"]
+    out.append(
+        f"<p>指标体系 Indicator system {_e(system['version'])}, 满分 maximum {_e(system['maximum'])} "
+        f"({_e('; '.join(system['discrepancies']))})</p>"
+    )
+    for r in d["assessments"]:
+        conflicts = "; ".join(f"{_e(k)}: {_e(v.get('reason'))}" for k, v in r["conflicts"].items()) or "—"
+        out.append(
+            f"<h3>第 {r['round']} 轮 Round {r['round']} ({_e(r['state'])})</h3><p>专家 Experts: "
+            f"{_e(', '.join(x['sub'] for x in r['experts']))} · 方式 Methods: {_e(', '.join(r['methods']))}"
+            f" · 回避 Conflicts: {conflicts}</p>"
+        )
+        experts = sorted(r["sheets"])
+        result = r.get("result") or {}
+        out.append(
+            "<table><tr><th>#</th>" + "".join(f"<th>{_e(x)}</th>" for x in experts) + "<th>专家组 Panel</th></tr>"
+        )
+        for n in range(1, 26):
+            cells = "".join(f"<td>{_e(r['sheets'][x]['scores'].get(str(n)))}</td>" for x in experts)
+            out.append(f"<tr><td>{n}</td>{cells}<td>{_e((result.get('scores') or {}).get(str(n)))}</td></tr>")
+        out.append(
+            f"</table><p>总分 Total {_e(result.get('total'))} / {_e(result.get('maximum'))} = "
+            f"{_e(result.get('percentage'))} · 结论 Passed {_e(result.get('passed'))} · "
+            f"{_e(result.get('reasons'))}</p>"
+        )
+    out.append(
+        "<h2>全部记录 Timeline</h2><table><tr><th>#</th><th>时间 At</th><th>事件 Event</th>"
+        "<th>操作人 Actor</th><th>理由 Reason</th><th>哈希 Hash</th></tr>"
+    )
+    for e in d["timeline"]:
+        out.append(
+            f"<tr><td>{e['seq']}</td><td>{_e(e['at'])}</td><td>{_e(e['type'])}</td><td>{_actor(e['actor'])}"
+            f"</td><td>{_e(e['reason'])}</td><td><code>{_e(e['hash'][:16])}…</code></td></tr>"
+        )
+    cp = d["integrity"]["checkpoint"]
+    out += [
+        "</table><h2>完整性证明 Integrity</h2>",
+        f"<p>签名树头 Signed tree head: size {_e(cp['tree_size'])}, root <code>{_e(cp['root_hash'])}</code>, "
+        f"signed {_e(cp['issued_at'])} with key <code>{_e(cp['key_id'])}</code>; signature "
+        f"<code>{_e(cp['signature'])}</code>.</p>",
+        f"<p>{len(d['integrity']['inclusion_proofs'])} 个包含证明 inclusion proofs (in the JSON dossier). "
+        f"{_e(d['integrity']['how_to_check'])}</p>",
+        "</body></html>",
+    ]
+    return "\n".join(out)
