@@ -104,7 +104,34 @@ class ViewRecorder(Protocol):
         ...
 
 
-class SQLiteView(SQLiteTrackingRecorder):
+class _ViewTables:
+    """What both dialects' views do alike: read, dump, forget their tracking table after a drop."""
+
+    spec: ViewSpec
+    datastore: Any
+
+    @contextmanager
+    def read(self) -> Iterator[Tx]:
+        """A read-only transaction."""
+        with self.datastore.transaction(commit=False) as c:
+            yield Tx(c, self)  # type: ignore[arg-type]
+
+    def dump(self) -> dict[str, list[tuple[Any, ...]]]:
+        """Every row of every table of the view, sorted (to compare two builds)."""
+        with self.read() as tx:
+            return {
+                t: sorted((tuple(r.values()) for r in tx.all(f"SELECT * FROM {{{t}}}")), key=repr)
+                for t in self.spec.tables
+            }
+
+    def _forget_tracking_table(self) -> None:
+        # the library remembers that its tracking table existed; after a drop it must create it anew
+        self.tracking_table_exists = False
+        self.tracking_migration_previous: int | None = None
+        self.tracking_migration_current: int | None = None
+
+
+class SQLiteView(_ViewTables, SQLiteTrackingRecorder):
     """A view in SQLite, with a tracking table named after it (the library's is shared, ``tracking``)."""
 
     def __init__(self, datastore: SQLiteDatastore, spec: ViewSpec) -> None:
@@ -141,11 +168,6 @@ class SQLiteView(SQLiteTrackingRecorder):
             if tracking is not None:
                 self._insert_tracking(c, tracking)
 
-    @contextmanager
-    def read(self) -> Iterator[Tx]:
-        with self.datastore.transaction(commit=False) as c:
-            yield Tx(c, self)
-
     def drop(self) -> None:
         with self.datastore.transaction(commit=True) as c:
             for table in [*self.spec.tables, self.tracking_table]:
@@ -153,21 +175,8 @@ class SQLiteView(SQLiteTrackingRecorder):
         self.create_table_statements = self.construct_create_table_statements()
         self._forget_tracking_table()
 
-    def _forget_tracking_table(self) -> None:
-        # the library remembers that its tracking table existed; after a drop it must create it anew
-        self.tracking_table_exists = False
-        self.tracking_migration_previous = None
-        self.tracking_migration_current = None
 
-    def dump(self) -> dict[str, list[tuple[Any, ...]]]:
-        with self.read() as tx:
-            return {
-                t: sorted((tuple(r.values()) for r in tx.all(f"SELECT * FROM {{{t}}}")), key=repr)
-                for t in self.spec.tables
-            }
-
-
-class PostgresView(PostgresTrackingRecorder):
+class PostgresView(_ViewTables, PostgresTrackingRecorder):
     """A view in PostgreSQL, in the store's schema, with a tracking table named after it."""
 
     def __init__(self, datastore: PostgresDatastore, spec: ViewSpec) -> None:
@@ -196,27 +205,13 @@ class PostgresView(PostgresTrackingRecorder):
             if tracking is not None:
                 self._insert_tracking(curs, tracking)
 
-    @contextmanager
-    def read(self) -> Iterator[Tx]:
-        with self.datastore.transaction(commit=False) as curs:
-            yield Tx(curs, self)
-
     def drop(self) -> None:
         with self.datastore.transaction(commit=True) as curs:
             for table in [*self.spec.tables, self.tracking_table_name]:
                 curs.execute(
                     SQL("DROP TABLE IF EXISTS {}.{}").format(Identifier(self.datastore.schema), Identifier(table))
                 )
-        self.tracking_table_exists = False
-        self.tracking_migration_previous = None
-        self.tracking_migration_current = None
-
-    def dump(self) -> dict[str, list[tuple[Any, ...]]]:
-        with self.read() as tx:
-            return {
-                t: sorted((tuple(r.values()) for r in tx.all(f"SELECT * FROM {{{t}}}")), key=repr)
-                for t in self.spec.tables
-            }
+        self._forget_tracking_table()
 
 
 class ViewProjection(Projection[Any]):
