@@ -78,7 +78,9 @@ class Api:
 
 
 def make_api(url: str, tmp_path: Path) -> Iterator[Api]:
-    settings = Settings(database_url=url, data_dir=tmp_path / "data", jwt_secret=SECRET, allow_time_travel=True)
+    settings = Settings(
+        database_url=url, data_dir=tmp_path / "data", jwt_secret=SECRET, allow_time_travel=True, scheduler_interval=0
+    )  # deadlines are swept when a test says so (the scheduler has tests of its own)
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         api = Api(client)
         api.set_clock("2021-07-15")

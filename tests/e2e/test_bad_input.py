@@ -262,3 +262,35 @@ def test_idempotency_keys(assessing: tuple[Api, str]) -> None:
     other = api.put(f"/zones/{zid}/assessment/scores", expert, json={"scores": full_scores(1)}, headers=key)
     refused(api, other, 422, "idempotency_key_reused")
     assert api.position() == position
+
+
+def test_an_idempotency_key_survives_a_restart(tmp_path: Any) -> None:
+    """The key and the first response are stored with the events: a new process replays them."""
+    from ..conftest import StoreFactory
+    from .conftest import make_api
+
+    url = StoreFactory("sqlite", tmp_path).new_url()
+    first = make_api(url, tmp_path / "one")
+    api = next(first)
+    plan = api.upload(SONGSHAN, "plan.pdf")
+    body = {
+        "name": "松山湖",
+        "area_type": "park",
+        "sites": [{"name": "core"}],
+        "batch": "2021-first",
+        "materials": [{"kind": "creation_plan", "sha256": plan["sha256"], "name": "plan.pdf"}],
+        "self_assessment": {"statistics": GOOD_STATISTICS},
+    }
+    created = api.post("/zones", SONGSHAN, json=body, headers={"Idempotency-Key": "apply-1"})
+    assert created.status_code == 201
+    first.close()  # the process stops …
+    again = make_api(url, tmp_path / "one")  # … and a new one starts on the same store
+    api = next(again)
+    position = api.position()
+    replay = api.post("/zones", SONGSHAN, json=body, headers={"Idempotency-Key": "apply-1"})
+    assert replay.status_code == 201 and replay.json()["id"] == created.json()["id"]
+    assert (
+        replay.headers["idempotency-replayed"] == "true" and replay.headers["location"] == created.headers["location"]
+    )
+    assert api.position() == position
+    again.close()
