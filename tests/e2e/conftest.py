@@ -116,6 +116,7 @@ def serve(url: str, tmp_path: Path) -> Iterator[Api]:
         ZONECASE_DATA_DIR=str(tmp_path / "served"),
         ZONECASE_JWT_SECRET=SECRET,
         ZONECASE_ALLOW_TIME_TRAVEL="1",
+        ZONECASE_SCHEDULER_INTERVAL="0",
     )
     log = tmp_path / "serve.log"
     with log.open("w") as out:
