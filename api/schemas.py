@@ -60,10 +60,10 @@ class Site(In):
     address: Annotated[str, Field(max_length=500)] = ""
 
 
-class Statistics(In):
-    """Zone statistics; ``revenue`` is required, the rest optional."""
+class Figures(In):
+    """The statistics fields of PROCESS.md, each optional."""
 
-    revenue: Money
+    revenue: Money | None = None
     base_revenue: Money | None = None
     employees: Count | None = None
     city_employees: Count | None = None
@@ -83,25 +83,16 @@ class Statistics(In):
     patents: Count | None = None
 
 
-class PlanTarget(In):
+class Statistics(Figures):
+    """Zone statistics; ``revenue`` is required, the rest optional."""
+
+    revenue: Money
+
+
+class PlanTarget(Figures):
     """A yearly target of the creation plan; any statistics field may be targeted."""
 
     year: Year
-    revenue: Money | None = None
-    base_revenue: Money | None = None
-    employees: Count | None = None
-    city_employees: Count | None = None
-    bachelor_share: Ratio | None = None
-    firms_over_1bn: Count | None = None
-    firms_over_500m: Count | None = None
-    firms_over_100m: Count | None = None
-    firms_over_20m: Count | None = None
-    new_firms_over_20m: Count | None = None
-    platforms: Count | None = None
-    new_platforms: Count | None = None
-    rd_spend: Money | None = None
-    local_funds: Money | None = None
-    city_funds: Money | None = None
 
 
 class Plan(In):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -97,53 +98,76 @@ def api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]:
         factory.cleanup()
 
 
-def serve(url: str, tmp_path: Path) -> Iterator[Api]:
-    """A real ``zonecase serve`` process on ``url``, spoken to over TCP."""
-    import os
+def free_port() -> int:
+    """A TCP port nothing listens on."""
     import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def served_process(env: dict[str, str], cwd: Path) -> Iterator[str]:
+    """A real ``zonecase serve`` process with ``env``; yields its base URL once it is ready."""
     import subprocess
     import sys
     import time
 
     import httpx
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
+    log = cwd / f"serve-{port}.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "zonecase", "serve", "--port", str(port)],
+            env=env,
+            cwd=cwd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "zonecase serve was not ready within 30 s:\n" + log.read_text()
+            time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def clean_env(**settings: str) -> dict[str, str]:
+    """The environment without any ZONECASE_ variable of the developer's, plus ``settings``."""
+    import os
+
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZONECASE_")}
-    env.update(
+    env.update(settings)
+    return env
+
+
+def serve(url: str, tmp_path: Path) -> Iterator[Api]:
+    """A real ``zonecase serve`` process on ``url``, spoken to over TCP."""
+    import httpx
+
+    env = clean_env(
         ZONECASE_DATABASE_URL=url,
         ZONECASE_DATA_DIR=str(tmp_path / "served"),
         ZONECASE_JWT_SECRET=SECRET,
         ZONECASE_ALLOW_TIME_TRAVEL="1",
         ZONECASE_SCHEDULER_INTERVAL="0",
     )
-    log = tmp_path / "serve.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "zonecase", "serve", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if client.get("/health").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert proc.poll() is None, log.read_text()
-                assert time.monotonic() < deadline, log.read_text()
-                time.sleep(0.1)
-            api = Api(client)  # type: ignore[arg-type]
-            api.set_clock("2021-07-15")
-            yield api
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with served_process(env, tmp_path) as base, httpx.Client(base_url=base, timeout=30) as client:
+        api = Api(client)  # type: ignore[arg-type]
+        api.set_clock("2021-07-15")
+        yield api
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

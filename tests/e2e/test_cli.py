@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,8 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+
+from .conftest import served_process
 
 
 def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -68,40 +69,13 @@ def test_indicators_reports_the_discrepancies(env: dict[str, str], tmp_path: Pat
     assert "sum to 32, the document declares 35" in out.stdout
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_serve_runs_on_the_embedded_sqlite_store_with_no_server(env: dict[str, str], tmp_path: Path) -> None:
-    port = _free_port()
-    log = tmp_path / "serve.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "zonecase", "serve", "--port", str(port)],
-            env=env,
-            cwd=tmp_path,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
-                break
-            except httpx.TransportError:
-                assert proc.poll() is None, log.read_text()
-                assert time.monotonic() < deadline, "zonecase serve did not answer within 30 s"
-                time.sleep(0.2)
+    with served_process(env, tmp_path) as base:
+        health = httpx.get(f"{base}/health", timeout=5)
         assert health.status_code == 200 and health.json()["status"] == "ok"
-        ready = httpx.get(f"http://127.0.0.1:{port}/ready", timeout=5)
+        ready = httpx.get(f"{base}/ready", timeout=5)
         assert ready.status_code == 200 and ready.json()["store"] == "ok"
         assert (tmp_path / "data" / "zonecase.sqlite").exists()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def test_store_verify_on_an_empty_store(env: dict[str, str], tmp_path: Path) -> None:
@@ -142,31 +116,12 @@ def test_the_readme_walkthrough_runs(env: dict[str, str], tmp_path: Path) -> Non
 
     if not (shutil.which("curl") and shutil.which("jq")):
         pytest.skip("the walk-through needs curl and jq")
-    port = _free_port()
     env["ZONECASE_ALLOW_TIME_TRAVEL"] = "1"
-    log = tmp_path / "serve.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "zonecase", "serve", "--port", str(port)],
-            env=env,
-            cwd=tmp_path,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
-            time.sleep(0.2)
+    with served_process(env, tmp_path) as base:
         script = Path(__file__).resolve().parents[2] / "scripts" / "walkthrough.sh"
         out = subprocess.run(
             ["bash", str(script)],
-            env={**env, "BASE": f"http://127.0.0.1:{port}", "ZC": f"{sys.executable} -m zonecase"},
+            env={**env, "BASE": base, "ZC": f"{sys.executable} -m zonecase"},
             cwd=tmp_path,
             capture_output=True,
             text=True,
@@ -176,9 +131,6 @@ def test_the_readme_walkthrough_runs(env: dict[str, str], tmp_path: Path) -> Non
         assert '{"status":"granted","valid_until":"2024-10-11","version":9}' in out.stdout
         assert '"2021-10-08"' in out.stdout
         assert '{"ok":true,"events_checked":9' in out.stdout
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def _granted_zones(url: str, tmp_path: Path, count: int) -> list[Any]:
@@ -246,28 +198,8 @@ def test_serve_runs_the_scheduler_on_its_timer(env: dict[str, str], tmp_path: Pa
         ZONECASE_ALLOW_TIME_TRAVEL="1",
         ZONECASE_JWT_SECRET="s" * 32,
     )
-    port = _free_port()
-    log = tmp_path / "serve.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "zonecase", "serve", "--port", str(port)],
-            env=env,
-            cwd=tmp_path,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
     bureau = {"Authorization": "Bearer " + mint_token("s" * 32, sub="b", role="bureau")}
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
-            time.sleep(0.2)
+    with served_process(env, tmp_path) as base:
         r = httpx.put(f"{base}/admin/clock", json={"now": "2022-02-01T09:00:00+08:00"}, headers=bureau)
         assert r.status_code == 200
         _granted_zones(url, tmp_path, 1)  # granted in October 2021, written by another process
@@ -276,10 +208,7 @@ def test_serve_runs_the_scheduler_on_its_timer(env: dict[str, str], tmp_path: Pa
             rows = httpx.get(f"{base}/deadlines", headers=bureau).json()
             if rows and rows[0]["recorded"]:
                 break
-            assert time.monotonic() < deadline, log.read_text()
+            assert time.monotonic() < deadline, "the served scheduler did not fire the overdue report"
             time.sleep(0.3)
         assert (rows[0]["kind"], rows[0]["due_on"], rows[0]["overdue"]) == ("annual_report_overdue", "2022-01-31", True)
         assert _deadline_events(url, tmp_path) == ["AnnualReportOverdue"]
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
