@@ -30,11 +30,12 @@ def serve(
 
     from api.main import create_app
     from zonecase.auth import SecretMissingError
+    from zonecase.checkpoints import SigningKeyMissingError
 
     settings = Settings.from_env()
     try:
         app = create_app(settings)
-    except SecretMissingError as e:
+    except (SecretMissingError, SigningKeyMissingError) as e:
         console.print(f"[red]{e}[/red]")
         raise typer.Exit(2) from None
     uvicorn.run(app, host=host, port=port)
@@ -125,6 +126,7 @@ def run_scheduler(
     import threading
 
     from scheduler.service import DeadlineScheduler
+    from zonecase.checkpoints import SigningKeyMissingError
     from zonecase.wiring import build
 
     settings = Settings.from_env()
@@ -133,6 +135,12 @@ def run_scheduler(
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     container.start_views()
+    try:
+        container.start_checkpoints()  # the lock holder also signs the hourly tree head
+    except SigningKeyMissingError as e:
+        container.close()
+        console.print(f"[red]{e}[/red]")
+        raise typer.Exit(2) from None
     deadlines = DeadlineScheduler(container, interval=interval or settings.scheduler_interval or 60.0)
     deadlines.start()
     console.print(f"deadline scheduler running every {deadlines.interval:g} s (Ctrl-C to stop)")
@@ -191,14 +199,22 @@ def export_log(out: Annotated[Path, typer.Option("--out", help="the folder to wr
     Signs a fresh checkpoint first, so that the export is covered to its last event."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+    from zonecase.checkpoints import EmptyLogError, SigningKeyMissingError
     from zonecase.offline import export
     from zonecase.wiring import build
 
     settings = Settings.from_env()
     container = build(settings)
     try:
-        checkpointer = container.start_checkpoints()
-        checkpointer.sign("export")
+        try:
+            checkpointer = container.start_checkpoints()
+        except SigningKeyMissingError as e:
+            console.print(f"[red]{e}[/red]")
+            raise typer.Exit(2) from None
+        try:
+            checkpointer.sign("export")
+        except EmptyLogError:
+            pass  # an empty log exports as such
         checkpoints = [c.as_dict() for c in container.app.side_tables.get_checkpoints(limit=1_000_000)]
         from zonecase.checkpoints import public_pem
 

@@ -60,6 +60,11 @@ def test_production_without_a_secret_refuses_to_start(env: dict[str, str], tmp_p
     out = run(["serve", "--port", "1"], env, tmp_path)
     assert out.returncode == 2
     assert "ZONECASE_JWT_SECRET" in out.stdout + out.stderr
+    env["ZONECASE_JWT_SECRET"] = "s" * 32  # a token secret, but no signing key: still no start
+    out = run(["serve", "--port", "1"], env, tmp_path)
+    assert out.returncode == 2
+    assert "ZONECASE_SIGNING_KEY" in out.stdout + out.stderr
+    assert not (tmp_path / "data" / "dev-signing-key.pem").exists()  # never generated silently
 
 
 def test_indicators_reports_the_discrepancies(env: dict[str, str], tmp_path: Path) -> None:
