@@ -16,65 +16,41 @@ class HistoryProjection(ViewProjection):
         name="view_history",
         tables={
             "view_history": "position BIGINT PRIMARY KEY, zone_id TEXT, seq INTEGER, type TEXT, at TEXT, "
-            "actor TEXT, reason TEXT, data TEXT, hash TEXT, prev_hash TEXT",
+            "state TEXT, hash TEXT, prev_hash TEXT",
         },
         indexes=("CREATE UNIQUE INDEX IF NOT EXISTS view_history_zone ON {view_history} (zone_id, seq)",),
     )
 
     def begin(self, tx: Tx) -> None:
         self._rows: list[tuple[Any, ...]] = []
+        # the stored JSON is kept as it is (no second encoding), unless the store compresses or encrypts it
+        self._passthrough = self.mapper.compressor is None and self.mapper.cipher is None
 
     def handle(self, event: Any, tx: Tx) -> None:
-        if isinstance(event, Chained.Event):
-            self._rows.append(
-                (
-                    tx.position,
-                    str(event.originator_id),
-                    event.originator_version,
-                    type(event).__name__,
-                    event.timestamp.isoformat(),
-                    dumps(event.actor),
-                    event.reason,
-                    dumps(event.data),
-                    event.hash,
-                    event.prev_hash,
-                )
-            )
+        if not isinstance(event, Chained.Event):
+            return
+        if self._passthrough and tx.stored is not None:
+            state = tx.stored.decode("utf-8")
+        else:
+            state = dumps({"actor": event.actor, "reason": event.reason, "data": event.data})
+        self._rows.append((tx.position, str(event.originator_id), event.originator_version, type(event).__name__,
+                           event.timestamp.isoformat(), state, event.hash, event.prev_hash))
 
     def finish(self, tx: Tx) -> None:
-        tx.executemany(
-            "INSERT INTO {view_history} (position, zone_id, seq, type, at, actor, reason, data, hash, prev_hash) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (position) DO NOTHING",
-            self._rows,
-        )
+        tx.insert_many("view_history", ("position", "zone_id", "seq", "type", "at", "state", "hash", "prev_hash"),
+                       self._rows)
         self._rows = []
 
 
 def _entry(r: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "position": r["position"],
-        "seq": r["seq"],
-        "type": r["type"],
-        "at": r["at"],
-        "actor": json.loads(r["actor"]),
-        "reason": r["reason"],
-        "data": json.loads(r["data"]),
-        "hash": r["hash"],
-        "prev_hash": r["prev_hash"],
-    }
+    state = json.loads(r["state"])
+    return {"position": r["position"], "seq": r["seq"], "type": r["type"], "at": r["at"], "actor": state["actor"],
+            "reason": state["reason"], "data": state["data"], "hash": r["hash"], "prev_hash": r["prev_hash"]}
 
 
 def zone_history(tx: Tx, zone_id: str) -> list[dict[str, Any]]:
     """Every event of a zone in order."""
     return [_entry(r) for r in tx.all("SELECT * FROM {view_history} WHERE zone_id = %s ORDER BY seq", (zone_id,))]
-
-
-def log_hashes(tx: Tx, limit: int | None = None) -> list[tuple[int, str]]:
-    """``(position, hash)`` of the log's events in order (the Merkle tree's leaves)."""
-    sql = "SELECT position, hash FROM {view_history} ORDER BY position"
-    if limit is not None:
-        return [(r["position"], r["hash"]) for r in tx.all(sql + " LIMIT %s", (limit,))]
-    return [(r["position"], r["hash"]) for r in tx.all(sql)]
 
 
 def rank_of(tx: Tx, zone_id: str, seq: int) -> tuple[int, int] | None:

@@ -238,6 +238,7 @@ class ViewRunner:
                 [e for _, e in events],
                 Tracking(ViewProjection.application_name, events[-1][0].id),
                 [n.id for n, _ in events],
+                [n.state for n, _ in events],
             )
         except Exception:
             for projection in projections:
@@ -262,7 +263,10 @@ class ViewRunner:
         app_name = projection.application_name
         try:
             projection.process_batch(
-                [e for _, e in pending], Tracking(app_name, pending[-1][0].id), [n.id for n, _ in pending]
+                [e for _, e in pending],
+                Tracking(app_name, pending[-1][0].id),
+                [n.id for n, _ in pending],
+                [n.state for n, _ in pending],
             )
             self.positions[name] = pending[-1][0].id
             return
@@ -274,7 +278,9 @@ class ViewRunner:
             if notification.id <= position:
                 continue
             try:
-                projection.process_batch([event], Tracking(app_name, notification.id), [notification.id])
+                projection.process_batch(
+                    [event], Tracking(app_name, notification.id), [notification.id], [notification.state]
+                )
             except Exception as e:
                 projection.reset()
                 if self._caught_up_elsewhere(name) >= notification.id:
@@ -357,7 +363,8 @@ def rebuild(
             return total
         events = [app.mapper.to_domain_event(n) for n in notifications]
         tracking = Tracking(ViewProjection.application_name, notifications[-1].id)
-        process_together(list(views.values()), events, tracking, [n.id for n in notifications])
+        process_together(list(views.values()), events, tracking, [n.id for n in notifications],
+                         [n.state for n in notifications])
         position = notifications[-1].id
         total += len(notifications)
         if progress is not None:
