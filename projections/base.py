@@ -278,9 +278,13 @@ class ZoneFolder:
         self.events = events
         self.size = size
         self._zones: OrderedDict[UUID, Zone] = OrderedDict()
+        self._last_event: Any = None
+        self._last_zone: Zone | None = None
 
     def advance(self, event: Any) -> Zone:
         """The zone just after ``event`` (applying it once, however many views ask)."""
+        if event is self._last_event:  # the views of one batch ask in turn about the same event
+            return self._last_zone  # type: ignore[return-value]
         key, version = event.originator_id, event.originator_version
         zone = self._zones.get(key)
         if zone is None or not version - 1 <= zone.version <= version:
@@ -291,11 +295,13 @@ class ZoneFolder:
         self._zones.move_to_end(key)
         while len(self._zones) > self.size:
             self._zones.popitem(last=False)
+        self._last_event, self._last_zone = event, zone
         return zone
 
     def reset(self) -> None:
         """Forgets every zone (after a failed batch or before a rebuild)."""
         self._zones.clear()
+        self._last_event = self._last_zone = None
 
     def _load(self, zone_id: UUID, version: int) -> Zone | None:
         zone: Any = None
