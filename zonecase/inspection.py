@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from domain.integrity import GENESIS_HASH, event_hash
 from domain.values import local_date
+from zonecase.integrity import StreamChain
 
 DECISIONS_NEEDING_REASONS = {
     "ApplicationReturned": "returning an application",
@@ -37,8 +37,7 @@ class _Zone:
     reports: set[int] = field(default_factory=set)
     review_requested_terms: set[int] = field(default_factory=set)
     revoked: bool = False
-    version: int = 0
-    last_hash: str = GENESIS_HASH
+    chain: StreamChain = field(default_factory=StreamChain)
 
 
 @dataclass
@@ -122,32 +121,15 @@ def inspect(app: Any, *, start: datetime | None, end: datetime, lag_tolerance: t
 def _check(app: Any, report: Inspection, zones: dict[str, _Zone], n: Any) -> None:
     zone_id, seq = str(n.originator_id), n.originator_version
     z = zones.setdefault(zone_id, _Zone())
-    try:
-        state = app.mapper.transcoder.decode(n.state)
-        body = {k: v for k, v in state.items() if k not in ("hash", "timestamp")}
-        at: datetime = state["timestamp"]
-        recomputed = event_hash(n.topic, n.originator_id, seq, at, body)
-    except Exception as e:
-        report.find(
-            "broken_hash_link",
-            f"the stored event cannot be read ({type(e).__name__})",
-            zone_id=zone_id,
-            position=n.id,
-            seq=seq,
-        )
-        return
     kind = n.topic.rsplit(".", 1)[-1]
+    problem = z.chain.check(app, n)  # the same check as /audit/verify
+    if problem:
+        report.find("broken_hash_link", problem, zone_id=zone_id, position=n.id, seq=seq, event_type=kind)
+    state = z.chain.state
+    if state is None:
+        return
+    at: datetime = state["timestamp"]
     report.checked["events"] += 1
-    if seq != z.version + 1 or state.get("prev_hash") != z.last_hash or recomputed != state.get("hash"):
-        report.find(
-            "broken_hash_link",
-            "the event does not follow its predecessor in the hash chain, or does not match its own hash",
-            zone_id=zone_id,
-            position=n.id,
-            seq=seq,
-            event_type=kind,
-        )
-    z.version, z.last_hash = seq, str(state.get("hash"))
     if ":Zone." not in n.topic:  # the calendar's entries are chained too, but are not a zone's
         return
     d, reason, actor = state["data"], state["reason"], state["actor"]

@@ -49,7 +49,7 @@ class Verification:
         return self.problems[0].as_dict() if self.problems else None
 
 
-class _Chain:
+class StreamChain:
     """Walks one zone's stream in version order."""
 
     def __init__(self) -> None:
@@ -57,7 +57,9 @@ class _Chain:
         self.hash = GENESIS_HASH
 
     def check(self, app: Application[UUID], stored: StoredEvent) -> str | None:
+        """The problem with the next stored event of the stream, or None (``self.state``: its decoded state)."""
         problem = None
+        self.state: dict[str, Any] | None = None
         try:
             state: dict[str, Any] = app.mapper.transcoder.decode(stored.state)
             body = {k: v for k, v in state.items() if k not in ("hash", "timestamp")}
@@ -65,6 +67,7 @@ class _Chain:
                 stored.topic, _uuid(stored.originator_id), stored.originator_version, state["timestamp"], body
             )
             recorded, prev = state["hash"], state["prev_hash"]
+            self.state = state
         except Exception as e:  # a flipped byte may leave no readable event at all
             recorded = prev = recomputed = None
             problem = f"the stored event cannot be read ({type(e).__name__})"
@@ -89,7 +92,7 @@ def _uuid(value: Any) -> UUID:
 def verify_zone(app: Application[UUID], zone_id: UUID) -> Verification:
     """Checks one zone's stored stream, event by event."""
     result = Verification()
-    chain = _Chain()
+    chain = StreamChain()
     for stored in app.recorder.select_events(zone_id):
         result.events_checked += 1
         problem = chain.check(app, stored)
@@ -101,13 +104,13 @@ def verify_zone(app: Application[UUID], zone_id: UUID) -> Verification:
 def verify_store(app: Application[UUID], page: int = 1000) -> Verification:
     """Checks every stored event of every zone, in log order (memory grows with zones, not events)."""
     result = Verification()
-    chains: dict[UUID, _Chain] = {}
+    chains: dict[UUID, StreamChain] = {}
     start = 1
     while True:
         notifications = app.recorder.select_notifications(start=start, limit=page)
         for n in notifications:
             result.events_checked += 1
-            chain = chains.setdefault(_uuid(n.originator_id), _Chain())
+            chain = chains.setdefault(_uuid(n.originator_id), StreamChain())
             problem = chain.check(app, n)
             if problem:
                 result.problems.append(Problem(str(n.originator_id), n.originator_version, problem, position=n.id))
