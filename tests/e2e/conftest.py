@@ -78,6 +78,25 @@ class Api:
         return dict(r.json())
 
 
+def apply_first_batch(api: Api, **extra: Any) -> str:
+    """Songshan Lake applies in the first batch with its creation plan uploaded; returns the zone id."""
+    from ..helpers import GOOD_STATISTICS, SONGSHAN
+
+    plan = api.upload(SONGSHAN, "plan.pdf")
+    body = {
+        "name": "松山湖",
+        "area_type": "park",
+        "sites": [{"name": "core"}],
+        "batch": "2021-first",
+        "materials": [{"kind": "creation_plan", "sha256": plan["sha256"], "name": "plan.pdf"}],
+        "self_assessment": {"statistics": GOOD_STATISTICS},
+        **extra,
+    }
+    r = api.post("/zones", SONGSHAN, json=body)
+    assert r.status_code == 201, r.text
+    return str(r.json()["id"])
+
+
 def make_api(url: str, tmp_path: Path) -> Iterator[Api]:
     settings = Settings(
         database_url=url, data_dir=tmp_path / "data", jwt_secret=SECRET, allow_time_travel=True, scheduler_interval=0

@@ -8,38 +8,28 @@ from typing import Any
 import pytest
 
 from ..helpers import BUREAU, EXPERTS, GOOD_STATISTICS, SONGSHAN, full_scores
-from .conftest import Api
+from .conftest import Api, apply_first_batch
 
 
 @pytest.fixture
 def assessing(api: Api) -> tuple[Api, str]:
     """A zone under assessment (so scores can be filed)."""
-    plan = api.upload(SONGSHAN, "plan.pdf")
-    zid = api.post(
-        "/zones",
-        SONGSHAN,
-        json={
-            "name": "松山湖",
-            "area_type": "park",
-            "sites": [{"name": "core"}],
-            "batch": "2021-first",
-            "materials": [{"kind": "creation_plan", "sha256": plan["sha256"], "name": "plan.pdf"}],
-            "self_assessment": {"statistics": GOOD_STATISTICS},
-            "plan": {
-                "base_year": 2020,
-                "targets": [
-                    {
-                        "year": 2023,
-                        "revenue": 30_000_000_000,
-                        "firms_over_1bn": 1,
-                        "employees": 5,
-                        "new_firms_over_20m": 8,
-                        "new_platforms": 3,
-                    }
-                ],
-            },
+    zid = apply_first_batch(
+        api,
+        plan={
+            "base_year": 2020,
+            "targets": [
+                {
+                    "year": 2023,
+                    "revenue": 30_000_000_000,
+                    "firms_over_1bn": 1,
+                    "employees": 5,
+                    "new_firms_over_20m": 8,
+                    "new_platforms": 3,
+                }
+            ],
         },
-    ).json()["id"]
+    )
     assert api.post(f"/zones/{zid}/formal-review", BUREAU, json={"outcome": "accepted"}).status_code == 200
     r = api.post(
         f"/zones/{zid}/assessment/panel",

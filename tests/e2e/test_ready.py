@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..helpers import BUREAU, GOOD_PLAN, GOOD_STATISTICS, SONGSHAN
-from .conftest import Api
+from ..helpers import BUREAU, GOOD_PLAN
+from .conftest import Api, apply_first_batch
 
 
 def test_ready_names_the_event_a_view_stopped_on(sqlite_api: Api) -> None:
@@ -22,20 +22,7 @@ def test_ready_names_the_event_a_view_stopped_on(sqlite_api: Api) -> None:
         original(event, tx)
 
     history.handle = handle
-    plan = api.upload(SONGSHAN, "plan.pdf")
-    zid = api.post(
-        "/zones",
-        SONGSHAN,
-        json={
-            "name": "松山湖",
-            "area_type": "park",
-            "sites": [{"name": "core"}],
-            "batch": "2021-first",
-            "materials": [{"kind": "creation_plan", "sha256": plan["sha256"], "name": "plan.pdf"}],
-            "self_assessment": {"statistics": GOOD_STATISTICS},
-            "plan": GOOD_PLAN,
-        },
-    ).json()["id"]
+    zid = apply_first_batch(api, plan=GOOD_PLAN)
     r = api.post(f"/zones/{zid}/formal-review", BUREAU, json={"outcome": "accepted"})
     assert r.status_code == 503 and r.json()["code"] == "views_unavailable"
     assert "history view stopped on event 2 (FormallyAccepted)" in r.json()["detail"]

@@ -23,7 +23,7 @@ from ..helpers import (
     SONGSHAN,
     full_scores,
 )
-from .conftest import Api
+from .conftest import Api, apply_first_batch
 
 # The columns of the matrix. None is the public (no token).
 ROLES: dict[str, Actor | None] = {
@@ -246,19 +246,8 @@ def test_queries_by_role(sqlite_api: Api, path: str, allowed: set[str]) -> None:
 
 def test_zone_reads_by_role(sqlite_api: Api) -> None:
     api = sqlite_api
-    plan = api.upload(SONGSHAN, "plan.pdf")
-    zid = api.post(
-        "/zones",
-        SONGSHAN,
-        json={
-            "name": "松山湖",
-            "area_type": "park",
-            "sites": [{"name": "core"}],
-            "batch": "2021-first",
-            "materials": [{"kind": "creation_plan", "sha256": plan["sha256"], "name": "plan.pdf"}],
-            "self_assessment": {"statistics": GOOD_STATISTICS},
-        },
-    ).json()["id"]
+    zid = apply_first_batch(api)
+    plan = api.upload(SONGSHAN, "plan.pdf")  # the same bytes: the same hash, stored once
     expect = {  # path → roles that may read it
         f"/zones/{zid}": {
             "applicant (own zone)",
