@@ -61,9 +61,11 @@ class AssessmentsProjection(ZoneStateProjection):
 
     def write_zones(self, tx: Tx, zones: list[Zone]) -> None:
         assessed = [(z, rounds_of(z)) for z in zones if z.panel is not None or z.assessments]
-        tx.executemany("DELETE FROM {view_assessments} WHERE zone_id = %s", [(str(z.id),) for z, _ in assessed])
-        tx.executemany(
-            "INSERT INTO {view_assessments} (zone_id, round, state, document) VALUES (%s, %s, %s, %s)",
+        tx.replace_rows(
+            "view_assessments",
+            "zone_id",
+            [str(z.id) for z, _ in assessed],
+            ("zone_id", "round", "state", "document"),
             [(str(z.id), r["round"], r["state"], dumps(r)) for z, rounds in assessed for r in rounds],
         )
 

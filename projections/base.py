@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, cast
 from uuid import UUID
 
+import orjson
 from eventsourcing.persistence import IntegrityError, Mapper, Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.projection import Projection
@@ -36,9 +37,15 @@ class ViewSpec:
         return hashlib.sha256(json.dumps([self.tables, self.indexes], sort_keys=True).encode()).hexdigest()[:16]
 
 
+_ORJSON_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
 def dumps(value: Any) -> str:
-    """JSON for a view column."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    """JSON for a view column (compact, UTF-8; what JSON cannot hold is written as its ``str``)."""
+    try:
+        return orjson.dumps(value, default=str, option=_ORJSON_OPTIONS).decode("utf-8")
+    except (TypeError, orjson.JSONEncodeError):  # e.g. an integer beyond 64 bits
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
 class Tx:
@@ -47,6 +54,7 @@ class Tx:
     def __init__(self, cursor: Any, recorder: ViewRecorder) -> None:
         self.cursor = cursor
         self.recorder = recorder
+        self.copy = hasattr(cursor, "copy")  # PostgreSQL's COPY
         self.position = 0  # the log position of the event being handled
         self.stored: bytes | None = None  # its stored form (JSON), when the runner has it
 
@@ -64,7 +72,7 @@ class Tx:
         Only for rows that cannot be there yet (the tracking row refuses a batch processed before)."""
         if not rows:
             return
-        if hasattr(self.cursor, "copy"):
+        if self.copy:
             target = self.recorder.sql("{" + table + "}")
             with self.cursor.copy(f"COPY {target} ({', '.join(columns)}) FROM STDIN") as copy:
                 for row in rows:
@@ -72,6 +80,19 @@ class Tx:
             return
         marks = ", ".join(["%s"] * len(columns))
         self.executemany(f"INSERT INTO {{{table}}} ({', '.join(columns)}) VALUES ({marks})", rows)
+
+    def replace_rows(
+        self, table: str, key: str, keys: Sequence[Any], columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Replaces every row whose ``key`` column is one of ``keys`` by ``rows``: on PostgreSQL one
+        ``DELETE … = ANY`` and one ``COPY`` per batch, whatever its size; elsewhere a statement per row."""
+        if not keys:
+            return
+        if isinstance(self.recorder, PostgresView):
+            self.execute(f"DELETE FROM {{{table}}} WHERE {key} = ANY(%s)", (list(keys),))
+        else:
+            self.executemany(f"DELETE FROM {{{table}}} WHERE {key} = %s", [(k,) for k in keys])
+        self.insert_many(table, columns, rows)
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
         """The first row, as a dict."""
@@ -124,6 +145,7 @@ class _ViewTables:
 
     spec: ViewSpec
     datastore: Any
+    env: dict[str, str]  # how the views' database was opened (another process opens it the same way)
 
     @contextmanager
     def read(self) -> Iterator[Tx]:
@@ -245,7 +267,10 @@ class ViewProjection(Projection[Any]):
         self.process_batch([domain_event], tracking, [tracking.notification_id])
 
     def process_batch(
-        self, events: Sequence[Any], tracking: Tracking, positions: Sequence[int],
+        self,
+        events: Sequence[Any],
+        tracking: Tracking,
+        positions: Sequence[int],
         stored: Sequence[bytes] | None = None,
     ) -> None:
         """Many events (at these log positions) in one transaction that also records the last position."""
@@ -341,32 +366,54 @@ class ZoneStateProjection(ViewProjection):
 
 
 def process_together(
-    projections: Sequence[ViewProjection], events: Sequence[Any], tracking: Tracking, positions: Sequence[int],
+    projections: Sequence[ViewProjection],
+    events: Sequence[Any],
+    tracking: Tracking | None,
+    positions: Sequence[int],
     stored: Sequence[bytes] | None = None,
 ) -> None:
-    """Several views of one database in one transaction: one commit for all their rows and tracking."""
+    """Several views of one database in one transaction: one commit for all their rows and tracking
+    (``tracking`` None: rows only, for a rebuild that records tracking once at its end).
+
+    The views computed from whole zones share one fold: each event is applied once, and each of those
+    views then writes the rows of every zone the batch touched (the zone as of the batch's end)."""
     first = projections[0].view
     if any(p.view.datastore is not first.datastore for p in projections):
         raise ValueError("views of different databases cannot share a transaction")
+    zone_views = [p for p in projections if isinstance(p, ZoneStateProjection)]
+    event_views = [p for p in projections if not isinstance(p, ZoneStateProjection)]
+    folders = {id(p.folder): p.folder for p in zone_views}
+    if len(folders) > 1:
+        raise ValueError("views computed from whole zones must share one fold")
+    folder = next(iter(folders.values()), None)
     with first.write(None) as shared:
-        txs = [Tx(shared.cursor, p.view) for p in projections]
-        for projection, tx in zip(projections, txs, strict=True):
+        txs = [Tx(shared.cursor, p.view) for p in event_views]
+        for projection, tx in zip(event_views, txs, strict=True):
             projection.begin(tx)
-        for i, (event, position) in enumerate(zip(events, positions, strict=True)):  # a zone folds once
+        touched: dict[UUID, Zone] = {}
+        for i, (event, position) in enumerate(zip(events, positions, strict=True)):
+            if folder is not None and isinstance(event, Zone.Event):
+                touched[event.originator_id] = folder.advance(event)
             state = stored[i] if stored is not None else None
-            for projection, tx in zip(projections, txs, strict=True):
+            for projection, tx in zip(event_views, txs, strict=True):
                 tx.position, tx.stored = position, state
                 projection.handle(event, tx)
-        for projection, tx in zip(projections, txs, strict=True):
+        for projection, tx in zip(event_views, txs, strict=True):
             projection.finish(tx)
-        if isinstance(first, PostgresView):
-            _track_all_postgres(shared.cursor, [p.view for p in projections], tracking)
+        if touched:
+            zones = list(touched.values())
+            for projection in zone_views:
+                projection.write_zones(Tx(shared.cursor, projection.view), zones)
+        if tracking is None:
+            pass
+        elif isinstance(first, PostgresView):
+            track_all_postgres(shared.cursor, [p.view for p in projections], tracking)
         else:
             for projection in projections:
                 projection.view._insert_tracking(shared.cursor, tracking)
 
 
-def _track_all_postgres(cursor: Any, views: Sequence[PostgresView], tracking: Tracking) -> None:
+def track_all_postgres(cursor: Any, views: Sequence[PostgresView], tracking: Tracking) -> None:
     """Every view's tracking row, sent together and checked together (one round trip, not one per view).
 
     The same statement as the library's: it updates only to a higher position, so a position recorded

@@ -23,10 +23,11 @@ class DeadlinesProjection(ZoneStateProjection):
 
     def write_zones(self, tx: Tx, zones: list[Zone]) -> None:
         policy: Policy = self.context["policy"]
-        tx.executemany("DELETE FROM {view_deadlines} WHERE zone_id = %s", [(str(z.id),) for z in zones])
-        tx.executemany(
-            "INSERT INTO {view_deadlines} (zone_id, key, kind, zone_name, applicant_org, due_on, due_at, recorded) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+        tx.replace_rows(
+            "view_deadlines",
+            "zone_id",
+            [str(z.id) for z in zones],
+            ("zone_id", "key", "kind", "zone_name", "applicant_org", "due_on", "due_at", "recorded"),
             [
                 (
                     str(z.id),

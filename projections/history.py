@@ -33,19 +33,39 @@ class HistoryProjection(ViewProjection):
             state = tx.stored.decode("utf-8")
         else:
             state = dumps({"actor": event.actor, "reason": event.reason, "data": event.data})
-        self._rows.append((tx.position, str(event.originator_id), event.originator_version, type(event).__name__,
-                           event.timestamp.isoformat(), state, event.hash, event.prev_hash))
+        self._rows.append(
+            (
+                tx.position,
+                str(event.originator_id),
+                event.originator_version,
+                type(event).__name__,
+                event.timestamp.isoformat(),
+                state,
+                event.hash,
+                event.prev_hash,
+            )
+        )
 
     def finish(self, tx: Tx) -> None:
-        tx.insert_many("view_history", ("position", "zone_id", "seq", "type", "at", "state", "hash", "prev_hash"),
-                       self._rows)
+        tx.insert_many(
+            "view_history", ("position", "zone_id", "seq", "type", "at", "state", "hash", "prev_hash"), self._rows
+        )
         self._rows = []
 
 
 def _entry(r: dict[str, Any]) -> dict[str, Any]:
     state = json.loads(r["state"])
-    return {"position": r["position"], "seq": r["seq"], "type": r["type"], "at": r["at"], "actor": state["actor"],
-            "reason": state["reason"], "data": state["data"], "hash": r["hash"], "prev_hash": r["prev_hash"]}
+    return {
+        "position": r["position"],
+        "seq": r["seq"],
+        "type": r["type"],
+        "at": r["at"],
+        "actor": state["actor"],
+        "reason": state["reason"],
+        "data": state["data"],
+        "hash": r["hash"],
+        "prev_hash": r["prev_hash"],
+    }
 
 
 def zone_history(tx: Tx, zone_id: str) -> list[dict[str, Any]]:

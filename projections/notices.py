@@ -23,6 +23,23 @@ def notice_outcome(zone: Zone, number: int) -> str:
     return "closed"
 
 
+COLUMNS = (
+    "zone_id",
+    "number",
+    "zone_name",
+    "applicant_org",
+    "text",
+    "text_sha256",
+    "starts_on",
+    "ends_on",
+    "working_days",
+    "calendar",
+    "published_at",
+    "objections",
+    "outcome",
+)
+
+
 class NoticesProjection(ZoneStateProjection):
     """``GET /notices``."""
 
@@ -38,11 +55,11 @@ class NoticesProjection(ZoneStateProjection):
 
     def write_zones(self, tx: Tx, zones: list[Zone]) -> None:
         published = [z for z in zones if z.notices]
-        tx.executemany("DELETE FROM {view_notices} WHERE zone_id = %s", [(str(z.id),) for z in published])
-        tx.executemany(
-            "INSERT INTO {view_notices} (zone_id, number, zone_name, applicant_org, text, text_sha256, starts_on, "
-            "ends_on, working_days, calendar, published_at, objections, outcome) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        tx.replace_rows(
+            "view_notices",
+            "zone_id",
+            [str(z.id) for z in published],
+            COLUMNS,
             [
                 (
                     str(z.id),

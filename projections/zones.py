@@ -10,6 +10,8 @@ from domain.zone import Zone
 from projections.base import Tx, ViewSpec, ZoneStateProjection, dumps
 from zonecase.representation import zone_document
 
+COLUMNS = ("zone_id", "name", "applicant_org", "status", "version", "batch", "applied_on", "updated_at", "document")
+
 
 class ZonesProjection(ZoneStateProjection):
     """``GET /zones`` and ``GET /zones/{id}``."""
@@ -41,14 +43,7 @@ class ZonesProjection(ZoneStateProjection):
                     dumps(document),
                 )
             )
-        tx.executemany(
-            "INSERT INTO {view_zones} (zone_id, name, applicant_org, status, version, batch, applied_on, "
-            "updated_at, document) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (zone_id) DO UPDATE SET "
-            "name = excluded.name, applicant_org = excluded.applicant_org, status = excluded.status, "
-            "version = excluded.version, batch = excluded.batch, applied_on = excluded.applied_on, "
-            "updated_at = excluded.updated_at, document = excluded.document",
-            rows,
-        )
+        tx.replace_rows("view_zones", "zone_id", [r[0] for r in rows], COLUMNS, rows)
 
 
 def list_zones(tx: Tx, *, status: str | None, org: str | None, limit: int, offset: int) -> list[dict[str, Any]]:

@@ -155,6 +155,10 @@ def run_scheduler(
 def rebuild(
     view: Annotated[list[str] | None, typer.Argument(help="views to rebuild (default: all)")] = None,
     batch: Annotated[int, typer.Option(help="events per transaction")] = 2000,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="processes sharing out the zones, on PostgreSQL (default: one per core, at most 4)", min=1),
+    ] = None,
 ) -> None:
     """Drops views and rebuilds them from the event log, streaming, with a progress bar.
 
@@ -163,7 +167,7 @@ def rebuild(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from projections import VIEWS
-    from projections.runner import open_views
+    from projections.runner import default_workers, open_views
     from projections.runner import rebuild as rebuild_views
     from zonecase.wiring import build, ensure_postgres_schema
 
@@ -187,7 +191,13 @@ def rebuild(
             console=console,
         ) as progress:
             task = progress.add_task("events", total=total)
-            count = rebuild_views(container.app, views, batch_size=batch, progress=lambda n: progress.advance(task, n))
+            count = rebuild_views(
+                container.app,
+                views,
+                batch_size=batch,
+                progress=lambda n: progress.advance(task, n),
+                workers=workers or default_workers(),
+            )
         console.print(f"rebuilt {', '.join(names)} from {count} events")
     finally:
         container.close()

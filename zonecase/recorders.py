@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.persistence import IntegrityError, Notification, StoredEvent
 from eventsourcing.popo import POPOApplicationRecorder
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
@@ -199,6 +199,27 @@ class PostgresRecorder(PostgresApplicationRecorder):
                 SQL("INSERT INTO {} VALUES (%s, %s, %s, %s, %s)").format(self.idempotency_table),
                 (record.principal, record.key, record.request_hash, record.status, record.body),
             )
+
+    def select_partition(self, after: int, upto: int, part: int, parts: int) -> list[Notification]:
+        """The events at log positions in ``(after, upto]`` of the aggregates in partition ``part`` of
+        ``parts`` (by a hash of the aggregate's id: every event of an aggregate is in the same partition),
+        in log order. For rebuilding views in several processes at once."""
+        statement = SQL(
+            "SELECT * FROM {}.{} WHERE notification_id > %s AND notification_id <= %s "
+            "AND (hashtext(originator_id::text) & 2147483647) %% %s = %s ORDER BY notification_id"
+        ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, (after, upto, parts, part), prepare=True)
+            return [
+                Notification(
+                    id=row["notification_id"],
+                    originator_id=row["originator_id"],
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=bytes(row["state"]),
+                )
+                for row in curs.fetchall()
+            ]
 
     def get_idempotency(self, principal: str, key: str) -> IdempotencyRecord | None:
         with self.datastore.transaction(commit=False) as curs:

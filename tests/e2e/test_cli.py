@@ -14,6 +14,7 @@ import httpx
 import jwt
 import pytest
 
+from ..conftest import StoreFactory
 from .conftest import served_process
 
 
@@ -89,12 +90,14 @@ def test_store_verify_on_an_empty_store(env: dict[str, str], tmp_path: Path) -> 
     assert json.loads(out.stdout)["ok"] is True
 
 
-def test_rebuild_from_the_command_line_gives_the_same_rows(env: dict[str, str], tmp_path: Path) -> None:
+def test_rebuild_from_the_command_line_gives_the_same_rows(
+    env: dict[str, str], tmp_path: Path, persistent_store: StoreFactory
+) -> None:
     from projections.runner import open_views
     from tests.conftest import make_container
     from tests.integration.test_application import walk_to_grant
 
-    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    url = persistent_store.new_url()
     c = make_container(url, tmp_path)
     runner = c.start_views()
     walk_to_grant(c)
@@ -103,7 +106,7 @@ def test_rebuild_from_the_command_line_gives_the_same_rows(env: dict[str, str], 
     c.close()
 
     env["ZONECASE_DATABASE_URL"] = url
-    out = run(["rebuild"], {**env, "COLUMNS": "120"}, tmp_path)
+    out = run(["rebuild", "--workers", "2"], {**env, "COLUMNS": "120"}, tmp_path)  # two processes on PostgreSQL
     assert out.returncode == 0, out.stderr
     assert "rebuilt zones, history, assessments, deadlines, notices from 11 events" in out.stdout
     c = make_container(url, tmp_path)

@@ -3,12 +3,15 @@ and stopping on an event they cannot process instead of skipping it."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from eventsourcing.persistence import IntegrityError, Tracking
 
+from projections import runner as runner_module
+from projections.base import PostgresView
 from projections.runner import ViewsUnavailableError, open_views, rebuild
 from scheduler.sweep import sweep
 from zonecase.wiring import Container
@@ -75,6 +78,69 @@ def test_a_rebuild_gives_the_same_rows(live: Any) -> None:
     assert dump(fresh) == before
 
 
+def test_a_rebuild_in_several_processes_gives_the_same_rows(live: Any) -> None:
+    c, runner = live
+    populate(c)
+    runner.wait_for(c.app.last_position(), timeout=5)
+    before = dump(runner.views)
+    runner.stop()
+    fresh = open_views(c.app, c.settings.views_env())
+    # on PostgreSQL the zones are shared out between two processes; elsewhere one process does it all
+    assert rebuild(c.app, fresh, batch_size=3, workers=2) == c.app.recorder.max_notification_id()
+    assert dump(fresh) == before
+    head = c.app.recorder.max_notification_id()
+    assert all(p.view.max_tracking_id("ZoneCase") == head for p in fresh.values())
+    assert dump(open_views(c.app, c.settings.views_env())) == before  # opened again: kept, not rebuilt
+
+
+def test_a_rebuild_cut_short_is_done_again_when_the_views_are_next_opened(
+    live: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    c, runner = live
+    populate(c)
+    runner.wait_for(c.app.last_position(), timeout=5)
+    before = dump(runner.views)
+    runner.stop()
+    fresh = open_views(c.app, c.settings.views_env())
+    if isinstance(fresh["zones"].view, PostgresView):  # in parts: this process stops, the other one fills on
+
+        def part(app: Any, views: dict[str, Any], *args: Any) -> int:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:  # once the other process has written rows
+                with views["history"].view.read() as tx:
+                    if tx.one("SELECT COUNT(*) AS n FROM {view_history}")["n"]:
+                        break
+                time.sleep(0.05)
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(runner_module, "_project_part", part)
+    else:  # in one process: stops after two batches
+        original = fresh["zones"].write_zones  # type: ignore[attr-defined]
+        calls = []
+
+        def write_zones(tx: Any, zones: list[Any]) -> None:
+            calls.append(1)
+            if len(calls) > 2:
+                raise KeyboardInterrupt
+            original(tx, zones)
+
+        fresh["zones"].write_zones = write_zones  # type: ignore[attr-defined]
+    with pytest.raises(KeyboardInterrupt):
+        rebuild(c.app, fresh, batch_size=3, workers=2)
+    monkeypatch.undo()
+    if isinstance(fresh["zones"].view, PostgresView):
+        with fresh["history"].view.read() as tx:
+            assert tx.one("SELECT COUNT(*) AS n FROM {view_history}")["n"] > 0  # rows, but no tracking:
+            assert tx.one(
+                f"SELECT fingerprint FROM {runner_module._meta_table(fresh['history'].view)}"
+                " WHERE view = 'view_history'"
+            ) == {"fingerprint": runner_module.REBUILDING}
+    c.runner = None
+    again = c.start_views(poll_interval=0.2)  # half-built views are dropped and projected anew
+    again.wait_for(c.app.recorder.max_notification_id(), timeout=10)
+    assert dump(again.views) == before
+
+
 def test_a_batch_is_recorded_exactly_once(live: Any) -> None:
     c, runner = live
     walk_to_grant(c)
@@ -94,14 +160,14 @@ def test_a_view_that_fails_on_an_event_stops_there_and_says_which(store: StoreFa
     runner = c.start_views(poll_interval=0.2)
     try:
         notices = runner.views["notices"]
-        original = notices.handle
+        original = notices.write_zones  # type: ignore[attr-defined]
 
-        def handle(event: Any, tx: Any) -> None:
-            if type(event).__name__ == "ObjectionRaised":
+        def write_zones(tx: Any, zones: list[Any]) -> None:  # fails from the first objection on
+            if any(z.objections for z in zones):
                 raise ValueError("cannot count this objection")
-            original(event, tx)
+            original(tx, zones)
 
-        notices.handle = handle  # type: ignore[method-assign]
+        notices.write_zones = write_zones  # type: ignore[attr-defined]
         with pytest.raises(ViewsUnavailableError, match="notices view stopped on event 9"):
             walk_to_grant(c)
             runner.wait_for(c.app.last_position(), timeout=5)
