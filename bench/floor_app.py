@@ -8,8 +8,6 @@ views, no idempotency, no response document. ``bench/command_path.py`` serves it
     python -m uvicorn bench.floor_app:create --factory --port 8000   (ZONECASE_* as for zonecase serve)
 """
 
-from __future__ import annotations
-
 import os
 from datetime import datetime
 from typing import Annotated, Any

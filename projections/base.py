@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, cast
 from uuid import UUID
@@ -51,10 +51,10 @@ def dumps(value: Any) -> str:
 class Tx:
     """A cursor inside a view transaction; SQL is written with ``%s`` parameters and ``{table}`` names."""
 
-    def __init__(self, cursor: Any, recorder: ViewRecorder) -> None:
+    def __init__(self, cursor: Any, recorder: ViewRecorder, *, copy: bool = True) -> None:
         self.cursor = cursor
         self.recorder = recorder
-        self.copy = hasattr(cursor, "copy")  # PostgreSQL's COPY
+        self.copy = copy and hasattr(cursor, "copy")  # PostgreSQL's COPY (not in a pipeline)
         self.position = 0  # the log position of the event being handled
         self.stored: bytes | None = None  # its stored form (JSON), when the runner has it
 
@@ -386,8 +386,11 @@ def process_together(
     if len(folders) > 1:
         raise ValueError("views computed from whole zones must share one fold")
     folder = next(iter(folders.values()), None)
-    with first.write(None) as shared:
-        txs = [Tx(shared.cursor, p.view) for p in event_views]
+    # A small batch (the usual one, just after a command) goes out in one pipeline: a round trip for all
+    # its statements rather than one per statement. A large one (catching up, rebuilding) uses COPY.
+    small = isinstance(first, PostgresView) and len(events) <= SMALL_BATCH
+    with first.write(None) as shared, shared.cursor.connection.pipeline() if small else nullcontext():
+        txs = [Tx(shared.cursor, p.view, copy=not small) for p in event_views]
         for projection, tx in zip(event_views, txs, strict=True):
             projection.begin(tx)
         touched: dict[UUID, Zone] = {}
@@ -403,7 +406,7 @@ def process_together(
         if touched:
             zones = list(touched.values())
             for projection in zone_views:
-                projection.write_zones(Tx(shared.cursor, projection.view), zones)
+                projection.write_zones(Tx(shared.cursor, projection.view, copy=not small), zones)
         if tracking is None:
             pass
         elif isinstance(first, PostgresView):
@@ -411,6 +414,9 @@ def process_together(
         else:
             for projection in projections:
                 projection.view._insert_tracking(shared.cursor, tracking)
+
+
+SMALL_BATCH = 64  # events; up to this many, a batch's statements are pipelined instead of copied
 
 
 def track_all_postgres(cursor: Any, views: Sequence[PostgresView], tracking: Tracking) -> None:
