@@ -4,8 +4,7 @@ view's own), one transaction for rows and tracking, and a Projection that handle
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, cast
@@ -56,7 +55,6 @@ class Tx:
         self.recorder = recorder
         self.copy = copy and hasattr(cursor, "copy")  # PostgreSQL's COPY (not in a pipeline)
         self.position = 0  # the log position of the event being handled
-        self.stored: bytes | None = None  # its stored form (JSON), when the runner has it
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         """Runs one statement."""
@@ -271,13 +269,12 @@ class ViewProjection(Projection[Any]):
         events: Sequence[Any],
         tracking: Tracking,
         positions: Sequence[int],
-        stored: Sequence[bytes] | None = None,
     ) -> None:
         """Many events (at these log positions) in one transaction that also records the last position."""
         with self.view.write(tracking) as tx:
             self.begin(tx)
-            for i, (event, position) in enumerate(zip(events, positions, strict=True)):
-                tx.position, tx.stored = position, (stored[i] if stored is not None else None)
+            for event, position in zip(events, positions, strict=True):
+                tx.position = position
                 self.handle(event, tx)
             self.finish(tx)
 
@@ -302,7 +299,7 @@ class ZoneFolder:
     def __init__(self, events: Any, size: int = 2000) -> None:
         self.events = events
         self.size = size
-        self._zones: OrderedDict[UUID, Zone] = OrderedDict()
+        self._zones: dict[int, Zone] = {}  # by the id's integer (a UUID compares in Python, an int in C), oldest first
         self._last_event: Any = None
         self._last_zone: Zone | None = None
 
@@ -310,16 +307,15 @@ class ZoneFolder:
         """The zone just after ``event`` (applying it once, however many views ask)."""
         if event is self._last_event:  # the views of one batch ask in turn about the same event
             return self._last_zone  # type: ignore[return-value]
-        key, version = event.originator_id, event.originator_version
-        zone = self._zones.get(key)
+        key, version = event.originator_id.int, event.originator_version
+        zone = self._zones.pop(key, None)  # put back below: the most recent come last
         if zone is None or not version - 1 <= zone.version <= version:
-            zone = self._load(key, version - 1)
+            zone = self._load(event.originator_id, version - 1)
         if zone is None or zone.version == version - 1:
             zone = cast(Zone, event.mutate(zone))
         self._zones[key] = zone
-        self._zones.move_to_end(key)
-        while len(self._zones) > self.size:
-            self._zones.popitem(last=False)
+        if len(self._zones) > self.size:
+            del self._zones[next(iter(self._zones))]
         self._last_event, self._last_zone = event, zone
         return zone
 
@@ -367,10 +363,9 @@ class ZoneStateProjection(ViewProjection):
 
 def process_together(
     projections: Sequence[ViewProjection],
-    events: Sequence[Any],
+    events: Iterable[Any],
     tracking: Tracking | None,
     positions: Sequence[int],
-    stored: Sequence[bytes] | None = None,
 ) -> None:
     """Several views of one database in one transaction: one commit for all their rows and tracking
     (``tracking`` None: rows only, for a rebuild that records tracking once at its end).
@@ -388,18 +383,17 @@ def process_together(
     folder = next(iter(folders.values()), None)
     # A small batch (the usual one, just after a command) goes out in one pipeline: a round trip for all
     # its statements rather than one per statement. A large one (catching up, rebuilding) uses COPY.
-    small = isinstance(first, PostgresView) and len(events) <= SMALL_BATCH
+    small = isinstance(first, PostgresView) and len(positions) <= SMALL_BATCH
     with first.write(None) as shared, shared.cursor.connection.pipeline() if small else nullcontext():
         txs = [Tx(shared.cursor, p.view, copy=not small) for p in event_views]
         for projection, tx in zip(event_views, txs, strict=True):
             projection.begin(tx)
-        touched: dict[UUID, Zone] = {}
-        for i, (event, position) in enumerate(zip(events, positions, strict=True)):
+        touched: dict[int, Zone] = {}
+        for event, position in zip(events, positions, strict=True):
             if folder is not None and isinstance(event, Zone.Event):
-                touched[event.originator_id] = folder.advance(event)
-            state = stored[i] if stored is not None else None
+                touched[event.originator_id.int] = folder.advance(event)
             for projection, tx in zip(event_views, txs, strict=True):
-                tx.position, tx.stored = position, state
+                tx.position = position
                 projection.handle(event, tx)
         for projection, tx in zip(event_views, txs, strict=True):
             projection.finish(tx)

@@ -276,7 +276,6 @@ class ViewRunner:
                 [e for _, e in events],
                 Tracking(ViewProjection.application_name, events[-1][0].id),
                 [n.id for n, _ in events],
-                [n.state for n, _ in events],
             )
         except Exception:
             for projection in projections:
@@ -304,7 +303,6 @@ class ViewRunner:
                 [e for _, e in pending],
                 Tracking(app_name, pending[-1][0].id),
                 [n.id for n, _ in pending],
-                [n.state for n, _ in pending],
             )
             self._advance(name, pending[-1][0].id)
             return
@@ -316,9 +314,7 @@ class ViewRunner:
             if notification.id <= position:
                 continue
             try:
-                projection.process_batch(
-                    [event], Tracking(app_name, notification.id), [notification.id], [notification.state]
-                )
+                projection.process_batch([event], Tracking(app_name, notification.id), [notification.id])
             except Exception as e:
                 projection.reset()
                 if self._caught_up_elsewhere(name) >= notification.id:
@@ -409,11 +405,9 @@ def rebuild(
             notifications = app.recorder.select_notifications(start=position + 1, limit=batch_size)
             if not notifications:
                 return total
-            events = [app.mapper.to_domain_event(n) for n in notifications]
+            events = (app.mapper.to_domain_event(n) for n in notifications)  # mapped as folded, not held
             tracking = Tracking(ViewProjection.application_name, notifications[-1].id)
-            process_together(
-                list(views.values()), events, tracking, [n.id for n in notifications], [n.state for n in notifications]
-            )
+            process_together(list(views.values()), events, tracking, [n.id for n in notifications])
             position = notifications[-1].id
             total += len(notifications)
             gc_.tick()
@@ -490,10 +484,8 @@ def _project_part(
             upto = min(job.stop, after + job.batch_size * job.parts)
             notifications = recorder.select_partition(after, upto, job.part, job.parts)
             if notifications:
-                events = [app.mapper.to_domain_event(n) for n in notifications]
-                process_together(
-                    list(views.values()), events, None, [n.id for n in notifications], [n.state for n in notifications]
-                )
+                events = (app.mapper.to_domain_event(n) for n in notifications)  # mapped as folded, not held
+                process_together(list(views.values()), events, None, [n.id for n in notifications])
                 total += len(notifications)
                 report(len(notifications))
                 gc_.tick()

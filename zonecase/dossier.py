@@ -19,7 +19,7 @@ def build_dossier(c: Container, zone_id: UUID) -> dict[str, Any]:
     zone = c.app.get_zone(zone_id)
     c.runner.wait_for(c.app.recorder.max_notification_id(), timeout=30)
     with c.runner.views["history"].view.read() as tx:
-        timeline = zone_history(tx, str(zone_id))
+        timeline = zone_history(tx, zone_id, c.app.events.get(zone_id))
     with c.runner.views["assessments"].view.read() as tx:
         rounds = zone_assessments(tx, str(zone_id))
     checkpointer = c.checkpoints

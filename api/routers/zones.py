@@ -666,7 +666,7 @@ def history(zone_id: UUID, c: ContainerDep, principal: PrincipalDep) -> list[dic
     document = _document_or_404(c, zone_id)
     _check_reader(principal, document)
     with _read(c, "history") as tx:
-        entries = zone_history(tx, str(zone_id))
+        entries = zone_history(tx, zone_id, c.app.events.get(zone_id))
     if principal.role not in SEES_OBJECTORS:
         for e in entries:
             if e["type"] == "ObjectionRaised":

@@ -17,7 +17,7 @@ from scheduler.sweep import sweep
 from zonecase.wiring import Container
 
 from ..conftest import StoreFactory, make_container
-from ..helpers import BUREAU, NANCHENG, at
+from ..helpers import BUREAU, FIRST_BATCH_MATERIALS, GOOD_PLAN, GOOD_STATISTICS, NANCHENG, at
 from .test_application import walk_to_grant
 
 
@@ -25,8 +25,6 @@ def populate(c: Container) -> None:
     """A granted zone, a second zone with an objection upheld, and some deadlines fired."""
     z = walk_to_grant(c)
     c.clock.set(at("2021-07-16"))  # type: ignore[attr-defined]
-    from ..helpers import FIRST_BATCH_MATERIALS, GOOD_PLAN, GOOD_STATISTICS
-
     other = c.app.apply(
         NANCHENG,
         name="南城",
@@ -98,6 +96,17 @@ def test_a_rebuild_cut_short_is_done_again_when_the_views_are_next_opened(
 ) -> None:
     c, runner = live
     populate(c)
+    for i in range(16):  # enough zones that both processes get some (they are shared out by a hash of the id)
+        c.app.apply(
+            NANCHENG,
+            name=f"zone {i}",
+            area_type="town",
+            sites=[{"name": "a"}],
+            batch="2021-first",
+            materials=FIRST_BATCH_MATERIALS,
+            self_assessment={"statistics": GOOD_STATISTICS},
+            plan=GOOD_PLAN,
+        )
     runner.wait_for(c.app.last_position(), timeout=5)
     before = dump(runner.views)
     runner.stop()
