@@ -393,12 +393,9 @@ def rebuild(
     recorded once every process has finished. Until then the views are marked as being rebuilt, so that
     a rebuild cut short is done again from the log when the views are next opened. Elsewhere, one
     process records tracking with every batch."""
-    for projection in views.values():
-        projection.view.drop()
-        projection.view.create_table()
-        projection.reset()
     if workers > 1 and _partitionable(app, views):
         return _rebuild_in_parts(app, views, batch_size, progress, workers)
+    _recreate(views)
     position, total = 0, 0
     with _QuietGC() as gc_:
         while True:
@@ -413,6 +410,13 @@ def rebuild(
             gc_.tick()
             if progress is not None:
                 progress(len(notifications))
+
+
+def _recreate(views: dict[str, ViewProjection]) -> None:
+    for projection in views.values():
+        projection.view.drop()
+        projection.view.create_table()
+        projection.reset()
 
 
 def default_workers() -> int:
@@ -464,11 +468,14 @@ class _Part:
     batch_size: int
 
 
-def _rebuild_part(job: _Part, report: Callable[[int], None]) -> int:
-    """Projects the events of one partition of the zones, up to ``job.stop``, without tracking."""
+def _rebuild_part(job: _Part, ready: Any, report: Callable[[int], None]) -> int:
+    """Projects the events of one partition of the zones, up to ``job.stop``, without tracking, once the
+    first process has made the tables afresh (``ready``)."""
     app = ZoneApplication(job.store_env, system=job.system, batches=job.batches, policy=job.policy)
     try:
         views = _construct_views(app, job.views_env, job.names)
+        if not ready.wait(timeout=300):
+            raise TimeoutError("the views' tables were not made afresh in time")
         return _project_part(app, views, job, report)
     finally:
         app.close()
@@ -493,10 +500,10 @@ def _project_part(
     return total
 
 
-def _part_process(job: _Part, queue: Any) -> None:
+def _part_process(job: _Part, ready: Any, queue: Any) -> None:
     """The entry point of a rebuilding process: reports progress, then its total or its error."""
     try:
-        total = _rebuild_part(job, lambda n: queue.put(("progress", job.part, n)))
+        total = _rebuild_part(job, ready, lambda n: queue.put(("progress", job.part, n)))
     except BaseException as e:
         queue.put(("failed", job.part, f"{type(e).__name__}: {e}"))
         raise
@@ -511,8 +518,6 @@ def _rebuild_in_parts(
     workers: int,
 ) -> int:
     stop = app.recorder.max_notification_id() or 0
-    for projection in views.values():
-        _set_fingerprint(projection.view, REBUILDING)
     first: Any = next(iter(views.values())).view
     jobs = [
         _Part(
@@ -521,9 +526,9 @@ def _rebuild_in_parts(
         for part in range(workers)
     ]
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited connections or threads
-    queue = context.Queue()
-    processes = [context.Process(target=_part_process, args=(job, queue), daemon=True) for job in jobs[1:]]
-    for process in processes:
+    queue, ready = context.Queue(), context.Event()
+    processes = [context.Process(target=_part_process, args=(job, ready, queue), daemon=True) for job in jobs[1:]]
+    for process in processes:  # they start up while this one makes the tables afresh
         process.start()
     totals: dict[int, int] = {}
     failures: list[str] = []
@@ -550,6 +555,10 @@ def _rebuild_in_parts(
                 progress(n)
             drain(block=False)
 
+        _recreate(views)
+        for projection in views.values():
+            _set_fingerprint(projection.view, REBUILDING)
+        ready.set()
         totals[0] = _project_part(app, views, jobs[0], report)
         while len(totals) < workers and not failures:
             drain(block=True)
