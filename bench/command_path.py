@@ -19,7 +19,7 @@ import httpx
 
 from bench.common import median_ms, p95_ms, private_schema
 from domain.values import Actor
-from tests.helpers import BUREAU, EXPERTS, FIRST_BATCH_MATERIALS, GOOD_PLAN, GOOD_STATISTICS, SONGSHAN, at, full_scores
+from tests.helpers import BUREAU, EXPERTS, at, file_first_batch, full_scores
 from zonecase.auth import mint_token
 from zonecase.clock import SettableClock
 from zonecase.settings import Settings
@@ -31,16 +31,7 @@ SECRET = "bench-secret-0123456789abcdef0123456789"
 def assessing_zones(app, count: int) -> list:  # type: ignore[no-untyped-def]
     ids = []
     for i in range(count):
-        z = app.apply(
-            SONGSHAN,
-            name=f"zone {i}",
-            area_type="park",
-            sites=[{"name": "a"}],
-            batch="2021-first",
-            materials=FIRST_BATCH_MATERIALS,
-            self_assessment={"statistics": GOOD_STATISTICS},
-            plan=GOOD_PLAN,
-        )
+        z = file_first_batch(app, name=f"zone {i}")
         app.formal_review(z.id, BUREAU, outcome="accepted")
         app.appoint_panel(
             z.id, BUREAU, experts=[{"sub": e.sub, "name": e.name} for e in EXPERTS], methods=["site_visit"]

@@ -28,13 +28,17 @@ class HistoryProjection(ViewProjection):
 
     def begin(self, tx: Tx) -> None:
         self._rows: list[tuple[Any, ...]] = []
+        self._ids: dict[UUID, str] = {}  # a zone's events mostly come together: its id as text, once
 
     def handle(self, event: Any, tx: Tx) -> None:
         if isinstance(event, Chained.Event):
+            zone_id = self._ids.get(event.originator_id)
+            if zone_id is None:
+                zone_id = self._ids[event.originator_id] = str(event.originator_id)
             self._rows.append(
                 (
                     tx.position,
-                    str(event.originator_id),
+                    zone_id,
                     event.originator_version,
                     type(event).__name__,
                     event.timestamp.isoformat(),

@@ -78,3 +78,17 @@ def full_scores(value: float | None = None) -> dict[str, float]:
 
     system = load_indicator_system()
     return {str(n): (value if value is not None else round(i.weight * 0.8, 2)) for n, i in system.indicators.items()}
+
+
+def file_first_batch(app: Any, actor: Actor = SONGSHAN, name: str = "松山湖", area_type: str = "park") -> Any:
+    """A complete first-batch application (the usual materials, statistics and plan) by ``actor``."""
+    return app.apply(
+        actor,
+        name=name,
+        area_type=area_type,
+        sites=[{"name": "core"}],
+        batch="2021-first",
+        materials=FIRST_BATCH_MATERIALS,
+        self_assessment={"statistics": GOOD_STATISTICS},
+        plan=GOOD_PLAN,
+    )

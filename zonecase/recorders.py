@@ -13,7 +13,7 @@ from eventsourcing.popo import POPOApplicationRecorder
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from psycopg import Cursor
-from psycopg.rows import DictRow
+from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Identifier
 
 
@@ -205,20 +205,15 @@ class PostgresRecorder(PostgresApplicationRecorder):
         ``parts`` (by a hash of the aggregate's id: every event of an aggregate is in the same partition),
         in log order. For rebuilding views in several processes at once."""
         statement = SQL(
-            "SELECT * FROM {}.{} WHERE notification_id > %s AND notification_id <= %s "
+            "SELECT notification_id, originator_id, originator_version, topic, state FROM {}.{} "
+            "WHERE notification_id > %s AND notification_id <= %s "
             "AND (hashtext(originator_id::text) & 2147483647) %% %s = %s ORDER BY notification_id"
         ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
             curs.execute(statement, (after, upto, parts, part), prepare=True)
             return [
-                Notification(
-                    id=row["notification_id"],
-                    originator_id=row["originator_id"],
-                    originator_version=row["originator_version"],
-                    topic=row["topic"],
-                    state=bytes(row["state"]),
-                )
-                for row in curs.fetchall()
+                Notification(id=i, originator_id=o, originator_version=v, topic=t, state=bytes(s))
+                for i, o, v, t, s in curs.fetchall()
             ]
 
     def get_idempotency(self, principal: str, key: str) -> IdempotencyRecord | None:

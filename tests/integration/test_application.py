@@ -28,6 +28,7 @@ from ..helpers import (
     SONGSHAN,
     at,
     doc,
+    file_first_batch,
     full_scores,
 )
 
@@ -212,16 +213,7 @@ class TestConcurrency:
         b.close()
 
     def _assessing(self, c: Container) -> Any:
-        z = c.app.apply(
-            SONGSHAN,
-            name="松山湖",
-            area_type="park",
-            sites=[{"name": "core"}],
-            batch="2021-first",
-            materials=FIRST_BATCH_MATERIALS,
-            self_assessment={"statistics": GOOD_STATISTICS},
-            plan=GOOD_PLAN,
-        )
+        z = file_first_batch(c.app)
         c.app.formal_review(z.id, BUREAU, outcome="accepted")
         return c.app.appoint_panel(
             z.id, BUREAU, experts=[{"sub": e.sub, "name": e.name} for e in EXPERTS], methods=["site_visit"]

@@ -49,6 +49,7 @@ from ..helpers import (
     SONGSHAN,
     at,
     doc,
+    file_first_batch,
     full_scores,
 )
 
@@ -121,16 +122,7 @@ def machine_for(url_factory: StoreFactory) -> type[RuleBasedStateMachine]:
 
         @initialize(target=zones)
         def songshan_lake_applies(self) -> UUID:
-            z = self.app.apply(
-                SONGSHAN,
-                name="松山湖",
-                area_type="park",
-                sites=[{"name": "core"}],
-                batch="2021-first",
-                materials=FIRST_BATCH_MATERIALS,
-                self_assessment={"statistics": GOOD_STATISTICS},
-                plan=GOOD_PLAN,
-            )
+            z = file_first_batch(self.app)
             self.known[z.id] = self.app.get_zone(z.id).state()
             return z.id
 

@@ -17,7 +17,7 @@ from scheduler.sweep import sweep
 from zonecase.wiring import Container
 
 from ..conftest import StoreFactory, make_container
-from ..helpers import BUREAU, FIRST_BATCH_MATERIALS, GOOD_PLAN, GOOD_STATISTICS, NANCHENG, at
+from ..helpers import BUREAU, NANCHENG, at, file_first_batch
 from .test_application import walk_to_grant
 
 
@@ -25,16 +25,7 @@ def populate(c: Container) -> None:
     """A granted zone, a second zone with an objection upheld, and some deadlines fired."""
     z = walk_to_grant(c)
     c.clock.set(at("2021-07-16"))  # type: ignore[attr-defined]
-    other = c.app.apply(
-        NANCHENG,
-        name="南城",
-        area_type="town",
-        sites=[{"name": "a"}],
-        batch="2021-first",
-        materials=FIRST_BATCH_MATERIALS,
-        self_assessment={"statistics": GOOD_STATISTICS},
-        plan=GOOD_PLAN,
-    )
+    other = file_first_batch(c.app, NANCHENG, name="南城", area_type="town")
     c.clock.set(at("2023-02-02"))  # type: ignore[attr-defined]
     assert [f["kind"] for f in sweep(c.app)] == ["annual_report_overdue", "annual_report_overdue"]
     c.app.revoke(other.id, BUREAU, reason="other", details="Withdrawn by the town.")
@@ -97,16 +88,7 @@ def test_a_rebuild_cut_short_is_done_again_when_the_views_are_next_opened(
     c, runner = live
     populate(c)
     for i in range(16):  # enough zones that both processes get some (they are shared out by a hash of the id)
-        c.app.apply(
-            NANCHENG,
-            name=f"zone {i}",
-            area_type="town",
-            sites=[{"name": "a"}],
-            batch="2021-first",
-            materials=FIRST_BATCH_MATERIALS,
-            self_assessment={"statistics": GOOD_STATISTICS},
-            plan=GOOD_PLAN,
-        )
+        file_first_batch(c.app, NANCHENG, name=f"zone {i}", area_type="town")
     runner.wait_for(c.app.last_position(), timeout=5)
     before = dump(runner.views)
     runner.stop()
