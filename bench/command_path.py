@@ -1,6 +1,10 @@
 """Commands over HTTP, each answered with every view current, against a raw ``Application.save()`` of
 the same event in the same run (PostgreSQL). Target: median ≤ 2× raw. Prints the ratio last.
 
+Also times the floor, ``bench/floor_app.py``: the least a FastAPI endpoint on this stack does for the
+command (token check, request model, the command on a zone already in memory, the save), served and
+called the same way — what no implementation of the command path can go below on this machine.
+
     .venv/bin/python -m bench.command_path [--commands 300] [--zones 60]
 """
 
