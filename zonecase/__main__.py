@@ -2,4 +2,5 @@
 
 from zonecase.cli import main
 
-main()
+if __name__ == "__main__":  # not when a rebuilding process is started from it
+    main()
