@@ -548,12 +548,17 @@ def _rebuild_in_parts(
             if block:
                 return
 
+    def failed() -> RuntimeError:
+        return RuntimeError("the rebuild failed (the views will be rebuilt when next opened): " + "; ".join(failures))
+
     try:
 
         def report(n: int) -> None:  # this process does the first part itself
             if progress is not None:
                 progress(n)
             drain(block=False)
+            if failures:  # no use going on
+                raise failed()
 
         _recreate(views)
         for projection in views.values():
@@ -568,9 +573,7 @@ def _rebuild_in_parts(
                 if len(totals) < workers and not failures:
                     failures.append(f"a rebuilding process exited with code {dead[0].exitcode}")
         if failures:
-            raise RuntimeError(
-                "the rebuild failed (the views will be rebuilt when next opened): " + "; ".join(failures)
-            )
+            raise failed()
     finally:
         for process in processes:
             if process.is_alive() and (failures or len(totals) < workers):

@@ -132,6 +132,29 @@ def test_a_rebuild_cut_short_is_done_again_when_the_views_are_next_opened(
     assert dump(again.views) == before
 
 
+@pytest.mark.postgres
+def test_a_rebuilding_process_that_fails_fails_the_rebuild_and_leaves_the_views_marked(tmp_path: Path) -> None:
+    store = StoreFactory("postgres", tmp_path)
+    try:
+        c = make_container(store.new_url(), tmp_path)
+        runner = c.start_views(poll_interval=0.2)
+        populate(c)
+        runner.wait_for(c.app.last_position(), timeout=5)
+        before = dump(runner.views)
+        runner.stop()
+        history = open_views(c.app, c.settings.views_env(), ["history"])["history"]
+        # the other process opens its views by name; one it does not know makes it fail on start
+        with pytest.raises(RuntimeError, match="part 1: KeyError"):
+            rebuild(c.app, {"no such view": history}, workers=2)
+        c.runner = None
+        again = c.start_views(poll_interval=0.2)  # marked as being rebuilt: dropped and projected anew
+        again.wait_for(c.app.recorder.max_notification_id(), timeout=10)
+        assert dump(again.views) == before
+        c.close()
+    finally:
+        store.cleanup()
+
+
 def test_a_batch_is_recorded_exactly_once(live: Any) -> None:
     c, runner = live
     walk_to_grant(c)
