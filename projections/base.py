@@ -83,7 +83,8 @@ class Tx:
         self, table: str, key: str, keys: Sequence[Any], columns: Sequence[str], rows: Sequence[Sequence[Any]]
     ) -> None:
         """Replaces every row whose ``key`` column is one of ``keys`` by ``rows``: on PostgreSQL one
-        ``DELETE … = ANY`` and one ``COPY`` per batch, whatever its size; elsewhere a statement per row."""
+        ``DELETE … = ANY`` and one ``COPY`` (pipelined INSERTs in a small batch); elsewhere a statement
+        per row."""
         if not keys:
             return
         if isinstance(self.recorder, PostgresView):
