@@ -55,6 +55,7 @@ class Tx:
         self.recorder = recorder
         self.copy = copy and hasattr(cursor, "copy")  # PostgreSQL's COPY (not in a pipeline)
         self.position = 0  # the log position of the event being handled
+        self.shared: dict[Any, Any] = {}  # what the views of one batch compute once for all of them
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         """Runs one statement."""
@@ -374,6 +375,13 @@ class ZoneStateProjection(ViewProjection):
     def write_zones(self, tx: Tx, zones: list[Zone]) -> None:
         """Writes the view's rows for the zones this batch changed."""
 
+    def deadlines_of(self, tx: Tx, zone: Zone) -> list[dict[str, Any]]:
+        """``zone.deadlines(policy)``, computed once per batch for all the views that show them."""
+        key = ("deadlines", zone.id, zone.version)
+        if key not in tx.shared:
+            tx.shared[key] = zone.deadlines(self.context["policy"])
+        return cast(list[dict[str, Any]], tx.shared[key])
+
 
 def process_together(
     projections: Sequence[ViewProjection],
@@ -413,8 +421,11 @@ def process_together(
             projection.finish(tx)
         if touched:
             zones = list(touched.values())
+            computed: dict[Any, Any] = {}
             for projection in zone_views:
-                projection.write_zones(Tx(shared.cursor, projection.view, copy=not small), zones)
+                tx = Tx(shared.cursor, projection.view, copy=not small)
+                tx.shared = computed
+                projection.write_zones(tx, zones)
         if tracking is None:
             pass
         elif isinstance(first, PostgresView):

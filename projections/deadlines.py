@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.policy import Policy
 from domain.zone import Zone
 from projections.base import Tx, ViewSpec, ZoneStateProjection
 
@@ -22,7 +21,6 @@ class DeadlinesProjection(ZoneStateProjection):
     )
 
     def write_zones(self, tx: Tx, zones: list[Zone]) -> None:
-        policy: Policy = self.context["policy"]
         tx.replace_rows(
             "view_deadlines",
             "zone_id",
@@ -40,7 +38,7 @@ class DeadlinesProjection(ZoneStateProjection):
                     int(d["recorded"]),
                 )
                 for z in zones
-                for d in z.deadlines(policy)
+                for d in self.deadlines_of(tx, z)
             ],
         )
 

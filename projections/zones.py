@@ -29,7 +29,7 @@ class ZonesProjection(ZoneStateProjection):
         policy: Policy = self.context["policy"]
         rows = []
         for zone in zones:
-            document = zone_document(zone, policy)
+            document = zone_document(zone, policy, self.deadlines_of(tx, zone))
             rows.append(
                 (
                     str(zone.id),

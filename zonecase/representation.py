@@ -11,8 +11,9 @@ OBJECTOR_FIELDS = ("objector_name", "contact")
 SEES_OBJECTORS = ("bureau", "inspector")
 
 
-def zone_document(zone: Zone, policy: Policy) -> dict[str, Any]:
-    """The zone as the API returns it (before redaction): current state, dates, deadlines, latest scores."""
+def zone_document(zone: Zone, policy: Policy, deadlines: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The zone as the API returns it (before redaction): current state, dates, deadlines, latest scores
+    (``deadlines``: ``zone.deadlines(policy)`` when the caller has it already)."""
     term = zone.current_term
     assessment = zone.assessment
     panel = zone.panel
@@ -86,7 +87,7 @@ def zone_document(zone: Zone, policy: Policy) -> dict[str, Any]:
                 "due_at": d["due_at"].isoformat(),
                 "recorded": d["recorded"],
             }
-            for d in zone.deadlines(policy)
+            for d in (zone.deadlines(policy) if deadlines is None else deadlines)
         ],
     }
 
