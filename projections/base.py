@@ -106,6 +106,14 @@ class Tx:
         return [dict(r) for r in self.cursor.fetchall()]
 
 
+def where(*conditions: tuple[str, Any]) -> tuple[str, list[Any]]:
+    """A ``WHERE`` clause of the conditions given a value (``("status = %s", value)``), with its parameters;
+    a condition whose value is empty or None is left out."""
+    given = [(sql, value) for sql, value in conditions if value]
+    clause = (" WHERE " + " AND ".join(sql for sql, _ in given)) if given else ""
+    return clause, [value for _, value in given]
+
+
 class ViewRecorder(Protocol):
     """A tracking recorder that also holds a view's tables."""
 

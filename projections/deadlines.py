@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.zone import Zone
-from projections.base import Tx, ViewSpec, ZoneStateProjection
+from projections.base import Tx, ViewSpec, ZoneStateProjection, where
 
 
 class DeadlinesProjection(ZoneStateProjection):
@@ -54,15 +54,9 @@ def list_deadlines(
     offset: int = 0,
 ) -> list[dict[str, Any]]:
     """Deadlines, soonest first (``before``: an ISO instant bounding ``due_at``)."""
-    where, params = [], []
-    for column, value in (("kind", kind), ("zone_id", zone_id), ("applicant_org", org)):
-        if value:
-            where.append(f"{column} = %s")
-            params.append(value)
-    if before:
-        where.append("due_at < %s")
-        params.append(before)
-    clause = (" WHERE " + " AND ".join(where)) if where else ""
+    clause, params = where(
+        ("kind = %s", kind), ("zone_id = %s", zone_id), ("applicant_org = %s", org), ("due_at < %s", before)
+    )
     return tx.all(
         "SELECT zone_id, key, kind, zone_name, applicant_org, due_on, due_at, recorded FROM {view_deadlines}"
         + clause

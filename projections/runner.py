@@ -351,21 +351,12 @@ class ViewRunner:
 
     def _listen_loop(self) -> None:
         """LISTEN on the event table's channel; reconnects when the connection is lost."""
-        import psycopg
+        from zonecase.wiring import connect_postgres
 
         recorder: Any = self.app.recorder
-        env = self.app.env
         while not self._stop.is_set():
             try:
-                with psycopg.connect(
-                    dbname=env.get("POSTGRES_DBNAME"),
-                    host=env.get("POSTGRES_HOST"),
-                    port=env.get("POSTGRES_PORT"),
-                    user=env.get("POSTGRES_USER"),
-                    password=env.get("POSTGRES_PASSWORD") or None,
-                    autocommit=True,
-                    connect_timeout=5,
-                ) as conn:
+                with connect_postgres(self.app.env) as conn:
                     conn.execute(f'LISTEN "{recorder.channel_name}"')
                     self.listening = True
                     while not self._stop.is_set():

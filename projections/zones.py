@@ -7,7 +7,7 @@ from typing import Any
 
 from domain.policy import Policy
 from domain.zone import Zone
-from projections.base import Tx, ViewSpec, ZoneStateProjection, dumps
+from projections.base import Tx, ViewSpec, ZoneStateProjection, dumps, where
 from zonecase.representation import zone_document
 
 COLUMNS = ("zone_id", "name", "applicant_org", "status", "version", "batch", "applied_on", "updated_at", "document")
@@ -48,14 +48,7 @@ class ZonesProjection(ZoneStateProjection):
 
 def list_zones(tx: Tx, *, status: str | None, org: str | None, limit: int, offset: int) -> list[dict[str, Any]]:
     """Zone summaries, newest application first."""
-    where, params = [], []
-    if status:
-        where.append("status = %s")
-        params.append(status)
-    if org:
-        where.append("applicant_org = %s")
-        params.append(org)
-    clause = (" WHERE " + " AND ".join(where)) if where else ""
+    clause, params = where(("status = %s", status), ("applicant_org = %s", org))
     return tx.all(
         "SELECT zone_id, name, applicant_org, status, version, batch, applied_on, updated_at FROM {view_zones}"
         + clause

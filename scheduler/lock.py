@@ -35,18 +35,9 @@ class PostgresLeaderLock:
         self.conn: Any = None
 
     def _connect(self) -> Any:
-        import psycopg
+        from zonecase.wiring import connect_postgres
 
-        e = self.env
-        return psycopg.connect(
-            dbname=e["POSTGRES_DBNAME"],
-            host=e["POSTGRES_HOST"],
-            port=e["POSTGRES_PORT"],
-            user=e["POSTGRES_USER"],
-            password=e.get("POSTGRES_PASSWORD") or None,
-            autocommit=True,
-            connect_timeout=5,
-        )
+        return connect_postgres(self.env)
 
     def acquire(self) -> bool:
         if self.conn is not None:

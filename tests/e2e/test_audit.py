@@ -10,25 +10,14 @@ from zonecase.checkpoints import load_public_key, verify_tree_head
 
 from ..helpers import BUREAU, INSPECTOR, LEADING, NANCHENG, SONGSHAN
 from .conftest import Api
-from .test_lifecycle import apply, to_notice
+from .test_lifecycle import apply, object_during_notice, to_notice
 
 
 def objected_zone(api: Api) -> str:
     zid = apply(api, NANCHENG, "南城软件和信息技术服务业集聚区")["id"]
     api.set_clock("2021-09-24")
     to_notice(api, zid, day="2021-09-27")
-    api.set_clock("2021-09-28")
-    evidence = api.upload(SONGSHAN, "evidence.pdf")
-    oid = api.post(
-        f"/zones/{zid}/objections",
-        None,
-        json={
-            "objector_name": "Wang Fang",
-            "contact": "wang@example.org",
-            "text": "Two platforms are one company.",
-            "evidence": [{"sha256": evidence["sha256"], "name": "evidence.pdf"}],
-        },
-    ).json()["objection_id"]
+    oid = object_during_notice(api, zid, SONGSHAN)
     api.set_clock("2021-10-11")
     r = api.post(
         f"/zones/{zid}/objections/{oid}/resolution",

@@ -79,6 +79,25 @@ def to_notice(api: Api, zid: str, *, day: str, formal_review: bool = True) -> di
     return dict(r.json())
 
 
+def object_during_notice(api: Api, zid: str, uploader: Actor) -> str:
+    """A member of the public objects on the second day of the notice, with evidence ``uploader`` sent;
+    returns the objection's id."""
+    api.set_clock("2021-09-28")
+    evidence = api.upload(uploader, "evidence.pdf")
+    r = api.post(
+        f"/zones/{zid}/objections",
+        None,
+        json={
+            "objector_name": "Wang Fang",
+            "contact": "wang@example.org",
+            "text": "Two platforms are one company.",
+            "evidence": [{"sha256": evidence["sha256"], "name": "evidence.pdf"}],
+        },
+    )
+    assert r.status_code == 201, r.text
+    return str(r.json()["objection_id"])
+
+
 def test_granted_reported_reviewed_failed_rectified_revoked(api: Api) -> None:
     granted_reported_reviewed_failed_rectified_revoked(api)
 
@@ -181,20 +200,7 @@ def objected_and_sent_back(api: Api) -> None:
     zid = z["id"]
     api.set_clock("2021-09-24")
     to_notice(api, zid, day="2021-09-27")
-    api.set_clock("2021-09-28")
-    evidence = api.upload(OTHER_TOWN, "evidence.pdf")
-    r = api.post(
-        f"/zones/{zid}/objections",
-        None,
-        json={
-            "objector_name": "Wang Fang",
-            "contact": "wang@example.org",
-            "text": "Two platforms are one company.",
-            "evidence": [{"sha256": evidence["sha256"], "name": "evidence.pdf"}],
-        },
-    )
-    assert r.status_code == 201, r.text
-    oid = r.json()["objection_id"]
+    oid = object_during_notice(api, zid, OTHER_TOWN)
     # the public and the applicant never see who objected; the bureau and inspectors do
     for actor, sees in ((NANCHENG, False), (BUREAU, True), (INSPECTOR, True), (LEADING, False)):
         detail = api.get(f"/zones/{zid}", actor).json()
