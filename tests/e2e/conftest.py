@@ -78,12 +78,12 @@ class Api:
         return dict(r.json())
 
 
-def apply_first_batch(api: Api, **extra: Any) -> str:
-    """Songshan Lake applies in the first batch with its creation plan uploaded; returns the zone id."""
+def first_batch_application(api: Api, **extra: Any) -> dict[str, Any]:
+    """The body of Songshan Lake's first-batch application, its creation plan uploaded."""
     from ..helpers import GOOD_STATISTICS, SONGSHAN
 
     plan = api.upload(SONGSHAN, "plan.pdf")
-    body = {
+    return {
         "name": "松山湖",
         "area_type": "park",
         "sites": [{"name": "core"}],
@@ -92,7 +92,13 @@ def apply_first_batch(api: Api, **extra: Any) -> str:
         "self_assessment": {"statistics": GOOD_STATISTICS},
         **extra,
     }
-    r = api.post("/zones", SONGSHAN, json=body)
+
+
+def apply_first_batch(api: Api, **extra: Any) -> str:
+    """Songshan Lake applies in the first batch with its creation plan uploaded; returns the zone id."""
+    from ..helpers import SONGSHAN
+
+    r = api.post("/zones", SONGSHAN, json=first_batch_application(api, **extra))
     assert r.status_code == 201, r.text
     return str(r.json()["id"])
 

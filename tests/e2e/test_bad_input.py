@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from ..helpers import BUREAU, EXPERTS, GOOD_STATISTICS, SONGSHAN, full_scores
+from ..helpers import BUREAU, EXPERTS, SONGSHAN, full_scores
 from .conftest import Api, apply_first_batch
 
 
@@ -257,20 +257,12 @@ def test_idempotency_keys(assessing: tuple[Api, str]) -> None:
 def test_an_idempotency_key_survives_a_restart(tmp_path: Any) -> None:
     """The key and the first response are stored with the events: a new process replays them."""
     from ..conftest import StoreFactory
-    from .conftest import make_api
+    from .conftest import first_batch_application, make_api
 
     url = StoreFactory("sqlite", tmp_path).new_url()
     first = make_api(url, tmp_path / "one")
     api = next(first)
-    plan = api.upload(SONGSHAN, "plan.pdf")
-    body = {
-        "name": "松山湖",
-        "area_type": "park",
-        "sites": [{"name": "core"}],
-        "batch": "2021-first",
-        "materials": [{"kind": "creation_plan", "sha256": plan["sha256"], "name": "plan.pdf"}],
-        "self_assessment": {"statistics": GOOD_STATISTICS},
-    }
+    body = first_batch_application(api)
     created = api.post("/zones", SONGSHAN, json=body, headers={"Idempotency-Key": "apply-1"})
     assert created.status_code == 201
     first.close()  # the process stops …
