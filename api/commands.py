@@ -15,11 +15,11 @@ from pydantic import BaseModel
 
 from api.deps import Principal
 from api.errors import ApiProblem
+from application.representation import redact, zone_document
+from application.service import PreconditionFailedError
+from application.store import IdempotencyRecord
 from domain.errors import VersionConflictError
 from domain.zone import Zone
-from zonecase.app import PreconditionFailedError
-from zonecase.recorders import IdempotencyRecord
-from zonecase.representation import redact, zone_document
 from zonecase.wiring import Container
 
 READ_YOUR_WRITES_TIMEOUT = 5.0

@@ -10,9 +10,9 @@ import jwt
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api.auth import TOKEN_ROLES
 from api.errors import ApiProblem
 from domain.values import Actor
-from zonecase.auth import TOKEN_ROLES
 from zonecase.wiring import Container
 
 bearer = HTTPBearer(auto_error=False, description="A JWT (HS256) with claims sub, role, org, name, exp.")

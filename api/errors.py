@@ -11,9 +11,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from application.service import PreconditionFailedError
 from domain import errors
 from projections.runner import ViewsUnavailableError
-from zonecase.app import PreconditionFailedError
 
 log = logging.getLogger("zonecase.api")
 

@@ -10,12 +10,12 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from api import errors
+from api.auth import resolve_jwt_secret
 from api.documents import DocumentStore
 from api.routers import admin, calendar, checkpoints, documents, queries, zones
-from zonecase import __version__
-from zonecase.auth import resolve_jwt_secret
-from zonecase.checkpoints import resolve_signing_key
-from zonecase.settings import Settings
+from application import __version__
+from application.settings import Settings
+from audit.checkpoints import resolve_signing_key
 from zonecase.wiring import Container, build
 
 MAX_JSON_BYTES = 1 << 20

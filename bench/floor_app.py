@@ -18,10 +18,10 @@ from fastapi import Depends, FastAPI, Header
 from fastapi.responses import JSONResponse
 
 from api.schemas import ScoresIn
+from application.clock import SettableClock
+from application.settings import Settings
 from domain.values import Actor
 from domain.zone import Zone
-from zonecase.clock import SettableClock
-from zonecase.settings import Settings
 from zonecase.wiring import build
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from tempfile import mkdtemp
 from uuid import uuid4
 
+from application.settings import Settings
 from bench.common import private_schema
 from domain.zone import Zone
 from projections.runner import default_workers
@@ -38,7 +39,6 @@ from tests.helpers import (
     doc,
     full_scores,
 )
-from zonecase.settings import Settings
 from zonecase.wiring import build
 
 

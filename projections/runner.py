@@ -25,6 +25,7 @@ from eventsourcing.postgres import PostgresDatastore, PostgresFactory
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteFactory
 from eventsourcing.utils import Environment
 
+from application.service import ZoneApplication
 from projections import VIEWS
 from projections.base import (
     PostgresView,
@@ -34,7 +35,6 @@ from projections.base import (
     process_together,
     track_all_postgres,
 )
-from zonecase.app import ZoneApplication
 
 log = logging.getLogger("zonecase.projections")
 
@@ -351,7 +351,7 @@ class ViewRunner:
 
     def _listen_loop(self) -> None:
         """LISTEN on the event table's channel; reconnects when the connection is lost."""
-        from zonecase.wiring import connect_postgres
+        from application.store import connect_postgres
 
         recorder: Any = self.app.recorder
         while not self._stop.is_set():

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from application.representation import zone_document
 from domain.policy import Policy
 from domain.zone import Zone
 from projections.base import Tx, ViewSpec, ZoneStateProjection, dumps, where
-from zonecase.representation import zone_document
 
 COLUMNS = ("zone_id", "name", "applicant_org", "status", "version", "batch", "applied_on", "updated_at", "document")
 

@@ -35,7 +35,7 @@ class PostgresLeaderLock:
         self.conn: Any = None
 
     def _connect(self) -> Any:
-        from zonecase.wiring import connect_postgres
+        from application.store import connect_postgres
 
         return connect_postgres(self.env)
 

@@ -8,9 +8,9 @@ import logging
 from typing import Any
 from uuid import UUID
 
+from application.service import ZoneApplication
 from domain.errors import AlreadyRecordedError, IllegalTransitionError
 from projections.deadlines import list_deadlines
-from zonecase.app import ZoneApplication
 
 log = logging.getLogger("zonecase.scheduler")
 

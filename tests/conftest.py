@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from application.clock import SettableClock
+from application.settings import Settings
 from domain.conditions import load_batches
 from domain.indicators import load_indicator_system
-from zonecase.clock import SettableClock
-from zonecase.settings import Settings
 from zonecase.wiring import Container, build
 
 from .helpers import at

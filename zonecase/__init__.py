@@ -1,3 +1,5 @@
-"""zonecase: wiring, the application service, settings and the command line."""
+"""zonecase, the roof: the command line and the wiring that builds everything from settings."""
 
-__version__ = "0.1.0"
+from application import __version__
+
+__all__ = ["__version__"]

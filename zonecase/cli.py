@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from zonecase.settings import Settings
+from application.settings import Settings
 
 cli = typer.Typer(no_args_is_help=True, help="zonecase: designation case management for cluster zones (集聚区).")
 deadlines_cli = typer.Typer(no_args_is_help=True, help="Deadline events (notice ended, reports overdue, expiry …).")
@@ -28,9 +28,9 @@ def serve(
     """Runs the HTTP API on the configured store (default: an SQLite file under ./data/)."""
     import uvicorn
 
+    from api.auth import SecretMissingError
     from api.main import create_app
-    from zonecase.auth import SecretMissingError
-    from zonecase.checkpoints import SigningKeyMissingError
+    from audit.checkpoints import SigningKeyMissingError
 
     settings = Settings.from_env()
     try:
@@ -50,7 +50,7 @@ def token(
     hours: Annotated[float, typer.Option(help="Validity in hours.")] = 12.0,
 ) -> None:
     """Prints a bearer token for local use, signed with ZONECASE_JWT_SECRET."""
-    from zonecase.auth import SecretMissingError, mint_token, resolve_jwt_secret
+    from api.auth import SecretMissingError, mint_token, resolve_jwt_secret
 
     try:
         secret = resolve_jwt_secret(Settings.from_env())
@@ -93,8 +93,8 @@ def deadlines_sweep(
     """Records every deadline due (each at most once, in due order) and prints what fired, one JSON per line."""
     from datetime import datetime
 
+    from application.clock import SettableClock
     from scheduler.sweep import sweep
-    from zonecase.clock import SettableClock
     from zonecase.wiring import build
 
     clock = None
@@ -125,8 +125,8 @@ def run_scheduler(
     import signal
     import threading
 
+    from audit.checkpoints import SigningKeyMissingError
     from scheduler.service import DeadlineScheduler
-    from zonecase.checkpoints import SigningKeyMissingError
     from zonecase.wiring import build
 
     settings = Settings.from_env()
@@ -166,10 +166,11 @@ def rebuild(
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+    from application.store import ensure_postgres_schema
     from projections import VIEWS
     from projections.runner import default_workers, open_views
     from projections.runner import rebuild as rebuild_views
-    from zonecase.wiring import build, ensure_postgres_schema
+    from zonecase.wiring import build
 
     names = view or list(VIEWS)
     unknown = [n for n in names if n not in VIEWS]
@@ -209,8 +210,8 @@ def export_log(out: Annotated[Path, typer.Option("--out", help="the folder to wr
     Signs a fresh checkpoint first, so that the export is covered to its last event."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from zonecase.checkpoints import EmptyLogError, SigningKeyMissingError
-    from zonecase.offline import export
+    from audit.checkpoints import EmptyLogError, SigningKeyMissingError
+    from audit.offline import export
     from zonecase.wiring import build
 
     settings = Settings.from_env()
@@ -226,7 +227,7 @@ def export_log(out: Annotated[Path, typer.Option("--out", help="the folder to wr
         except EmptyLogError:
             pass  # an empty log exports as such
         checkpoints = [c.as_dict() for c in container.app.side_tables.get_checkpoints(limit=1_000_000)]
-        from zonecase.checkpoints import public_pem
+        from audit.checkpoints import public_pem
 
         total = container.app.recorder.max_notification_id() or 0
         with Progress(TextColumn("exporting"), BarColumn(), MofNCompleteColumn(), console=console) as progress:
@@ -250,7 +251,7 @@ def verify_offline(
 ) -> None:
     """Verifies an export with no database and no server: every hash and link, every checkpoint's signature,
     the consistency of successive checkpoints. Exits 1 and names each problem by position."""
-    from zonecase.offline import CHECKPOINTS, EVENTS, verify_export
+    from audit.offline import CHECKPOINTS, EVENTS, verify_export
 
     missing = [name for name in (EVENTS, CHECKPOINTS) if not (folder / name).is_file()]
     if missing:
@@ -268,7 +269,7 @@ def verify_offline(
 @cli.command()
 def keygen(out: Annotated[Path, typer.Option("--out", help="where to write the private key (PEM)")]) -> None:
     """Creates the Ed25519 key that signs checkpoints (set ZONECASE_SIGNING_KEY to its path)."""
-    from zonecase.checkpoints import SigningKey, public_pem
+    from audit.checkpoints import SigningKey, public_pem
 
     if out.exists():
         console.print(f"[red]{out} exists; not overwriting a key.[/red]")
@@ -282,7 +283,7 @@ def keygen(out: Annotated[Path, typer.Option("--out", help="where to write the p
 @store_cli.command("verify")
 def store_verify() -> None:
     """Recomputes every stored event's hash and link; exits 1 and names the first bad event."""
-    from zonecase.integrity import verify_store
+    from audit.integrity import verify_store
     from zonecase.wiring import build
 
     container = build(Settings.from_env())

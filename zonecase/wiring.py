@@ -5,42 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from application.clock import Clock, SettableClock, SystemClock
+from application.service import ZoneApplication
+from application.settings import Settings
+from application.store import ensure_postgres_schema
 from domain.conditions import load_batches
 from domain.indicators import load_indicator_system
-from zonecase.app import ZoneApplication
-from zonecase.clock import Clock, SettableClock, SystemClock
-from zonecase.settings import Settings
 
 if TYPE_CHECKING:
+    from audit.checkpoints import Checkpointer, SigningKey
     from projections.runner import ViewRunner
-    from zonecase.checkpoints import Checkpointer, SigningKey
-
-
-def connect_postgres(env: dict[str, str]) -> Any:
-    """A connection of its own (autocommit) to the PostgreSQL database an eventsourcing environment names:
-    for what the library's pool is not for (creating the schema, LISTEN, an advisory lock)."""
-    import psycopg
-
-    return psycopg.connect(
-        dbname=env["POSTGRES_DBNAME"],
-        host=env["POSTGRES_HOST"],
-        port=env["POSTGRES_PORT"],
-        user=env["POSTGRES_USER"],
-        password=env.get("POSTGRES_PASSWORD") or None,
-        connect_timeout=5,
-        autocommit=True,
-    )
-
-
-def ensure_postgres_schema(env: dict[str, str]) -> None:
-    """Creates the configured PostgreSQL schema if it is missing (the library expects it to exist)."""
-    schema = env.get("POSTGRES_SCHEMA")
-    if env.get("PERSISTENCE_MODULE") != "eventsourcing.postgres" or not schema:
-        return
-    from psycopg import sql
-
-    with connect_postgres(env) as conn:
-        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
 
 
 @dataclass
@@ -55,7 +29,7 @@ class Container:
 
     def start_checkpoints(self, key: SigningKey | None = None) -> Checkpointer:
         """Signs tree heads over the log with the configured key (views must be running)."""
-        from zonecase.checkpoints import Checkpointer, resolve_signing_key
+        from audit.checkpoints import Checkpointer, resolve_signing_key
 
         if self.checkpoints is None:
             runner = self.start_views()

@@ -10,8 +10,8 @@ from fastapi import APIRouter
 from api import schemas
 from api.deps import ContainerDep, PrincipalDep, require_roles
 from api.errors import ApiProblem
+from application.clock import SettableClock
 from scheduler.sweep import sweep
-from zonecase.clock import SettableClock
 
 router = APIRouter(prefix="/admin", tags=["admin (time travel)"])
 

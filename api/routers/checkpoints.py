@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query
 
 from api.deps import ContainerDep
 from api.errors import ApiProblem
+from audit.checkpoints import Checkpointer, EmptyLogError, public_pem
 from projections.history import rank_of
-from zonecase.checkpoints import Checkpointer, EmptyLogError, public_pem
 from zonecase.wiring import Container
 
 router = APIRouter(tags=["checkpoints (public)"])

@@ -11,7 +11,7 @@ from api import schemas
 from api.deps import ContainerDep, PrincipalDep, require_roles
 from api.documents import MEDIA_TYPES, DocumentStore, sniff
 from api.errors import ApiProblem
-from zonecase.recorders import DocumentMeta
+from application.store import DocumentMeta
 
 router = APIRouter(prefix="/documents", tags=["documents"])
 

@@ -13,11 +13,11 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from api import schemas
 from api.deps import ContainerDep, PrincipalDep, require_roles
 from api.errors import ApiProblem
+from audit.inspection import inspect
+from audit.integrity import verify_store
 from domain.values import local_date
 from projections.deadlines import list_deadlines
 from projections.notices import list_notices
-from zonecase.inspection import inspect
-from zonecase.integrity import verify_store
 from zonecase.wiring import Container
 
 router = APIRouter()

@@ -22,12 +22,12 @@ from api.deps import (
     require_roles,
 )
 from api.errors import ApiProblem
+from application.representation import SEES_OBJECTORS, redact, zone_document
+from audit.dossier import build_dossier, render_html
 from domain.zone import Zone
 from projections.assessments import zone_assessments
 from projections.history import zone_history
 from projections.zones import get_zone, list_zones
-from zonecase.dossier import build_dossier, render_html
-from zonecase.representation import SEES_OBJECTORS, redact, zone_document
 from zonecase.wiring import Container
 
 log = logging.getLogger("zonecase.api")

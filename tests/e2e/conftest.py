@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from api.auth import mint_token
 from api.main import create_app
+from application.settings import Settings
 from domain.values import Actor
-from zonecase.auth import mint_token
-from zonecase.settings import Settings
 
 from ..conftest import StoreFactory
 from ..helpers import at

@@ -5,8 +5,8 @@ from __future__ import annotations
 import base64
 import json
 
-from domain.merkle import verify_consistency, verify_inclusion
-from zonecase.checkpoints import load_public_key, verify_tree_head
+from audit.checkpoints import load_public_key, verify_tree_head
+from audit.merkle import verify_consistency, verify_inclusion
 
 from ..helpers import BUREAU, INSPECTOR, LEADING, NANCHENG, SONGSHAN
 from .conftest import Api

@@ -197,7 +197,7 @@ def test_the_scheduler_runs_alone_and_catches_up(env: dict[str, str], tmp_path: 
 
 
 def test_serve_runs_the_scheduler_on_its_timer(env: dict[str, str], tmp_path: Path) -> None:
-    from zonecase.auth import mint_token
+    from api.auth import mint_token
 
     url = f"sqlite:///{tmp_path / 'store.sqlite'}"
     env.update(

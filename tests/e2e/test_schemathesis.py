@@ -15,9 +15,9 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import content_type_conformance, not_a_server_error, response_schema_conformance
 
+from api.auth import mint_token
 from api.main import create_app
-from zonecase.auth import mint_token
-from zonecase.settings import Settings
+from application.settings import Settings
 from zonecase.wiring import build
 
 from ..helpers import at

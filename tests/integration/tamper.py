@@ -6,7 +6,7 @@ import sqlite3
 from collections.abc import Callable
 from uuid import UUID
 
-from zonecase.settings import Settings
+from application.settings import Settings
 
 
 def _matches(stored_id: object, zone_id: UUID) -> bool:

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from application.service import PreconditionFailedError
+from audit.integrity import verify_store, verify_zone
 from domain import errors
 from scheduler.sweep import sweep
-from zonecase.app import PreconditionFailedError
-from zonecase.integrity import verify_store, verify_zone
 from zonecase.wiring import Container
 
 from ..conftest import StoreFactory, make_container
@@ -163,15 +163,15 @@ class TestLifecycleOnEveryStore:
     def test_unknown_documents_are_refused_when_a_document_store_is_wired(
         self, store: StoreFactory, tmp_path: Path
     ) -> None:
+        from application.clock import SettableClock
+        from application.service import ZoneApplication
+        from application.settings import Settings
         from domain.conditions import load_batches
         from domain.indicators import load_indicator_system
-        from zonecase.app import ZoneApplication
-        from zonecase.clock import SettableClock
-        from zonecase.settings import Settings
 
         known = {FIRST_BATCH_MATERIALS[0]["sha256"]}
         env = Settings(database_url=store.new_url(), data_dir=tmp_path).persistence_env()
-        from zonecase.wiring import ensure_postgres_schema
+        from application.store import ensure_postgres_schema
 
         ensure_postgres_schema(env)
         app = ZoneApplication(

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from audit.inspection import inspect
 from domain.policy import Policy
 from domain.values import SYSTEM
 from domain.zone import Zone
-from zonecase.inspection import inspect
 
 from ..conftest import StoreFactory, make_container
 from ..helpers import ANNUAL_STATISTICS, BUREAU, EXPERTS, LEADING, OUTSIDER_EXPERT, PUBLIC, SONGSHAN, at, full_scores

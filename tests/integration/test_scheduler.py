@@ -306,6 +306,6 @@ class TestCalendarOverride:
         assert zone.notice["calendar"].startswith(
             f"calendar override {year} v1 (国办发明电 (test); entered by u-bureau"
         )
-        from zonecase.integrity import verify_store
+        from audit.integrity import verify_store
 
         assert verify_store(app).ok  # the entry is in the chained, audited log too

@@ -24,11 +24,11 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from application.settings import Settings
+from audit.integrity import verify_store
 from domain.errors import ZoneError
 from domain.values import Actor
 from scheduler.sweep import sweep
-from zonecase.integrity import verify_store
-from zonecase.settings import Settings
 from zonecase.wiring import build
 
 from ..conftest import StoreFactory
@@ -74,7 +74,7 @@ def machine_for(url_factory: StoreFactory) -> type[RuleBasedStateMachine]:
             super().__init__()
             self.tmp = Path(tempfile.mkdtemp())
             s = Settings(database_url=url_factory.new_url(), data_dir=self.tmp, batches_file=TEST_BATCHES)
-            from zonecase.clock import SettableClock
+            from application.clock import SettableClock
 
             self.clock = SettableClock(at("2021-07-01"))
             self.c = build(s, clock=self.clock, check_documents=False)

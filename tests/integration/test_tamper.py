@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from zonecase.integrity import verify_store, verify_zone
+from audit.integrity import verify_store, verify_zone
 
 from ..conftest import StoreFactory, make_container
 from .tamper import edit_stored_state, flip_byte_at
@@ -51,7 +51,7 @@ def test_a_deleted_event_is_found(persistent_store: StoreFactory, tmp_path: Path
     c = make_container(url, tmp_path)
     try:
         walk_to_grant(c)
-        from zonecase.settings import Settings
+        from application.settings import Settings
 
         env = Settings(database_url=url).persistence_env()
         if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":

@@ -7,7 +7,7 @@ import hashlib
 
 import pytest
 
-from domain.merkle import Tree, leaf_hash, node_hash, verify_consistency, verify_inclusion
+from audit.merkle import Tree, leaf_hash, node_hash, verify_consistency, verify_inclusion
 
 # The test data of Certificate Transparency's reference implementation, and its tree heads.
 CT_LEAVES = [

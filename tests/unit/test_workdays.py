@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
+from application.workdays import ChineseWorkingDays, nth_working_day
 from domain.errors import CalendarDataMissingError
-from zonecase.workdays import ChineseWorkingDays, nth_working_day
 
 CAL = ChineseWorkingDays()
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from audit.integrity import StreamChain
 from domain.values import local_date
-from zonecase.integrity import StreamChain
 
 DECISIONS_NEEDING_REASONS = {
     "ApplicationReturned": "returning an application",

@@ -339,7 +339,34 @@ class MemoryRecorder(POPOApplicationRecorder):
 
 
 RECORDER_TOPICS = {
-    "eventsourcing.sqlite": "zonecase.recorders:SQLiteRecorder",
-    "eventsourcing.postgres": "zonecase.recorders:PostgresRecorder",
-    "eventsourcing.popo": "zonecase.recorders:MemoryRecorder",
+    "eventsourcing.sqlite": "application.store:SQLiteRecorder",
+    "eventsourcing.postgres": "application.store:PostgresRecorder",
+    "eventsourcing.popo": "application.store:MemoryRecorder",
 }
+
+
+def connect_postgres(env: dict[str, str]) -> Any:
+    """A connection of its own (autocommit) to the PostgreSQL database an eventsourcing environment names:
+    for what the library's pool is not for (creating the schema, LISTEN, an advisory lock)."""
+    import psycopg
+
+    return psycopg.connect(
+        dbname=env["POSTGRES_DBNAME"],
+        host=env["POSTGRES_HOST"],
+        port=env["POSTGRES_PORT"],
+        user=env["POSTGRES_USER"],
+        password=env.get("POSTGRES_PASSWORD") or None,
+        connect_timeout=5,
+        autocommit=True,
+    )
+
+
+def ensure_postgres_schema(env: dict[str, str]) -> None:
+    """Creates the configured PostgreSQL schema if it is missing (the library expects it to exist)."""
+    schema = env.get("POSTGRES_SCHEMA")
+    if env.get("PERSISTENCE_MODULE") != "eventsourcing.postgres" or not schema:
+        return
+    from psycopg import sql
+
+    with connect_postgres(env) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))

@@ -16,10 +16,10 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from application.settings import Settings
+from application.store import Checkpoint
+from audit.merkle import Tree, leaf_hash
 from domain.integrity import canonical_json
-from domain.merkle import Tree, leaf_hash
-from zonecase.recorders import Checkpoint
-from zonecase.settings import Settings
 
 LOG_ID = "zonecase"
 

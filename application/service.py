@@ -13,6 +13,9 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import DomainEventProtocol, MutableOrImmutableAggregate
 from eventsourcing.persistence import ApplicationRecorder, IntegrityError, Recording
 
+from application.clock import Clock, SystemClock
+from application.store import IdempotencyRecord, MemoryRecorder, SideTables
+from application.workdays import ChineseWorkingDays, OverridableCalendar, WorkingDayCalendar, nth_working_day, sources
 from domain.calendar_year import CalendarYear, calendar_year_id
 from domain.conditions import Batch
 from domain.errors import InvalidValueError, VersionConflictError, ZoneNotFoundError
@@ -20,9 +23,6 @@ from domain.indicators import IndicatorSystem
 from domain.policy import Policy
 from domain.values import SYSTEM, Actor, local_date
 from domain.zone import Zone
-from zonecase.clock import Clock, SystemClock
-from zonecase.recorders import IdempotencyRecord, MemoryRecorder, SideTables
-from zonecase.workdays import ChineseWorkingDays, OverridableCalendar, WorkingDayCalendar, nth_working_day, sources
 
 
 class PreconditionFailedError(VersionConflictError):

@@ -7,9 +7,9 @@ import html
 from typing import Any
 from uuid import UUID
 
+from application.representation import zone_document
 from projections.assessments import zone_assessments
 from projections.history import zone_history
-from zonecase.representation import zone_document
 from zonecase.wiring import Container
 
 

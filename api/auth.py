@@ -9,8 +9,8 @@ from typing import Any
 
 import jwt
 
+from application.settings import Settings
 from domain.values import ROLES
-from zonecase.settings import Settings
 
 TOKEN_ROLES = tuple(r for r in ROLES if r not in ("public", "system"))
 

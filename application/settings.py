@@ -65,7 +65,7 @@ class Settings:
 
     def persistence_env(self) -> dict[str, str]:
         """The eventsourcing environment for the configured store (with zonecase's own recorders)."""
-        from zonecase.recorders import RECORDER_TOPICS
+        from application.store import RECORDER_TOPICS
 
         env = self._store_env()
         env["APPLICATION_RECORDER_TOPIC"] = RECORDER_TOPICS[env["PERSISTENCE_MODULE"]]

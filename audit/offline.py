@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from audit.checkpoints import key_id_of, load_public_key, verify_tree_head
+from audit.merkle import Tree, leaf_hash, verify_consistency
 from domain.integrity import GENESIS_HASH, event_hash
-from domain.merkle import Tree, leaf_hash, verify_consistency
-from zonecase.checkpoints import key_id_of, load_public_key, verify_tree_head
 
 EVENTS, CHECKPOINTS, PUBLIC_KEY, MANIFEST = "events.ndjson", "checkpoints.json", "public-key.pem", "manifest.json"
 
