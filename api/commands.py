@@ -1,43 +1,32 @@
-"""The shared path of every command: idempotency, the command itself, read-your-writes, the response."""
+"""The shared path of every command: role, idempotency, the command itself, read-your-writes, the answer.
+
+A command route declares who may act (``By("bureau")``) and says which service call it makes; the
+rest — replaying an ``Idempotency-Key``, passing ``If-Match`` on, waiting until the views show the
+change, the ``ETag`` and ``Location`` — is done here, once.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from collections.abc import Callable
-from contextlib import nullcontext
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from api.deps import Principal
+from api.deps import IdempotencyKeyDep, IfMatchDep, Principal, Roles, Services, ServicesDep
 from api.errors import ApiProblem
-from application.representation import redact, zone_document
-from application.service import PreconditionFailedError
+from application.commands import Idempotency, Options, PreconditionFailedError
+from application.service import ZoneApplication
 from application.store import IdempotencyRecord
 from domain.errors import VersionConflictError
+from domain.values import Actor
 from domain.zone import Zone
-from zonecase.wiring import Container
 
 READ_YOUR_WRITES_TIMEOUT = 5.0
-
-
-def shown_zone(c: Container, zone: Zone, principal: Principal, now: datetime | None = None) -> dict[str, Any]:
-    """The zone document as this caller may see it, deadlines flagged overdue against ``now``."""
-    return flag_overdue(redact(zone_document(zone, c.app.policy), principal.role), now or c.clock.now())
-
-
-def flag_overdue(document: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """Marks each deadline overdue when its due instant has passed."""
-    stamp = now.isoformat()
-    document["deadlines"] = [
-        {**d, "overdue": datetime.fromisoformat(d["due_at"]) <= datetime.fromisoformat(stamp)}
-        for d in document["deadlines"]
-    ]
-    return document
 
 
 def request_hash(request: Request, body: BaseModel | None) -> str:
@@ -58,49 +47,77 @@ def _replay(record: IdempotencyRecord) -> JSONResponse:
     return JSONResponse(body, status_code=record.status, headers=headers)
 
 
-def run_command(
-    request: Request,
-    c: Container,
-    principal: Principal,
-    *,
-    body: BaseModel | None,
-    idempotency_key: str | None,
-    act: Callable[[], Zone],
-    respond: Callable[[Zone], tuple[int, dict[str, Any]]],
-) -> JSONResponse:
-    """Runs ``act`` once per idempotency key, waits until the views show it, and answers."""
-    side = c.app.side_tables
-    digest = request_hash(request, body)
-    if idempotency_key is not None:
-        earlier = side.get_idempotency(principal.sub, idempotency_key)
-        if earlier is not None:
-            if earlier.request_hash != digest:
-                raise ApiProblem(
-                    422, "idempotency_key_reused", "This Idempotency-Key was already used with a different request."
-                )
+@dataclass(frozen=True)
+class Command:
+    """One command request: who sends it, at which version, with which idempotency key."""
+
+    request: Request
+    services: Services
+    principal: Principal
+    version: int | None
+    key: str | None
+
+    @property
+    def app(self) -> ZoneApplication:
+        """The application service the command goes to."""
+        return self.services.app
+
+    @property
+    def actor(self) -> Actor:
+        """The caller, as the events record it."""
+        return self.principal.actor
+
+    def run(
+        self,
+        body: BaseModel | None,
+        act: Callable[[Options], Zone],
+        *,
+        status: int = 200,
+        answer: Callable[[Zone], dict[str, Any]] | None = None,
+    ) -> JSONResponse:
+        """Runs ``act`` once per idempotency key, waits until the views show it, and answers
+        (by default with the zone as the caller may see it)."""
+        side, digest = self.app.side_tables, request_hash(self.request, body)
+        if self.key is not None:
+            earlier = side.get_idempotency(self.principal.sub, self.key)
+            if earlier is not None:
+                if earlier.request_hash != digest:
+                    raise ApiProblem(
+                        422, "idempotency_key_reused", "This Idempotency-Key was already used with a different request."
+                    )
+                return _replay(earlier)
+        options: Options = {"expected_version": self.version}
+        if self.key is not None:
+            options["idempotency"] = Idempotency(self.principal.sub, self.key, digest, status, self.principal.role)
+        self.app.forget_position()
+        try:
+            zone = act(options)
+        except VersionConflictError as e:
+            if isinstance(e, PreconditionFailedError) or self.key is None:
+                raise
+            earlier = side.get_idempotency(self.principal.sub, self.key)  # a concurrent twin won the race
+            if earlier is None:
+                raise
             return _replay(earlier)
+        if self.services.runner is not None:
+            self.services.runner.wait_for(self.app.last_position(), READ_YOUR_WRITES_TIMEOUT)
+        payload = answer(zone) if answer is not None else self.app.answer(zone, self.principal.role)
+        headers = {"ETag": f'"{zone.version}"'}
+        if status == 201 and "id" in payload:
+            headers["Location"] = f"/zones/{payload['id']}"
+        return JSONResponse(payload, status_code=status, headers=headers)
 
-    def render(zone: Zone) -> IdempotencyRecord:
-        status, payload = respond(zone)
-        return IdempotencyRecord(
-            principal.sub, idempotency_key or "", digest, status, json.dumps(payload, ensure_ascii=False)
-        )
 
-    c.app.forget_position()
-    try:
-        with c.app.idempotent(render) if idempotency_key is not None else nullcontext():
-            zone = act()
-    except VersionConflictError as e:
-        if isinstance(e, PreconditionFailedError) or idempotency_key is None:
-            raise
-        earlier = side.get_idempotency(principal.sub, idempotency_key)  # a concurrent twin won the race
-        if earlier is None:
-            raise
-        return _replay(earlier)
-    if c.runner is not None:
-        c.runner.wait_for(c.app.last_position(), READ_YOUR_WRITES_TIMEOUT)
-    status, payload = respond(zone)
-    headers = {"ETag": f'"{zone.version}"'}
-    if status == 201 and "id" in payload:
-        headers["Location"] = f"/zones/{payload['id']}"
-    return JSONResponse(payload, status_code=status, headers=headers)
+def By(*roles: str, anonymous: bool = False) -> Any:
+    """The command-context dependency: the caller must hold one of ``roles``."""
+
+    def context(
+        request: Request,
+        services: ServicesDep,
+        version: IfMatchDep,
+        key: IdempotencyKeyDep = None,
+        principal: Principal = Roles(*roles, anonymous=anonymous),  # a default: evaluated here, with ``roles``
+    ) -> Command:
+        return Command(request, services, principal, version, key)
+
+    return Depends(context)

@@ -1,10 +1,12 @@
-"""Dependencies as Annotated aliases: the container, the acting principal, role checks."""
+"""Dependencies as Annotated aliases: the running services, the caller, role checks, the read door."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any, Protocol
 
 import jwt
 from fastapi import Depends, Header, Request
@@ -12,10 +14,38 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.auth import TOKEN_ROLES
 from api.errors import ApiProblem
-from domain.values import Actor
-from zonecase.wiring import Container
+from application.clock import Clock
+from application.service import ZoneApplication
+from application.settings import Settings
+from audit.checkpoints import Checkpointer, SigningKey
+from domain.errors import NotPermittedError
+from domain.values import Actor, permit
+from projections.runner import ViewRunner
+from projections.storage import Tx
 
 bearer = HTTPBearer(auto_error=False, description="A JWT (HS256) with claims sub, role, org, name, exp.")
+
+
+class Services(Protocol):
+    """What the HTTP layer uses of its process (built by the wiring on top)."""
+
+    settings: Settings
+    clock: Clock
+    app: ZoneApplication
+    runner: ViewRunner | None
+    checkpoints: Checkpointer | None
+
+    def start_views(self, **runner_options: Any) -> ViewRunner:
+        """Opens the read models and keeps them current."""
+        ...
+
+    def start_checkpoints(self, key: SigningKey | None = None) -> Checkpointer:
+        """Signs tree heads over the log."""
+        ...
+
+    def close(self) -> None:
+        """Stops the views and releases connections."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -36,10 +66,17 @@ class Principal:
 PUBLIC = Principal(sub="public", role="public", org="", name="")
 
 
-def get_container(request: Request) -> Container:
-    """The process's container (built at start-up)."""
-    container: Container = request.app.state.container
-    return container
+def get_services(request: Request) -> Services:
+    """The process's services (built at start-up)."""
+    services: Services = request.app.state.container
+    return services
+
+
+def read(c: Services, view: str) -> AbstractContextManager[Tx]:
+    """The one door into the read side: a read transaction on a view (503 when the views are not running)."""
+    if c.runner is None:
+        raise ApiProblem(503, "views_unavailable", "The read models are not running in this process.")
+    return c.runner.read(view)
 
 
 def _decode(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Principal | None:
@@ -76,15 +113,22 @@ def optional_principal(
 
 
 def require_roles(principal: Principal, *roles: str) -> None:
-    """403 unless the caller has one of ``roles``."""
-    if principal.role not in roles:
-        raise ApiProblem(
-            403,
-            "forbidden",
-            f"A {principal.role.replace('_', ' ')} may not do this; it is for: "
-            + ", ".join(r.replace("_", " ") for r in roles)
-            + ".",
-        )
+    """403 unless the caller has one of ``roles`` (the domain's own check, made before anything is loaded)."""
+    try:
+        permit(principal.role, roles)
+    except NotPermittedError as e:
+        raise ApiProblem(403, "forbidden", e.message) from None
+
+
+def Roles(*roles: str, anonymous: bool = False) -> Any:
+    """A route dependency: the caller must hold one of ``roles`` (with ``anonymous``, no token means public)."""
+    source: Callable[..., Principal] = optional_principal if anonymous else require_principal
+
+    def check(principal: Principal = Depends(source)) -> Principal:  # a default: evaluated here, with ``source``
+        require_roles(principal, *roles)
+        return principal
+
+    return Depends(check)
 
 
 VERSION = re.compile(r'^(?:W/)?"?(\d{1,9})"?$')
@@ -105,7 +149,7 @@ def expected_version(if_match: Annotated[str | None, Header(alias="If-Match")] =
     return int(m.group(1))
 
 
-ContainerDep = Annotated[Container, Depends(get_container)]
+ServicesDep = Annotated[Services, Depends(get_services)]
 PrincipalDep = Annotated[Principal, Depends(require_principal)]
 MaybePrincipalDep = Annotated[Principal, Depends(optional_principal)]
 IfMatchDep = Annotated[int | None, Depends(expected_version)]

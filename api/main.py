@@ -11,12 +11,13 @@ from fastapi.responses import JSONResponse
 
 from api import errors
 from api.auth import resolve_jwt_secret
+from api.deps import Services
 from api.documents import DocumentStore
-from api.routers import admin, calendar, checkpoints, documents, queries, zones
+from api.routers import admin, calendar, checkpoints, documents, queries, zone_commands, zone_queries
 from application import __version__
 from application.settings import Settings
 from audit.checkpoints import resolve_signing_key
-from zonecase.wiring import Container, build
+from scheduler.service import DeadlineScheduler
 
 MAX_JSON_BYTES = 1 << 20
 MAX_DOCUMENT_BYTES = 20 << 20
@@ -69,23 +70,21 @@ class _TooLarge(Exception):
     pass
 
 
-def create_app(settings: Settings | None = None, container: Container | None = None) -> FastAPI:
-    """Builds the HTTP application: the container (from settings when not given), views, routers."""
-    settings = settings or (container.settings if container else Settings.from_env())
+def create_app(settings: Settings, services: Services | Callable[[], Services]) -> FastAPI:
+    """The HTTP application over ``services`` — or, given a way to build them, over services it builds at
+    start-up and owns (starting the deadline scheduler in this process when configured)."""
     secret = resolve_jwt_secret(settings)
     signing_key = resolve_signing_key(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        owned = container is None
-        c = container or build(settings)
+        owned = callable(services)
+        c = services() if callable(services) else services
         c.start_views()
         c.start_checkpoints(signing_key)
         app.state.container = c
         deadlines = None
         if owned and settings.scheduler_interval > 0:
-            from scheduler.service import DeadlineScheduler
-
             deadlines = DeadlineScheduler(c, interval=settings.scheduler_interval)
             deadlines.start()
         app.state.scheduler = deadlines
@@ -112,7 +111,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.state.documents = DocumentStore(settings.data_dir / "documents")
     app.state.max_document_bytes = MAX_DOCUMENT_BYTES
     errors.install(app)
-    app.include_router(zones.router)
+    app.include_router(zone_commands.router)
+    app.include_router(zone_queries.router)
     app.include_router(documents.router)
     app.include_router(queries.router)
     app.include_router(calendar.router)
@@ -128,7 +128,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     @app.get("/ready", tags=["operations"])
     def ready() -> JSONResponse:
         """Readiness: the event store answers and no view has stopped; shows each view's lag."""
-        c: Container = app.state.container
+        c: Services = app.state.container
         try:
             c.app.recorder.max_notification_id()
         except Exception as e:  # the store is down or unreachable

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from domain.policy import Policy
@@ -99,3 +100,37 @@ def redact(document: dict[str, Any], role: str) -> dict[str, Any]:
     out = dict(document)
     out["objections"] = [{k: v for k, v in o.items() if k not in OBJECTOR_FIELDS} for o in document["objections"]]
     return out
+
+
+def flag_overdue(document: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """Marks each deadline overdue when its due instant has passed."""
+    stamp = datetime.fromisoformat(now.isoformat())
+    document["deadlines"] = [
+        {**d, "overdue": datetime.fromisoformat(d["due_at"]) <= stamp} for d in document["deadlines"]
+    ]
+    return document
+
+
+def shown_zone(zone: Zone, policy: Policy, role: str, now: datetime) -> dict[str, Any]:
+    """The zone document as a reader with ``role`` may see it, deadlines flagged overdue against ``now``."""
+    return flag_overdue(redact(zone_document(zone, policy), role), now)
+
+
+def objection_receipt(zone: Zone, objection_id: str) -> dict[str, Any]:
+    """What the objector is told: the objection's id and the notice it was raised on (no zone state)."""
+    number = zone.objections[objection_id]["notice"] if objection_id in zone.objections else 0
+    return {"objection_id": objection_id, "zone_id": str(zone.id), "notice": number}
+
+
+def zone_summary(zone: Zone) -> dict[str, Any]:
+    """One line of the zone list."""
+    return {
+        "id": str(zone.id),
+        "name": zone.name,
+        "applicant_org": zone.applicant_org,
+        "status": zone.status,
+        "version": zone.version,
+        "batch": zone.batch,
+        "applied_on": zone.applied_on,
+        "updated_at": zone.modified_on.isoformat(),
+    }

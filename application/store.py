@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
 from eventsourcing.persistence import IntegrityError, Notification, StoredEvent
@@ -53,14 +53,7 @@ class Checkpoint:
 
     def as_dict(self) -> dict[str, Any]:
         """As served and exported."""
-        return {
-            "tree_size": self.tree_size,
-            "root_hash": self.root_hash,
-            "issued_at": self.issued_at,
-            "key_id": self.key_id,
-            "signature": self.signature,
-            "reason": self.reason,
-        }
+        return asdict(self)
 
 
 class SideTables(Protocol):

@@ -155,7 +155,7 @@ class Checkpointer:
         """Reads the log's new events (incrementally) once the views are current."""
         self.runner.wait_for(self.app.recorder.max_notification_id(), timeout=30)
         last = self._positions[-1] if self._positions else 0
-        with self.runner.views["history"].view.read() as tx:
+        with self.runner.read("history") as tx:
             rows = tx.all("SELECT position, hash FROM {view_history} WHERE position > %s ORDER BY position", (last,))
         if rows:
             self._positions.extend(int(r["position"]) for r in rows)

@@ -8,21 +8,21 @@ from typing import Any
 from uuid import UUID
 
 from application.representation import zone_document
+from application.service import ZoneApplication
+from audit.checkpoints import Checkpointer
 from projections.assessments import zone_assessments
 from projections.history import zone_history
-from zonecase.wiring import Container
+from projections.runner import ViewRunner
 
 
-def build_dossier(c: Container, zone_id: UUID) -> dict[str, Any]:
+def build_dossier(app: ZoneApplication, views: ViewRunner, checkpointer: Checkpointer, zone_id: UUID) -> dict[str, Any]:
     """The dossier as data (objector identity included: it is for the bureau and inspectors only)."""
-    assert c.runner is not None and c.checkpoints is not None
-    zone = c.app.get_zone(zone_id)
-    c.runner.wait_for(c.app.recorder.max_notification_id(), timeout=30)
-    with c.runner.views["history"].view.read() as tx:
-        timeline = zone_history(tx, zone_id, c.app.events.get(zone_id))
-    with c.runner.views["assessments"].view.read() as tx:
+    zone = app.get_zone(zone_id)
+    views.wait_for(app.recorder.max_notification_id(), timeout=30)
+    with views.read("history") as tx:
+        timeline = zone_history(tx, zone_id, app.events.get(zone_id))
+    with views.read("assessments") as tx:
         rounds = zone_assessments(tx, str(zone_id))
-    checkpointer = c.checkpoints
     checkpoint = checkpointer.sign("dossier")
     by_type: dict[str, list[dict[str, Any]]] = {}
     for e in timeline:
@@ -30,7 +30,7 @@ def build_dossier(c: Container, zone_id: UUID) -> dict[str, Any]:
 
     def head_for(position: int) -> dict[str, Any] | None:
         index = checkpointer.leaf_index(position)
-        found = c.app.side_tables.get_checkpoints(since=index + 1, limit=1)
+        found = app.side_tables.get_checkpoints(since=index + 1, limit=1)
         return found[0].as_dict() if found else None
 
     notices = []
@@ -63,10 +63,10 @@ def build_dossier(c: Container, zone_id: UUID) -> dict[str, Any]:
                 },
             }
         )
-    system = c.app.systems.get(zone.indicator_system)
+    system = app.systems.get(zone.indicator_system)
     proofs = [{"seq": e["seq"], **checkpointer.inclusion(e["position"], checkpoint.tree_size)} for e in timeline]
     return {
-        "zone": zone_document(zone, c.app.policy),
+        "zone": zone_document(zone, app.policy),
         "notices": notices,
         "objections": objections,
         "assessments": rounds,

@@ -23,10 +23,10 @@ import httpx
 
 from api.auth import mint_token
 from application.clock import SettableClock
+from application.sample import BUREAU, EXPERTS, at, file_first_batch, full_scores
 from application.settings import Settings
 from bench.common import median_ms, p95_ms, private_schema
 from domain.values import Actor
-from tests.helpers import BUREAU, EXPERTS, at, file_first_batch, full_scores
 from zonecase.wiring import build
 
 SECRET = "bench-secret-0123456789abcdef0123456789"

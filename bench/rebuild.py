@@ -21,11 +21,7 @@ from pathlib import Path
 from tempfile import mkdtemp
 from uuid import uuid4
 
-from application.settings import Settings
-from bench.common import private_schema
-from domain.zone import Zone
-from projections.runner import default_workers
-from tests.helpers import (
+from application.sample import (
     ANNUAL_STATISTICS,
     BUREAU,
     EXPERTS,
@@ -39,6 +35,10 @@ from tests.helpers import (
     doc,
     full_scores,
 )
+from application.settings import Settings
+from bench.common import private_schema
+from domain.zone import Zone
+from projections.rebuild import default_workers
 from zonecase.wiring import build
 
 
@@ -143,7 +143,8 @@ def populate(url: str, events: int) -> None:
 
 def measure(url: str, what: str, workers: int) -> dict[str, float]:
     """Runs in a process of its own: events per second and peak resident memory."""
-    from projections.runner import open_views, rebuild
+    from projections.rebuild import rebuild
+    from projections.runner import open_views
 
     settings = Settings(database_url=url, data_dir=Path(mkdtemp()))
     c = build(settings, check_documents=False)

@@ -8,6 +8,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from domain.errors import NotPermittedError
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 ROLES = ("leading_group", "bureau", "applicant", "expert", "inspector", "public", "system")
@@ -56,3 +58,13 @@ def add_years(day: date, years: int) -> date:
 def day_after(day: date) -> date:
     """The next calendar day."""
     return day + timedelta(days=1)
+
+
+def permit(role: str, roles: tuple[str, ...]) -> None:
+    """Refuses, in words an officer reads, unless ``role`` is one of ``roles`` (the one role check)."""
+    if role not in roles:
+        raise NotPermittedError(
+            f"A {role.replace('_', ' ')} may not do this; it is for: "
+            + ", ".join(r.replace("_", " ") for r in roles)
+            + "."
+        )

@@ -6,7 +6,8 @@ import json
 from typing import Any
 
 from domain.zone import Zone
-from projections.base import Tx, ViewSpec, ZoneStateProjection, dumps
+from projections.base import ZoneStateProjection
+from projections.storage import Tx, ViewSpec, dumps
 
 
 def rounds_of(zone: Zone) -> list[dict[str, Any]]:

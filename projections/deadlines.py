@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from domain.zone import Zone
-from projections.base import Tx, ViewSpec, ZoneStateProjection, where
+from projections.base import ZoneStateProjection
+from projections.storage import Tx, ViewSpec, where
 
 
 class DeadlinesProjection(ZoneStateProjection):

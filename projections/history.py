@@ -8,7 +8,8 @@ from typing import Any
 from uuid import UUID
 
 from domain.chained import Chained
-from projections.base import Tx, ViewProjection, ViewSpec
+from projections.base import ViewProjection
+from projections.storage import Tx, ViewSpec
 
 
 class HistoryProjection(ViewProjection):
@@ -81,3 +82,16 @@ def rank_of(tx: Tx, zone_id: str, seq: int) -> tuple[int, int] | None:
         return None
     below = tx.one("SELECT COUNT(*) AS n FROM {view_history} WHERE position < %s", (row["position"],))
     return int(below["n"]) if below else 0, int(row["position"])
+
+
+def publication_sizes(tx: Tx, zone_id: str) -> list[int]:
+    """For each public notice of a zone, in order: the size of the log up to and including its publication
+    (the smallest tree head that covers it)."""
+    published = tx.all(
+        "SELECT position FROM {view_history} WHERE zone_id = %s AND type = 'Publicized' ORDER BY seq", (zone_id,)
+    )
+    sizes = []
+    for row in published:
+        below = tx.one("SELECT COUNT(*) AS n FROM {view_history} WHERE position <= %s", (row["position"],))
+        sizes.append(int(below["n"]) if below else 0)
+    return sizes

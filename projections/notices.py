@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from domain.zone import Zone
-from projections.base import Tx, ViewSpec, ZoneStateProjection
+from projections.base import ZoneStateProjection
+from projections.storage import Tx, ViewSpec
 
 
 def notice_outcome(zone: Zone, number: int) -> str:

@@ -9,15 +9,12 @@ stall it), and notifies waiters the moment a batch commits.
 
 from __future__ import annotations
 
-import gc
 import logging
-import multiprocessing
-import os
 import threading
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from queue import Empty
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from eventsourcing.persistence import Notification, Tracking
@@ -27,14 +24,8 @@ from eventsourcing.utils import Environment
 
 from application.service import ZoneApplication
 from projections import VIEWS
-from projections.base import (
-    PostgresView,
-    SQLiteView,
-    ViewProjection,
-    ZoneFolder,
-    process_together,
-    track_all_postgres,
-)
+from projections.base import ViewProjection, ZoneFolder, process_together
+from projections.storage import PostgresView, SQLiteView, Tx, ensure_current_schema
 
 log = logging.getLogger("zonecase.projections")
 
@@ -57,13 +48,7 @@ class ViewFailure:
 
     def as_dict(self) -> dict[str, Any]:
         """As shown by ``/ready``."""
-        return {
-            "view": self.view,
-            "position": self.position,
-            "zone_id": self.zone_id,
-            "event_type": self.event_type,
-            "error": self.error,
-        }
+        return asdict(self)
 
 
 def open_views(
@@ -71,13 +56,13 @@ def open_views(
 ) -> dict[str, ViewProjection]:
     """Constructs the named views (default: all) on the views database described by ``env``, creating
     their tables (or dropping and recreating them when their definition changed)."""
-    views = _construct_views(app, env, names)
+    views = construct_views(app, env, names)
     for projection in views.values():
-        _ensure_current_schema(projection.view)
+        ensure_current_schema(projection.view)
     return views
 
 
-def _construct_views(
+def construct_views(
     app: ZoneApplication, env: dict[str, str], names: Sequence[str] | None = None
 ) -> dict[str, ViewProjection]:
     factory: Any
@@ -100,49 +85,6 @@ def _construct_views(
         recorder.env = env  # so that another process can open the same views
         out[name] = projection_class(recorder, mapper=app.mapper, context=context)
     return out
-
-
-def _ensure_current_schema(recorder: Any) -> None:
-    """Creates the view's tables; if they were made from another definition, drops them first (the
-    view is then rebuilt from the log by the runner, as its tracking starts again from zero)."""
-    spec = recorder.spec
-    with recorder.datastore.transaction(commit=True) as c:
-        c.execute(f"CREATE TABLE IF NOT EXISTS {_meta_table(recorder)} (view TEXT PRIMARY KEY, fingerprint TEXT)")
-        c.execute(f"SELECT fingerprint FROM {_meta_table(recorder)} WHERE view = " + _param(recorder), (spec.name,))
-        row = c.fetchone()
-    stored = None if row is None else (row["fingerprint"] if isinstance(row, dict) else row[0])
-    if stored != spec.fingerprint:  # also tables made before fingerprints were kept
-        if stored == REBUILDING:
-            log.warning("view %s was left half rebuilt: dropping it to rebuild from the log", spec.name)
-        elif stored is not None:
-            log.warning("view %s was built from other tables: dropping it to rebuild from the log", spec.name)
-        recorder.drop()
-    recorder.create_table()
-    if stored != spec.fingerprint:  # written only when it changes: opening views writes nothing
-        _set_fingerprint(recorder, spec.fingerprint)
-
-
-REBUILDING = "rebuilding"  # the fingerprint of a view while a rebuild in several processes fills it
-
-
-def _set_fingerprint(recorder: Any, fingerprint: str) -> None:
-    with recorder.datastore.transaction(commit=True) as c:
-        p = _param(recorder)
-        c.execute(f"CREATE TABLE IF NOT EXISTS {_meta_table(recorder)} (view TEXT PRIMARY KEY, fingerprint TEXT)")
-        c.execute(  # an upsert: two processes may open the same views at once
-            f"INSERT INTO {_meta_table(recorder)} (view, fingerprint) VALUES ({p}, {p}) "
-            "ON CONFLICT (view) DO UPDATE SET fingerprint = excluded.fingerprint",
-            (recorder.spec.name, fingerprint),
-        )
-
-
-def _meta_table(recorder: Any) -> str:
-    schema = getattr(recorder.datastore, "schema", None)
-    return f'"{schema}".view_meta' if isinstance(recorder, PostgresView) and schema else "view_meta"
-
-
-def _param(recorder: Any) -> str:
-    return "%s" if isinstance(recorder, PostgresView) else "?"
 
 
 class ViewRunner:
@@ -201,6 +143,13 @@ class ViewRunner:
         # positions only move forward
         if position > self.positions.get(name, 0):
             self.positions[name] = position
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def read(self, name: str) -> AbstractContextManager[Tx]:
+        """The one door into the read side: a read transaction on the view ``name``."""
+        reading: AbstractContextManager[Tx] = self.views[name].view.read()
+        return reading
 
     # --- waiting for the views ----------------------------------------------------------------
 
@@ -367,215 +316,3 @@ class ViewRunner:
             finally:
                 self.listening = False
             self._stop.wait(1.0)
-
-
-def rebuild(
-    app: ZoneApplication,
-    views: dict[str, ViewProjection],
-    *,
-    batch_size: int = 2000,
-    progress: Callable[[int], None] | None = None,
-    workers: int = 1,
-) -> int:
-    """Drops the given views and replays the whole log into them, streaming page by page.
-
-    On PostgreSQL, with ``workers`` > 1, the zones are shared out between that many processes (all the
-    events of a zone go to the same one), which write their rows side by side; the views' tracking is
-    recorded once every process has finished. Until then the views are marked as being rebuilt, so that
-    a rebuild cut short is done again from the log when the views are next opened. Elsewhere, one
-    process records tracking with every batch."""
-    if workers > 1 and _partitionable(app, views):
-        return _rebuild_in_parts(app, views, batch_size, progress, workers)
-    _recreate(views)
-    position, total = 0, 0
-    with _QuietGC() as gc_:
-        while True:
-            notifications = app.recorder.select_notifications(start=position + 1, limit=batch_size)
-            if not notifications:
-                return total
-            events = (app.mapper.to_domain_event(n) for n in notifications)  # mapped as folded, not held
-            tracking = Tracking(ViewProjection.application_name, notifications[-1].id)
-            process_together(list(views.values()), events, tracking, [n.id for n in notifications])
-            position = notifications[-1].id
-            total += len(notifications)
-            gc_.tick()
-            if progress is not None:
-                progress(len(notifications))
-
-
-def _recreate(views: dict[str, ViewProjection]) -> None:
-    for projection in views.values():
-        projection.view.drop()
-        projection.view.create_table()
-        projection.reset()
-
-
-def default_workers() -> int:
-    """Processes for a rebuild on PostgreSQL: one per core, at most four (each reads the whole log)."""
-    return max(1, min(4, os.cpu_count() or 1))
-
-
-class _QuietGC:
-    """The cyclic garbage collector off while a rebuild allocates millions of short-lived objects (it
-    would walk the zones held in memory again and again), with a full collection every ``every``
-    batches so that memory stays flat."""
-
-    def __init__(self, every: int = 50) -> None:
-        self.every = every
-        self.batches = 0
-
-    def __enter__(self) -> _QuietGC:
-        self.was_enabled = gc.isenabled()
-        gc.disable()
-        return self
-
-    def tick(self) -> None:
-        self.batches += 1
-        if self.batches % self.every == 0:
-            gc.collect()
-
-    def __exit__(self, *exc: object) -> None:
-        if self.was_enabled:
-            gc.enable()
-
-
-def _partitionable(app: ZoneApplication, views: dict[str, ViewProjection]) -> bool:
-    return hasattr(app.recorder, "select_partition") and all(isinstance(p.view, PostgresView) for p in views.values())
-
-
-@dataclass(frozen=True)
-class _Part:
-    """What a rebuilding process needs to open the store and the views by itself."""
-
-    store_env: dict[str, str]
-    views_env: dict[str, str]
-    names: tuple[str, ...]
-    system: Any
-    batches: Any
-    policy: Any
-    part: int
-    parts: int
-    stop: int
-    batch_size: int
-
-
-def _rebuild_part(job: _Part, ready: Any, report: Callable[[int], None]) -> int:
-    """Projects the events of one partition of the zones, up to ``job.stop``, without tracking, once the
-    first process has made the tables afresh (``ready``)."""
-    app = ZoneApplication(job.store_env, system=job.system, batches=job.batches, policy=job.policy)
-    try:
-        views = _construct_views(app, job.views_env, job.names)
-        if not ready.wait(timeout=300):
-            raise TimeoutError("the views' tables were not made afresh in time")
-        return _project_part(app, views, job, report)
-    finally:
-        app.close()
-
-
-def _project_part(
-    app: ZoneApplication, views: dict[str, ViewProjection], job: _Part, report: Callable[[int], None]
-) -> int:
-    recorder: Any = app.recorder
-    after, total = 0, 0
-    with _QuietGC() as gc_:
-        while after < job.stop:
-            upto = min(job.stop, after + job.batch_size * job.parts)
-            notifications = recorder.select_partition(after, upto, job.part, job.parts)
-            if notifications:
-                events = (app.mapper.to_domain_event(n) for n in notifications)  # mapped as folded, not held
-                process_together(list(views.values()), events, None, [n.id for n in notifications])
-                total += len(notifications)
-                report(len(notifications))
-                gc_.tick()
-            after = upto
-    return total
-
-
-def _part_process(job: _Part, ready: Any, queue: Any) -> None:
-    """The entry point of a rebuilding process: reports progress, then its total or its error."""
-    try:
-        total = _rebuild_part(job, ready, lambda n: queue.put(("progress", job.part, n)))
-    except BaseException as e:
-        queue.put(("failed", job.part, f"{type(e).__name__}: {e}"))
-        raise
-    queue.put(("done", job.part, total))
-
-
-def _rebuild_in_parts(
-    app: ZoneApplication,
-    views: dict[str, ViewProjection],
-    batch_size: int,
-    progress: Callable[[int], None] | None,
-    workers: int,
-) -> int:
-    stop = app.recorder.max_notification_id() or 0
-    first: Any = next(iter(views.values())).view
-    jobs = [
-        _Part(
-            dict(app.env), first.env, tuple(views), app.system, app.batches, app.policy, part, workers, stop, batch_size
-        )
-        for part in range(workers)
-    ]
-    context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited connections or threads
-    queue, ready = context.Queue(), context.Event()
-    processes = [context.Process(target=_part_process, args=(job, ready, queue), daemon=True) for job in jobs[1:]]
-    for process in processes:  # they start up while this one makes the tables afresh
-        process.start()
-    totals: dict[int, int] = {}
-    failures: list[str] = []
-
-    def drain(block: bool) -> None:
-        while True:
-            try:
-                kind, part, value = queue.get(timeout=1.0) if block else queue.get_nowait()
-            except Empty:
-                return
-            if kind == "progress" and progress is not None:
-                progress(value)
-            elif kind == "done":
-                totals[part] = value
-            elif kind == "failed":
-                failures.append(f"part {part}: {value}")
-            if block:
-                return
-
-    def failed() -> RuntimeError:
-        return RuntimeError("the rebuild failed (the views will be rebuilt when next opened): " + "; ".join(failures))
-
-    try:
-
-        def report(n: int) -> None:  # this process does the first part itself
-            if progress is not None:
-                progress(n)
-            drain(block=False)
-            if failures:  # no use going on
-                raise failed()
-
-        _recreate(views)
-        for projection in views.values():
-            _set_fingerprint(projection.view, REBUILDING)
-        ready.set()
-        totals[0] = _project_part(app, views, jobs[0], report)
-        while len(totals) < workers and not failures:
-            drain(block=True)
-            dead = [p for p in processes if p.exitcode not in (None, 0)]
-            if dead and len(totals) < workers and not failures:
-                drain(block=False)
-                if len(totals) < workers and not failures:
-                    failures.append(f"a rebuilding process exited with code {dead[0].exitcode}")
-        if failures:
-            raise failed()
-    finally:
-        for process in processes:
-            if process.is_alive() and (failures or len(totals) < workers):
-                process.terminate()
-            process.join(timeout=10)
-    if stop:
-        with first.write(None) as tx:
-            track_all_postgres(
-                tx.cursor, [p.view for p in views.values()], Tracking(ViewProjection.application_name, stop)
-            )
-    for projection in views.values():
-        _set_fingerprint(projection.view, projection.view.spec.fingerprint)
-        projection.reset()
-    return sum(totals.values())

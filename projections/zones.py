@@ -8,7 +8,8 @@ from typing import Any
 from application.representation import zone_document
 from domain.policy import Policy
 from domain.zone import Zone
-from projections.base import Tx, ViewSpec, ZoneStateProjection, dumps, where
+from projections.base import ZoneStateProjection
+from projections.storage import Tx, ViewSpec, dumps, where
 
 COLUMNS = ("zone_id", "name", "applicant_org", "status", "version", "batch", "applied_on", "updated_at", "document")
 

@@ -7,21 +7,33 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from application.service import ZoneApplication
+from application.settings import Settings
+from audit.checkpoints import Checkpointer
+from projections.runner import ViewRunner
 from scheduler.lock import LeaderLock, leader_lock
 from scheduler.sweep import sweep
-from zonecase.wiring import Container
 
 log = logging.getLogger("zonecase.scheduler")
+
+
+class Process(Protocol):
+    """What the scheduler uses of the process it runs in."""
+
+    settings: Settings
+    app: ZoneApplication
+    runner: ViewRunner | None
+    checkpoints: Checkpointer | None
 
 
 class DeadlineScheduler:
     """Sweeps every ``interval`` seconds while this process is the leader; stands by otherwise."""
 
-    def __init__(self, container: Container, *, interval: float = 60.0, lock: LeaderLock | None = None) -> None:
+    def __init__(self, container: Process, *, interval: float = 60.0, lock: LeaderLock | None = None) -> None:
         self.container = container
         self.interval = interval
         self.lock = lock or leader_lock(container.settings.persistence_env(), container.settings.data_dir)

@@ -29,8 +29,8 @@ def serve(
     import uvicorn
 
     from api.auth import SecretMissingError
-    from api.main import create_app
     from audit.checkpoints import SigningKeyMissingError
+    from zonecase.wiring import create_app
 
     settings = Settings.from_env()
     try:
@@ -168,8 +168,9 @@ def rebuild(
 
     from application.store import ensure_postgres_schema
     from projections import VIEWS
-    from projections.runner import default_workers, open_views
-    from projections.runner import rebuild as rebuild_views
+    from projections.rebuild import default_workers
+    from projections.rebuild import rebuild as rebuild_views
+    from projections.runner import open_views
     from zonecase.wiring import build
 
     names = view or list(VIEWS)
@@ -305,6 +306,30 @@ def store_verify() -> None:
     )
     if not result.ok:
         raise typer.Exit(1)
+
+
+@cli.command()
+def demo() -> None:
+    """Fills an empty store with sample zones at different stages (2021–2024): a first look at zonecase."""
+    from application.clock import SettableClock
+    from application.sample import at
+    from application.sample import demo as fill
+    from zonecase.wiring import build
+
+    # The sample documents are referenced by their hash only; their files are not uploaded.
+    container = build(Settings.from_env(), clock=SettableClock(at("2021-07-15")), check_documents=False)
+    try:
+        zones = fill(container.app, container.clock)  # type: ignore[arg-type]
+    except ValueError as e:
+        console.print(f"[red]{e}[/red]")
+        raise typer.Exit(2) from None
+    finally:
+        container.close()
+    table = Table("zone", "name", "organisation", "status", "events")
+    for z in zones:
+        table.add_row(str(z.id), z.name, z.applicant_org, z.status, str(z.version))
+    console.print(table)
+    console.print("Start the service on this store (`zonecase serve`) and look: GET /zones, /notices, /deadlines.")
 
 
 def main() -> None:

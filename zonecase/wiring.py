@@ -1,4 +1,6 @@
-"""The one place that builds the application from settings; nothing is built at import time."""
+"""The one place that builds everything from settings — the application, its views, its checkpoints and the
+HTTP application over them; only entry points (the command line, tests, benches) import it, and nothing
+is built at import time."""
 
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ from domain.conditions import load_batches
 from domain.indicators import load_indicator_system
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
+
     from audit.checkpoints import Checkpointer, SigningKey
     from projections.runner import ViewRunner
 
@@ -78,3 +82,12 @@ def build(
     if check_documents and app.document_exists is None:
         app.document_exists = lambda sha256: app.side_tables.get_document(sha256) is not None
     return Container(settings=settings, clock=clock, app=app)
+
+
+def create_app(settings: Settings | None = None, container: Container | None = None) -> FastAPI:
+    """The HTTP application: over ``container`` when given, else over one built from ``settings`` (default:
+    from the environment) when the server starts, and closed when it stops."""
+    from api.main import create_app as http_app
+
+    settings = settings or (container.settings if container else Settings.from_env())
+    return http_app(settings, container if container is not None else lambda: build(settings))

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from api import schemas
-from api.deps import ContainerDep, PrincipalDep, require_roles
+from api.deps import Roles, ServicesDep
 from api.errors import ApiProblem
 from application.clock import SettableClock
 from scheduler.sweep import sweep
@@ -16,10 +16,9 @@ from scheduler.sweep import sweep
 router = APIRouter(prefix="/admin", tags=["admin (time travel)"])
 
 
-@router.put("/clock")
-def set_clock(body: schemas.ClockIn, c: ContainerDep, principal: PrincipalDep) -> dict[str, Any]:
+@router.put("/clock", dependencies=[Roles("bureau")])
+def set_clock(body: schemas.ClockIn, c: ServicesDep) -> dict[str, Any]:
     """Sets the server clock (bureau)."""
-    require_roles(principal, "bureau")
     if not isinstance(c.clock, SettableClock):
         raise ApiProblem(404, "not_found", "Not Found")
     try:
@@ -37,10 +36,9 @@ def set_clock(body: schemas.ClockIn, c: ContainerDep, principal: PrincipalDep) -
     return {"now": c.clock.now().isoformat()}
 
 
-@router.post("/deadlines/sweep")
-def sweep_now(c: ContainerDep, principal: PrincipalDep) -> dict[str, Any]:
+@router.post("/deadlines/sweep", dependencies=[Roles("bureau")])
+def sweep_now(c: ServicesDep) -> dict[str, Any]:
     """Fires every deadline due at the server's now and returns what fired (bureau)."""
-    require_roles(principal, "bureau")
     c.app.forget_position()
     fired = sweep(c.app, c.runner)
     if c.runner is not None:

@@ -7,15 +7,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 
 from api import schemas
-from api.deps import ContainerDep, PrincipalDep, require_roles
+from api.deps import Principal, PrincipalDep, Roles, Services, ServicesDep
 from domain.calendar_year import CalendarYear
-from zonecase.wiring import Container
 
 router = APIRouter(prefix="/calendar", tags=["calendar"])
 Year = Annotated[int, Path(ge=2000, le=2100)]
 
 
-def _describe(c: Container, year: int) -> dict[str, Any]:
+def _describe(c: Services, year: int) -> dict[str, Any]:
     entered = c.app.calendar_override(year)
     published = c.app.calendar.published
     first, last = getattr(published, "first_year", 0), getattr(published, "last_year", 0)
@@ -40,18 +39,17 @@ def _entry(entered: CalendarYear | None) -> dict[str, Any] | None:
 
 
 @router.get("/{year}", response_model=schemas.CalendarOut)
-def calendar_year(year: Year, c: ContainerDep, principal: PrincipalDep) -> dict[str, Any]:
+def calendar_year(year: Year, c: ServicesDep, principal: PrincipalDep) -> dict[str, Any]:
     """Which data counts the working days of ``year``: the published calendar or the bureau's entry."""
     return _describe(c, year)
 
 
 @router.put("/{year}", response_model=schemas.CalendarOut)
 def enter_calendar_year(
-    year: Year, body: schemas.CalendarIn, c: ContainerDep, principal: PrincipalDep
+    year: Year, body: schemas.CalendarIn, c: ServicesDep, principal: Annotated[Principal, Roles("bureau")]
 ) -> dict[str, Any]:
     """The bureau enters a year's holidays (e.g. before the published package has them); a second entry
     corrects the first and needs a reason. Every entry is an event in the audited log."""
-    require_roles(principal, "bureau")
     c.app.enter_calendar(
         principal.actor,
         year=year,

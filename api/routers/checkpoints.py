@@ -7,30 +7,29 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from api.deps import ContainerDep
+from api.deps import Services, ServicesDep, read
 from api.errors import ApiProblem
 from audit.checkpoints import Checkpointer, EmptyLogError, public_pem
 from projections.history import rank_of
-from zonecase.wiring import Container
 
 router = APIRouter(tags=["checkpoints (public)"])
 
 
-def _checkpointer(c: Container) -> Checkpointer:
+def _checkpointer(c: Services) -> Checkpointer:
     if c.checkpoints is None:
         raise ApiProblem(503, "checkpoints_unavailable", "This process does not sign checkpoints.")
     return c.checkpoints
 
 
 @router.get("/checkpoints/public-key")
-def public_key(c: ContainerDep) -> dict[str, Any]:
+def public_key(c: ServicesDep) -> dict[str, Any]:
     """The public half of the signing key (Ed25519), with its id: pin it to verify checkpoints offline."""
     key = _checkpointer(c).key
     return {"algorithm": "Ed25519", "key_id": key.key_id, "public_key_pem": public_pem(key.public)}
 
 
 @router.get("/checkpoints/latest")
-def latest(c: ContainerDep) -> dict[str, Any]:
+def latest(c: ServicesDep) -> dict[str, Any]:
     """The latest signed tree head: tree size, Merkle root, time, key id, signature."""
     found = c.app.side_tables.latest_checkpoint()
     if found is None:
@@ -40,7 +39,7 @@ def latest(c: ContainerDep) -> dict[str, Any]:
 
 @router.get("/checkpoints")
 def history(
-    c: ContainerDep,
+    c: ServicesDep,
     since: Annotated[int, Query(ge=0, le=2**62)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[dict[str, Any]]:
@@ -49,7 +48,7 @@ def history(
 
 
 @router.post("/checkpoints", status_code=201)
-def sign_now(c: ContainerDep) -> dict[str, Any]:
+def sign_now(c: ServicesDep) -> dict[str, Any]:
     """Signs the log as it stands (also done hourly and at every public notice)."""
     try:
         return _checkpointer(c).sign("on request").as_dict()
@@ -59,7 +58,7 @@ def sign_now(c: ContainerDep) -> dict[str, Any]:
 
 @router.get("/audit/proofs/inclusion")
 def inclusion(
-    c: ContainerDep,
+    c: ServicesDep,
     zone_id: UUID,
     seq: Annotated[int, Query(ge=1, le=10**9)],
     tree_size: Annotated[int | None, Query(ge=1, le=2**62)] = None,
@@ -68,7 +67,7 @@ def inclusion(
     includes it, else the latest)."""
     checkpointer = _checkpointer(c)
     checkpointer.tree()
-    with c.runner.views["history"].view.read() as tx:  # type: ignore[union-attr]
+    with read(c, "history") as tx:
         found = rank_of(tx, str(zone_id), seq)
     if found is None:
         raise ApiProblem(404, "not_found", f"No event {seq} of zone {zone_id}.")
@@ -96,7 +95,7 @@ def inclusion(
 
 @router.get("/audit/proofs/consistency")
 def consistency(
-    c: ContainerDep,
+    c: ServicesDep,
     first: Annotated[int, Query(ge=1, le=2**62)],
     second: Annotated[int, Query(ge=1, le=2**62)],
 ) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, File, Path, Request, UploadFile
 from fastapi.responses import Response
 
 from api import schemas
-from api.deps import ContainerDep, PrincipalDep, require_roles
+from api.deps import PrincipalDep, ServicesDep, require_roles
 from api.documents import MEDIA_TYPES, DocumentStore, sniff
 from api.errors import ApiProblem
 from application.store import DocumentMeta
@@ -29,7 +29,7 @@ def _store(request: Request) -> DocumentStore:
 )
 async def upload(
     request: Request,
-    c: ContainerDep,
+    c: ServicesDep,
     principal: PrincipalDep,
     file: Annotated[UploadFile, File(description="the document")],
 ) -> dict[str, Any]:
@@ -50,9 +50,9 @@ async def upload(
         )
     name = (file.filename or "document")[:300]
     digest = _store(request).put(data)
-    from datetime import UTC, datetime
+    from datetime import UTC
 
-    meta = DocumentMeta(digest, len(data), media_type, name, principal.sub, datetime.now(UTC).isoformat())
+    meta = DocumentMeta(digest, len(data), media_type, name, principal.sub, c.clock.now().astimezone(UTC).isoformat())
     c.app.side_tables.put_document(meta, principal.org if principal.role == "applicant" else "")
     return {"sha256": digest, "size": len(data), "media_type": media_type, "name": name}
 
@@ -63,7 +63,7 @@ async def upload(
     response_class=Response,
 )
 def download(
-    request: Request, c: ContainerDep, principal: PrincipalDep, sha256: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")]
+    request: Request, c: ServicesDep, principal: PrincipalDep, sha256: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")]
 ) -> Response:
     """The bytes (bureau, inspector, leading group, and the applicant organisation that uploaded them)."""
     found = c.app.side_tables.get_document(sha256)

@@ -11,34 +11,28 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from api import schemas
-from api.deps import ContainerDep, PrincipalDep, require_roles
+from api.deps import Roles, Services, ServicesDep, read
 from api.errors import ApiProblem
 from audit.inspection import inspect
 from audit.integrity import verify_store
 from domain.values import local_date
 from projections.deadlines import list_deadlines
+from projections.history import publication_sizes
 from projections.notices import list_notices
-from zonecase.wiring import Container
 
 router = APIRouter()
 
 
-def _read(c: Container, view: str) -> Any:
-    if c.runner is None:
-        raise ApiProblem(503, "views_unavailable", "The read models are not running in this process.")
-    return c.runner.views[view].view.read()
-
-
 @router.get("/notices", tags=["public"], response_model=list[schemas.NoticePublic])
 def notices(
-    c: ContainerDep,
+    c: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> list[dict[str, Any]]:
     """Public notices (公示) in force and past, exactly as published: zone, text and its SHA-256, period.
     No token needed; no objector data."""
     today = local_date(c.clock.now())
-    with _read(c, "notices") as tx:
+    with read(c, "notices") as tx:
         rows = list_notices(tx, limit=limit, offset=offset)
     heads = _tree_heads(c, rows)
     return [
@@ -52,27 +46,26 @@ def notices(
     ]
 
 
-def _tree_heads(c: Container, notices: list[dict[str, Any]]) -> dict[tuple[str, int], dict[str, Any] | None]:
+def _tree_heads(c: Services, notices: list[dict[str, Any]]) -> dict[tuple[str, int], dict[str, Any] | None]:
     """The first signed tree head that includes each notice's publication."""
     out: dict[tuple[str, int], dict[str, Any] | None] = {}
-    with _read(c, "history") as tx:
-        for zone_id in {n["zone_id"] for n in notices}:
-            published = tx.all(
-                "SELECT position FROM {view_history} WHERE zone_id = %s AND type = 'Publicized' ORDER BY seq",
-                (zone_id,),
-            )
-            for number, row in enumerate(published, start=1):
-                below = tx.one("SELECT COUNT(*) AS n FROM {view_history} WHERE position <= %s", (row["position"],))
-                size = int(below["n"]) if below else 0
-                found = c.app.side_tables.get_checkpoints(since=size, limit=1)
-                out[(zone_id, number)] = found[0].as_dict() if found else None
+    with read(c, "history") as tx:
+        sizes = {zone_id: publication_sizes(tx, zone_id) for zone_id in {n["zone_id"] for n in notices}}
+    for zone_id, published in sizes.items():
+        for number, size in enumerate(published, start=1):
+            found = c.app.side_tables.get_checkpoints(since=size, limit=1)
+            out[(zone_id, number)] = found[0].as_dict() if found else None
     return out
 
 
-@router.get("/deadlines", tags=["deadlines"], response_model=list[schemas.DeadlineRow])
+@router.get(
+    "/deadlines",
+    tags=["deadlines"],
+    response_model=list[schemas.DeadlineRow],
+    dependencies=[Roles("bureau", "inspector")],
+)
 def deadlines(
-    c: ContainerDep,
-    principal: PrincipalDep,
+    c: ServicesDep,
     before: Annotated[datetime | None, Query(description="only deadlines due before this instant")] = None,
     kind: Annotated[str | None, Query(max_length=50)] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
@@ -81,7 +74,6 @@ def deadlines(
 ) -> list[dict[str, Any]]:
     """Open deadlines across zones, soonest first, overdue flagged (bureau, inspector); with ``as_of`` as
     the record stood at that instant, rebuilt from the events (reads the whole log: slower)."""
-    require_roles(principal, "bureau", "inspector")
     if before is not None and before.tzinfo is None:
         raise ApiProblem(
             422,
@@ -117,7 +109,7 @@ def deadlines(
         return rows[offset : offset + limit]
     now = c.clock.now()
     bound = before.astimezone(now.tzinfo).isoformat() if before else None
-    with _read(c, "deadlines") as tx:
+    with read(c, "deadlines") as tx:
         rows = list_deadlines(tx, before=bound, kind=kind, limit=limit, offset=offset)
     return [{**r, "recorded": bool(r["recorded"]), "overdue": datetime.fromisoformat(r["due_at"]) <= now} for r in rows]
 
@@ -138,17 +130,20 @@ def _event_row(app: Any, n: Any) -> dict[str, Any]:
     }
 
 
-@router.get("/audit/events", tags=["audit"], responses={200: {"content": {"application/x-ndjson": {}}}})
+@router.get(
+    "/audit/events",
+    tags=["audit"],
+    responses={200: {"content": {"application/x-ndjson": {}}}},
+    dependencies=[Roles("inspector", "bureau")],
+)
 def audit_events(
     request: Request,
-    c: ContainerDep,
-    principal: PrincipalDep,
+    c: ServicesDep,
     after: Annotated[int, Query(ge=0, le=2**62)] = 0,
     limit: Annotated[int, Query(ge=1, le=1_000_000)] = 1000,
 ) -> Any:
     """The global event log in order, from the store itself (inspector, bureau). With
     ``Accept: application/x-ndjson`` it streams one JSON object per line."""
-    require_roles(principal, "inspector", "bureau")
     app = c.app
 
     def rows() -> Iterator[dict[str, Any]]:
@@ -168,10 +163,13 @@ def audit_events(
     return JSONResponse(list(rows()))
 
 
-@router.get("/audit/verify", tags=["audit"], response_model=schemas.VerifyOut)
-def audit_verify(c: ContainerDep, principal: PrincipalDep) -> dict[str, Any]:
+@router.get(
+    "/audit/verify", tags=["audit"], response_model=schemas.VerifyOut, dependencies=[Roles("inspector", "bureau")]
+)
+def audit_verify(
+    c: ServicesDep,
+) -> dict[str, Any]:
     """Recomputes every stored event's hash and link (inspector, bureau): ``{ok, events_checked, first_bad}``."""
-    require_roles(principal, "inspector", "bureau")
     result = verify_store(c.app)
     return {
         "ok": result.ok,
@@ -181,10 +179,9 @@ def audit_verify(c: ContainerDep, principal: PrincipalDep) -> dict[str, Any]:
     }
 
 
-@router.get("/audit/inspection", tags=["audit"])
+@router.get("/audit/inspection", tags=["audit"], dependencies=[Roles("inspector", "bureau")])
 def audit_inspection(
-    c: ContainerDep,
-    principal: PrincipalDep,
+    c: ServicesDep,
     start: Annotated[datetime | None, Query(alias="from", description="inspect events from this instant")] = None,
     to: Annotated[datetime | None, Query(description="up to this instant (default: now)")] = None,
     lag_tolerance_hours: Annotated[float, Query(ge=0, le=24 * 365)] = 24,
@@ -194,7 +191,6 @@ def audit_inspection(
     the panel or conflicted, decisions without reasons, deadlines recorded late (with the lag), late and
     missing annual reports, titles left past expiry, broken hash links — each with its event reference.
     On a clean log it says so, with the counts it checked."""
-    require_roles(principal, "inspector", "bureau")
     for name, value in (("from", start), ("to", to)):
         if value is not None and value.tzinfo is None:
             raise ApiProblem(

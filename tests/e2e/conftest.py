@@ -11,9 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.auth import mint_token
-from api.main import create_app
 from application.settings import Settings
 from domain.values import Actor
+from zonecase.wiring import create_app
 
 from ..conftest import StoreFactory
 from ..helpers import at

@@ -220,3 +220,35 @@ def test_serve_runs_the_scheduler_on_its_timer(env: dict[str, str], tmp_path: Pa
             time.sleep(0.3)
         assert (rows[0]["kind"], rows[0]["due_on"], rows[0]["overdue"]) == ("annual_report_overdue", "2022-01-31", True)
         assert _deadline_events(url, tmp_path) == ["AnnualReportOverdue"]
+
+
+def test_demo_fills_an_empty_store_with_zones_at_different_stages_and_only_once(
+    env: dict[str, str], tmp_path: Path, persistent_store: StoreFactory
+) -> None:
+    env["ZONECASE_DATABASE_URL"] = persistent_store.new_url()
+    first = run(["demo"], env, tmp_path)
+    assert first.returncode == 0, first.stderr
+    for status in ("granted", "not_passed", "in_notice", "assessing"):
+        assert status in first.stdout
+    again = run(["demo"], env, tmp_path)
+    assert again.returncode == 2 and "already holds events" in again.stdout + again.stderr
+    verified = run(["store", "verify"], env, tmp_path)
+    assert verified.returncode == 0, verified.stdout
+    assert json.loads(verified.stdout)["events_checked"] == 19 + 9 + 9 + 4
+
+    from application.settings import Settings
+    from zonecase.wiring import build
+
+    c = build(Settings.from_env(env), check_documents=False)
+    try:
+        zones = {c.app.get_zone(i).name: c.app.get_zone(i) for i in c.app.zone_ids()}
+    finally:
+        c.close()
+    songshan = zones["松山湖软件和信息技术服务业集聚区"]
+    assert (songshan.status, len(songshan.terms), sorted(songshan.annual_reports)) == (
+        "granted",
+        2,
+        ["2021", "2022", "2023"],
+    )
+    assert zones["南城数字经济产业园集聚区"].status == "in_notice"
+    assert [o["status"] for o in zones["南城数字经济产业园集聚区"].objections.values()] == ["open"]

@@ -16,9 +16,8 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import content_type_conformance, not_a_server_error, response_schema_conformance
 
 from api.auth import mint_token
-from api.main import create_app
 from application.settings import Settings
-from zonecase.wiring import build
+from zonecase.wiring import build, create_app
 
 from ..helpers import at
 from .conftest import SECRET

@@ -28,6 +28,7 @@ from ..helpers import (
     SONGSHAN,
     at,
     doc,
+    event_history,
     file_first_batch,
     full_scores,
 )
@@ -79,7 +80,7 @@ class TestLifecycleOnEveryStore:
         assert z.version == 11
         stored = container.app.get_zone(z.id)
         assert stored.state() == z.state()
-        history = container.app.history(z.id)
+        history = event_history(container.app, z.id)
         assert [h["type"] for h in history][:2] == ["Applied", "FormallyAccepted"]
         assert history[-1]["actor"] == LEADING.as_dict()
         assert history[-1]["prev_hash"] == history[-2]["hash"]
@@ -230,7 +231,7 @@ class TestConcurrency:
                 b.app.file_scores(z.id, EXPERTS[1], scores=full_scores())
             zone.file_scores(actor=EXPERTS[0], at=now, scores=full_scores(), comment="", system=a.app.system)
 
-        zone = a.app._command(z.id, act)
+        zone = a.app.run(z.id, act)
         assert calls == [z.version, z.version + 1]
         assert set(zone.panel["sheets"]) == {EXPERTS[0].sub, EXPERTS[1].sub}
         assert a.app.get_zone(z.id).state() == zone.state()
@@ -245,5 +246,5 @@ class TestConcurrency:
             zone.file_scores(actor=EXPERTS[0], at=now, scores=full_scores(), comment="", system=a.app.system)
 
         with pytest.raises(errors.VersionConflictError):
-            a.app._command(z.id, act)
+            a.app.run(z.id, act)
         assert set(a.app.get_zone(z.id).panel["sheets"]) == {EXPERTS[1].sub, EXPERTS[2].sub}

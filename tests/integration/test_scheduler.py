@@ -18,12 +18,12 @@ from scheduler.sweep import sweep
 from zonecase.wiring import Container
 
 from ..conftest import StoreFactory, make_container
-from ..helpers import ANNUAL_STATISTICS, BUREAU, SONGSHAN, at
+from ..helpers import ANNUAL_STATISTICS, BUREAU, SONGSHAN, at, event_history
 from ..unit import case
 
 
 def deadline_keys(c: Container, zone_id: Any) -> list[str]:
-    return [h["data"]["key"] for h in c.app.history(zone_id) if "key" in h["data"] and h["type"] != "Revoked"]
+    return [h["data"]["key"] for h in event_history(c.app, zone_id) if "key" in h["data"] and h["type"] != "Revoked"]
 
 
 @pytest.fixture
@@ -97,7 +97,7 @@ class TestThreeYears:
             "title_expired": 3,
         }
         assert sweep(c.app, c.runner) == []
-        event = c.app.history(zones[0].id)[-2]
+        event = event_history(c.app, zones[0].id)[-2]
         assert event["type"] == "TitleExpired"
         assert event["data"]["due_at"] == "2024-10-11T16:00:00+00:00"
         assert event["data"]["recorded_at"] == "2025-03-01T02:00:00+00:00"
@@ -110,7 +110,7 @@ class TestThreeYears:
         c.runner.wait_for(c.app.recorder.max_notification_id())  # type: ignore[union-attr]
         from projections.deadlines import list_deadlines
 
-        with c.runner.views["deadlines"].view.read() as tx:  # type: ignore[union-attr]
+        with c.runner.read("deadlines") as tx:  # type: ignore[union-attr]
             rows = list_deadlines(tx, before=None, kind=None, zone_id=str(z.id))
         assert [(r["kind"], r["due_on"]) for r in rows] == [
             ("annual_report_overdue", "2022-01-31"),
@@ -123,7 +123,7 @@ class TestThreeYears:
         set_clock(c, "2022-01-10")
         c.app.file_annual_report(z.id, SONGSHAN, year=2021, statistics=ANNUAL_STATISTICS, summary="2021")
         c.runner.wait_for(c.app.last_position())  # type: ignore[union-attr]
-        with c.runner.views["deadlines"].view.read() as tx:  # type: ignore[union-attr]
+        with c.runner.read("deadlines") as tx:  # type: ignore[union-attr]
             keys = [r["key"] for r in list_deadlines(tx, before=None, kind=None, zone_id=str(z.id))]
         assert "annual_report_overdue:2021" not in keys  # moot once the report is filed
 

@@ -10,9 +10,11 @@ from typing import Any
 import pytest
 from eventsourcing.persistence import IntegrityError, Tracking
 
-from projections import runner as runner_module
-from projections.base import PostgresView
-from projections.runner import ViewsUnavailableError, open_views, rebuild
+from projections import rebuild as rebuild_module
+from projections import storage as storage_module
+from projections.rebuild import rebuild
+from projections.runner import ViewsUnavailableError, open_views
+from projections.storage import PostgresView
 from scheduler.sweep import sweep
 from zonecase.wiring import Container
 
@@ -50,7 +52,7 @@ def test_views_are_current_when_a_command_returns(live: Any) -> None:
     runner.wait_for(c.app.last_position(), timeout=5)
     status = runner.status()
     assert all(v["lag"] == 0 and v["failed"] is None for v in status["views"].values())
-    with runner.views["zones"].view.read() as tx:
+    with runner.read("zones") as tx:
         statuses = sorted(r["status"] for r in tx.all("SELECT status FROM {view_zones}"))
     assert statuses == ["granted", "revoked"]
 
@@ -104,7 +106,7 @@ def test_a_rebuild_cut_short_is_done_again_when_the_views_are_next_opened(
                 time.sleep(0.05)
             raise KeyboardInterrupt
 
-        monkeypatch.setattr(runner_module, "_project_part", part)
+        monkeypatch.setattr(rebuild_module, "_project_part", part)
     else:  # in one process: stops after two batches
         original = fresh["zones"].write_zones  # type: ignore[attr-defined]
         calls = []
@@ -123,9 +125,9 @@ def test_a_rebuild_cut_short_is_done_again_when_the_views_are_next_opened(
         with fresh["history"].view.read() as tx:
             assert tx.one("SELECT COUNT(*) AS n FROM {view_history}")["n"] > 0  # rows, but no tracking:
             assert tx.one(
-                f"SELECT fingerprint FROM {runner_module._meta_table(fresh['history'].view)}"
+                f"SELECT fingerprint FROM {storage_module._meta_table(fresh['history'].view)}"
                 " WHERE view = 'view_history'"
-            ) == {"fingerprint": runner_module.REBUILDING}
+            ) == {"fingerprint": storage_module.REBUILDING}
     c.runner = None
     again = c.start_views(poll_interval=0.2)  # half-built views are dropped and projected anew
     again.wait_for(c.app.recorder.max_notification_id(), timeout=10)
@@ -195,7 +197,7 @@ def test_a_view_that_fails_on_an_event_stops_there_and_says_which(store: StoreFa
         while runner.status()["views"]["zones"]["lag"] and time.monotonic() < deadline:
             time.sleep(0.05)
         assert runner.status()["views"]["zones"]["lag"] == 0  # the other views carry on
-        with runner.views["notices"].view.read() as tx:
+        with runner.read("notices") as tx:
             assert tx.one("SELECT objections FROM {view_notices}") == {"objections": 0}
     finally:
         c.close()

@@ -1,0 +1,254 @@
+"""Sample cases: the actors, documents and figures of a realistic first batch, and a walk that carries a
+zone through the process on the application service — for tests, benches and ``zonecase demo``."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any
+from uuid import UUID
+
+from application.clock import SettableClock
+from application.service import ZoneApplication
+from domain.indicators import load_indicator_system
+from domain.values import SHANGHAI, Actor
+from domain.zone import Zone
+
+SONGSHAN = Actor("u-ssl", "applicant", "songshan-lake", "Songshan Lake IT office")
+NANCHENG = Actor("u-nc", "applicant", "nancheng", "Nancheng IT office")
+OTHER_TOWN = Actor("u-ch", "applicant", "changan", "Chang'an IT office")
+BUREAU = Actor("u-bureau", "bureau", "dg-miit", "Bureau officer")
+LEADING = Actor("u-lg", "leading_group", "dg-leading-group", "Leading group secretary")
+INSPECTOR = Actor("u-insp", "inspector", "dg-audit", "Inspector")
+PUBLIC = Actor("anonymous", "public", "", "")
+EXPERTS = [Actor(f"u-exp{i}", "expert", f"univ-{i}", f"Expert {i}") for i in range(1, 4)]
+OUTSIDER_EXPERT = Actor("u-exp9", "expert", "univ-9", "Expert 9")
+
+
+def at(day: str, hour: int = 10) -> datetime:
+    """``YYYY-MM-DD`` at ``hour`` o'clock Asia/Shanghai, as a UTC instant."""
+    d = datetime.fromisoformat(day).date()
+    return datetime.combine(d, time(hour), SHANGHAI).astimezone(UTC)
+
+
+def doc(name: str, kind: str | None = None) -> dict[str, str]:
+    """A document reference whose hash is derived from its name."""
+    ref = {"sha256": hashlib.sha256(name.encode()).hexdigest(), "name": name}
+    return {"kind": kind, **ref} if kind else ref
+
+
+FULL_MATERIALS = [
+    doc("form.pdf", "application_form"),
+    doc("report.pdf", "application_report"),
+    doc("self-assessment.pdf", "self_assessment"),
+    doc("coordination.pdf", "coordination_plan"),
+    doc("creation-plan.pdf", "creation_plan"),
+]
+FIRST_BATCH_MATERIALS = [doc("creation-plan.pdf", "creation_plan"), doc("annex.pdf", "other")]
+
+GOOD_STATISTICS: dict[str, Any] = {
+    "revenue": 12_000_000_000,
+    "base_revenue": 12_000_000_000,
+    "platforms": 4,
+    "local_funds": 60_000_000,
+    "city_funds": 100_000_000,
+    "employees": 40_000,
+    "city_employees": 600_000,
+    "bachelor_share": 0.65,
+    "rd_spend": 900_000_000,
+    "industry_rd_intensity": 0.07,
+}
+GOOD_PLAN: dict[str, Any] = {
+    "base_year": 2020,
+    "targets": [
+        {"year": 2021, "revenue": 15_000_000_000, "employees": 45_000},
+        {"year": 2022, "revenue": 19_000_000_000, "firms_over_1bn": 1, "new_platforms": 2},
+        {"year": 2023, "revenue": 25_000_000_000, "firms_over_20m": 20, "new_firms_over_20m": 8, "new_platforms": 3},
+    ],
+}
+ANNUAL_STATISTICS: dict[str, Any] = {
+    **GOOD_STATISTICS,
+    "revenue": 16_000_000_000,
+    "firms_over_1bn": 1,
+    "firms_over_500m": 2,
+    "firms_over_100m": 6,
+    "firms_over_20m": 22,
+    "new_firms_over_20m": 3,
+    "new_platforms": 1,
+}
+ALL_METHODS = ["document_review", "site_visit", "key_interviews", "symposium"]
+
+
+def full_scores(value: float | None = None, *, share: float = 0.8) -> dict[str, float]:
+    """A complete score sheet of the 2021 system: each indicator at ``value`` or at ``share`` of its weight."""
+    system = load_indicator_system()
+    return {str(n): (value if value is not None else round(i.weight * share, 2)) for n, i in system.indicators.items()}
+
+
+def file_first_batch(app: Any, actor: Actor = SONGSHAN, name: str = "松山湖", area_type: str = "park") -> Any:
+    """A complete first-batch application (the usual materials, statistics and plan) by ``actor``."""
+    return app.apply(
+        actor,
+        name=name,
+        area_type=area_type,
+        sites=[{"name": "core"}],
+        batch="2021-first",
+        materials=FIRST_BATCH_MATERIALS,
+        self_assessment={"statistics": GOOD_STATISTICS},
+        plan=GOOD_PLAN,
+    )
+
+
+@dataclass
+class Walk:
+    """Carries one zone through the process on the service, each step on its own day (Asia/Shanghai, 10:00)."""
+
+    app: ZoneApplication
+    clock: SettableClock
+    zone_id: UUID | None = None
+
+    def on(self, day: str) -> Walk:
+        """Moves the clock to ``day``."""
+        self.clock.set(at(day))
+        return self
+
+    @property
+    def zone(self) -> Zone:
+        """The zone as it stands."""
+        assert self.zone_id is not None, "apply first"
+        return self.app.get_zone(self.zone_id)
+
+    def apply(self, day: str, actor: Actor = SONGSHAN, name: str = "松山湖软件和信息技术服务业集聚区") -> Walk:
+        """The applicant files a complete first-batch application."""
+        self.zone_id = file_first_batch(self.on(day).app, actor, name=name, area_type="park").id
+        return self
+
+    def step(self, day: str, act: Callable[[UUID], Any]) -> Walk:
+        """Any command, on ``day``."""
+        assert self.zone_id is not None, "apply first"
+        act_on = self.on(day).zone_id
+        assert act_on is not None
+        act(act_on)
+        return self
+
+    def accept(self, day: str) -> Walk:
+        """The bureau's formal review accepts the application."""
+        return self.step(day, lambda z: self.app.formal_review(z, BUREAU, outcome="accepted"))
+
+    def assess(self, day: str, *, passed: bool = True, share: float = 0.8) -> Walk:
+        """A panel of three is appointed on ``day``, scores a week later, and the bureau concludes the next week."""
+        d = date.fromisoformat(day)
+        self.step(
+            day,
+            lambda z: self.app.appoint_panel(
+                z, BUREAU, experts=[{"sub": e.sub, "name": e.name} for e in EXPERTS], methods=ALL_METHODS
+            ),
+        )
+        scored, concluded = _later(d, 7), _later(d, 14)
+        for expert in EXPERTS:
+            self.score(scored, expert, share)
+        reasons = "The panel's report is confirmed." if passed else "The panel found the targets not reached."
+        return self.step(
+            concluded,
+            lambda z: self.app.conclude_assessment(
+                z, BUREAU, passed=passed, report=doc("panel-report.pdf"), reasons=reasons
+            ),
+        )
+
+    def score(self, day: str, expert: Actor, share: float = 0.8) -> Walk:
+        """One panel expert files a full sheet at ``share`` of each weight."""
+        return self.step(day, lambda z: self.app.file_scores(z, expert, scores=full_scores(share=share)))
+
+    def notice(self, day: str, starts_on: str | None = None) -> Walk:
+        """The bureau publishes the public notice (公示)."""
+        start = date.fromisoformat(starts_on or day)
+        text = f"关于{self.zone.name}的公示：经专家评估，拟认定为东莞市软件和信息技术服务业集聚区。"
+        return self.step(day, lambda z: self.app.publish_notice(z, BUREAU, text=text, starts_on=start))
+
+    def objection(self, day: str, *, resolve_on: str | None = None) -> Walk:
+        """A member of the public objects; with ``resolve_on`` the bureau dismisses it that day."""
+        raised: list[str] = []
+        self.step(
+            day,
+            lambda z: raised.append(
+                self.app.raise_objection(
+                    z, PUBLIC, objector_name="李雷", contact="li@example.org", text="营业收入数据偏高，请核实。"
+                )[1]
+            ),
+        )
+        if resolve_on is None:
+            return self
+        return self.step(
+            resolve_on,
+            lambda z: self.app.resolve_objection(
+                z, BUREAU, objection_id=raised[0], outcome="dismissed", reasons="经核查审计报告，数据属实。"
+            ),
+        )
+
+    def grant(self, day: str, announcement_no: str = "东制造〔2021〕8号") -> Walk:
+        """The leading group grants the title (授予)."""
+        return self.step(day, lambda z: self.app.grant(z, LEADING, announcement_no=announcement_no))
+
+    def report(self, year: int, *, on: str | None = None, actor: Actor = SONGSHAN) -> Walk:
+        """The applicant files the annual report on ``year`` (by default on January 15 of the next year)."""
+        return self.step(
+            on or f"{year + 1}-01-15",
+            lambda z: self.app.file_annual_report(
+                z, actor, year=year, statistics=ANNUAL_STATISTICS, summary=f"{year}年度工作总结"
+            ),
+        )
+
+    def evaluate(self, year: int, day: str, rating: str = "good") -> Walk:
+        """The bureau's yearly tracking evaluation (跟踪评价)."""
+        return self.step(
+            day, lambda z: self.app.evaluate_annual_report(z, BUREAU, year=year, rating=rating, comments="按计划推进。")
+        )
+
+    def to_grant(self, applied_on: str = "2021-07-15", actor: Actor = SONGSHAN, name: str | None = None) -> Walk:
+        """From application to grant, first batch: formal review, assessment, notice with one dismissed
+        objection, grant — about three months."""
+        d = date.fromisoformat(applied_on)
+        self.apply(applied_on, actor, name or "松山湖软件和信息技术服务业集聚区")
+        self.accept(_later(d, 5)).assess(_later(d, 18))
+        self.notice(_later(d, 40)).objection(_later(d, 41), resolve_on=_later(d, 60))
+        return self.grant(_later(d, 60))
+
+
+def _later(day: date, days: int) -> str:
+    return date.fromordinal(day.toordinal() + days).isoformat()
+
+
+def demo(app: ZoneApplication, clock: SettableClock) -> list[Zone]:
+    """Fills an empty store with the first batch's zones at different stages, 2021–2024 (a newcomer's first
+    look): Songshan Lake granted, three annual reports evaluated, its review (复核) passed — in its second
+    term; Nancheng's first application returned, supplemented and not passed; its second in public notice
+    (公示) with an objection open; a second Songshan Lake zone under assessment."""
+    if app.recorder.max_notification_id():
+        raise ValueError("The store already holds events; the demo fills an empty store only.")
+    songshan = Walk(app, clock).to_grant("2021-07-15", SONGSHAN, "松山湖软件和信息技术服务业集聚区")
+    for year in (2021, 2022, 2023):
+        songshan.report(year).evaluate(year, f"{year + 1}-03-01", rating="excellent" if year == 2023 else "good")
+    songshan.step("2024-07-15", lambda z: app.request_review(z, SONGSHAN, reason="创建期满，申请复核。"))
+    songshan.step(
+        "2024-08-01",
+        lambda z: app.decide_review(z, BUREAU, passed=True, reasons="复核通过，各项指标达到创建方案目标。"),
+    )
+
+    returned = Walk(app, clock).apply("2021-07-16", NANCHENG, "南城软件和信息技术服务业集聚区")
+    returned.step("2021-07-21", lambda z: app.formal_review(z, BUREAU, outcome="returned", reasons="请补充年度目标。"))
+    returned.step("2021-07-26", lambda z: app.supplement(z, NANCHENG, materials=[doc("targets.pdf", "other")]))
+    returned.accept("2021-07-28").assess("2021-08-09", passed=False, share=0.5)
+
+    in_notice = Walk(app, clock).apply("2024-03-04", NANCHENG, "南城数字经济产业园集聚区").accept("2024-03-11")
+    in_notice.assess("2024-03-18").notice("2024-04-12", starts_on="2024-04-15").objection("2024-04-16")
+
+    assessing = Walk(app, clock).apply("2024-05-06", SONGSHAN, "松山湖国际创新创业社区集聚区").accept("2024-05-13")
+    assessing.step(
+        "2024-05-20",
+        lambda z: app.appoint_panel(
+            z, BUREAU, experts=[{"sub": e.sub, "name": e.name} for e in EXPERTS], methods=ALL_METHODS
+        ),
+    ).score("2024-05-27", EXPERTS[0])
+    return [w.zone for w in (songshan, returned, in_notice, assessing)]
