@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from api.deps import IdempotencyKeyDep, IfMatchDep, Principal, Roles, Services, ServicesDep
 from api.errors import ApiProblem
-from application.commands import Idempotency, Options, PreconditionFailedError
+from application.core import Idempotency, Options, PreconditionFailedError
 from application.service import ZoneApplication
 from application.store import IdempotencyRecord
 from domain.errors import VersionConflictError

@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from application.commands import PreconditionFailedError
+from application.core import PreconditionFailedError
 from domain import errors
 from projections.runner import ViewsUnavailableError
 

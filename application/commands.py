@@ -4,98 +4,23 @@ runs the zone's own method through ``run`` — which loads, acts, saves and retr
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, TypedDict
+from typing import Any
 from uuid import UUID, uuid4
 
 from eventsourcing.persistence import IntegrityError
 from typing_extensions import Unpack
 
-from application.clock import Clock
+from application.core import Idempotency, Options, ZoneCore
 from application.representation import objection_receipt
-from application.store import IdempotencyRecord
-from application.workdays import OverridableCalendar, sources
-from domain.conditions import Batch
+from application.workdays import sources
 from domain.errors import VersionConflictError
-from domain.indicators import IndicatorSystem
-from domain.policy import Policy
 from domain.values import SYSTEM, Actor, local_date
 from domain.zone import Zone
 
 
-class PreconditionFailedError(VersionConflictError):
-    """The caller's ``If-Match`` version is not the zone's version; nothing was recorded."""
-
-    code = "precondition_failed"
-
-
-@dataclass(frozen=True)
-class Idempotency:
-    """A command sent with an ``Idempotency-Key``: its answer is stored with its events, atomically."""
-
-    principal: str
-    key: str
-    request_hash: str
-    status: int
-    role: str
-
-    def record(self, body: dict[str, Any]) -> IdempotencyRecord:
-        """What the store keeps for a replay."""
-        return IdempotencyRecord(
-            self.principal, self.key, self.request_hash, self.status, json.dumps(body, ensure_ascii=False)
-        )
-
-
-class Options(TypedDict, total=False):
-    """How a command on an existing zone is run: the version the caller saw, and its idempotency key."""
-
-    expected_version: int | None
-    idempotency: Idempotency | None
-
-
-Act = Callable[[Zone, datetime], None]
-
-
-class ZoneCommands:
-    """Every act of the process on a zone (the service's machinery is ``ZoneApplication``'s)."""
-
-    clock: Clock
-    policy: Policy
-    system: IndicatorSystem
-    calendar: OverridableCalendar
-
-    def run(
-        self,
-        zone_id: UUID,
-        act: Act,
-        *,
-        expected_version: int | None = None,
-        idempotency: Idempotency | None = None,
-        answer: Callable[[Zone], dict[str, Any]] | None = None,
-    ) -> Zone:
-        """Loads, acts, saves (``ZoneApplication.run``)."""
-        raise NotImplementedError
-
-    def _save_with(
-        self, zone: Zone, idempotency: Idempotency | None, answer: Callable[[Zone], dict[str, Any]] | None
-    ) -> None:
-        raise NotImplementedError
-
-    def _system_for(self, zone: Zone) -> IndicatorSystem:
-        raise NotImplementedError
-
-    def _batch(self, batch_id: str) -> Batch:
-        raise NotImplementedError
-
-    def _check_documents(self, refs: list[dict[str, Any]] | None, field: str) -> None:
-        raise NotImplementedError
-
-    def notice_period(self, starts_on: date, working_days: int | None = None) -> tuple[date, int]:
-        """The notice's last day (``ZoneApplication.notice_period``)."""
-        raise NotImplementedError
+class ZoneCommands(ZoneCore):
+    """Every act of the process on a zone, one method each."""
 
     def apply(
         self,

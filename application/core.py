@@ -1,0 +1,255 @@
+"""The service's machinery: loading a zone, acting on it and saving it exactly once per request."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, TypedDict, cast
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import DomainEventProtocol, MutableOrImmutableAggregate
+from eventsourcing.persistence import ApplicationRecorder, IntegrityError, Recording
+
+from application.clock import Clock, SystemClock
+from application.representation import shown_zone
+from application.store import IdempotencyRecord, MemoryRecorder, SideTables
+from application.workdays import ChineseWorkingDays, OverridableCalendar, WorkingDayCalendar, nth_working_day
+from domain.calendar_year import CalendarYear, calendar_year_id
+from domain.conditions import Batch
+from domain.errors import InvalidValueError, VersionConflictError, ZoneNotFoundError
+from domain.indicators import IndicatorSystem
+from domain.policy import Policy
+from domain.values import Actor
+from domain.zone import Zone
+
+
+class PreconditionFailedError(VersionConflictError):
+    """The caller's ``If-Match`` version is not the zone's version; nothing was recorded."""
+
+    code = "precondition_failed"
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    """A command sent with an ``Idempotency-Key``: its answer is stored with its events, atomically."""
+
+    principal: str
+    key: str
+    request_hash: str
+    status: int
+    role: str
+
+    def record(self, body: dict[str, Any]) -> IdempotencyRecord:
+        """What the store keeps for a replay."""
+        return IdempotencyRecord(
+            self.principal, self.key, self.request_hash, self.status, json.dumps(body, ensure_ascii=False)
+        )
+
+
+class Options(TypedDict, total=False):
+    """How a command on an existing zone is run: the version the caller saw, and its idempotency key."""
+
+    expected_version: int | None
+    idempotency: Idempotency | None
+
+
+Act = Callable[[Zone, datetime], None]
+
+
+class ZoneCore(Application[UUID]):
+    """What every command goes through: load, act, save — with the idempotency record in the same
+    transaction, one retry on a concurrent write, the log position kept for read-your-writes — and what
+    the service knows beside the events: batches, indicator systems, uploaded documents, the calendar."""
+
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        *,
+        clock: Clock | None = None,
+        system: IndicatorSystem,
+        batches: dict[str, Batch],
+        policy: Policy | None = None,
+        calendar: WorkingDayCalendar | None = None,
+        document_exists: Callable[[str], bool] | None = None,
+    ) -> None:
+        super().__init__(env)
+        self.clock = clock or SystemClock()
+        self.system = system
+        self.systems = {system.version: system}
+        self.batches = batches
+        self.policy = policy or Policy()
+        self.calendar = OverridableCalendar(calendar or ChineseWorkingDays(), self.calendar_override)
+        self.document_exists = document_exists
+        self.save_listeners: list[Callable[[int], None]] = []
+        self._local = threading.local()
+
+    def construct_recorder(self) -> ApplicationRecorder:
+        """The library's recorder for the store, extended with idempotency keys and document metadata."""
+        if self.env.get("PERSISTENCE_MODULE") == "eventsourcing.popo":
+            return MemoryRecorder()
+        return super().construct_recorder()
+
+    @property
+    def side_tables(self) -> SideTables:
+        """Idempotency keys and document metadata, kept beside the events."""
+        return cast(SideTables, self.recorder)
+
+    def save(
+        self, *objs: MutableOrImmutableAggregate[UUID] | DomainEventProtocol[UUID] | None, **kwargs: Any
+    ) -> list[Recording[UUID]]:
+        """Saves, remembers the log position for this thread, and tells the listeners (the view runner)."""
+        recordings = super().save(*objs, **kwargs)
+        if recordings:
+            position = max(r.notification.id for r in recordings)
+            self._local.position = position
+            for listener in list(self.save_listeners):
+                listener(position)
+        return recordings
+
+    def answer(self, zone: Zone, role: str) -> dict[str, Any]:
+        """The zone as a command's caller with ``role`` is shown it, deadlines flagged against the clock."""
+        return shown_zone(zone, self.policy, role, self.clock.now())
+
+    def last_position(self) -> int | None:
+        """The log position of the last events this thread saved (for read-your-writes)."""
+        return getattr(self._local, "position", None)
+
+    def forget_position(self) -> None:
+        """Clears this thread's remembered position (a new request begins)."""
+        self._local.position = None
+
+    # --- plumbing -----------------------------------------------------------------------------
+
+    def get_zone(self, zone_id: UUID) -> Zone:
+        """The zone's current state, rebuilt from its events."""
+        try:
+            zone: Any = self.repository.get(zone_id)
+        except AggregateNotFoundError:
+            raise ZoneNotFoundError(f"No zone {zone_id}.") from None
+        assert isinstance(zone, Zone)
+        return zone
+
+    def run(
+        self,
+        zone_id: UUID,
+        act: Act,
+        *,
+        expected_version: int | None = None,
+        idempotency: Idempotency | None = None,
+        answer: Callable[[Zone], dict[str, Any]] | None = None,
+    ) -> Zone:
+        """Loads, acts, saves; a concurrent write is retried once on fresh state, then reported.
+
+        With ``idempotency`` the answer (``answer(zone)``, by default the zone as its caller sees it) is
+        stored in the same transaction as the events."""
+        for attempt in (1, 2):
+            zone = self.get_zone(zone_id)
+            if expected_version is not None and zone.version != expected_version:
+                raise PreconditionFailedError(
+                    f"The zone is at version {zone.version}, not {expected_version}: someone else changed it. "
+                    "Reload it and try again.",
+                    current_version=zone.version,
+                )
+            act(zone, self.clock.now())
+            try:
+                self._save_with(zone, idempotency, answer)
+            except IntegrityError:
+                if attempt == 2:
+                    raise VersionConflictError(
+                        "The zone was changed by someone else at the same moment, twice; nothing was recorded. "
+                        "Try again."
+                    ) from None
+                continue
+            return zone
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _save_with(
+        self, zone: Zone, idempotency: Idempotency | None, answer: Callable[[Zone], dict[str, Any]] | None
+    ) -> None:
+        if idempotency is None:
+            self.save(zone)
+            return
+        body = answer(zone) if answer is not None else self.answer(zone, idempotency.role)
+        self.save(zone, idempotency=idempotency.record(body))
+
+    def _system_for(self, zone: Zone) -> IndicatorSystem:
+        try:
+            return self.systems[zone.indicator_system]
+        except KeyError:
+            raise InvalidValueError(f"Indicator system {zone.indicator_system} is not loaded.") from None
+
+    def _check_documents(self, refs: list[dict[str, Any]] | None, field: str) -> None:
+        if self.document_exists is None or not refs:
+            return
+        unknown = [
+            {"loc": [field, i, "sha256"], "msg": "no document with this hash has been uploaded"}
+            for i, ref in enumerate(refs)
+            if isinstance(ref, dict) and isinstance(ref.get("sha256"), str) and not self.document_exists(ref["sha256"])
+        ]
+        if unknown:
+            raise InvalidValueError(f"{field} references documents that were never uploaded.", unknown)
+
+    def _batch(self, batch_id: str) -> Batch:
+        try:
+            return self.batches[batch_id]
+        except (KeyError, TypeError):
+            raise InvalidValueError(
+                f"Unknown batch {batch_id!r}; open calls for applications: {', '.join(sorted(self.batches))}.",
+                [{"loc": ["batch"], "msg": "unknown batch"}],
+            ) from None
+
+    # --- the working-day calendar ---------------------------------------------------------------
+
+    def calendar_override(self, year: int) -> CalendarYear | None:
+        """The calendar the bureau entered for ``year``, if any."""
+        try:
+            entered: Any = self.repository.get(calendar_year_id(year))
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(entered, CalendarYear)
+        return entered
+
+    def enter_calendar(
+        self,
+        actor: Actor,
+        *,
+        year: int,
+        holidays: list[date],
+        working_days: list[date],
+        source: str,
+        reason: str = "",
+    ) -> CalendarYear:
+        """The bureau enters (or corrects, with a reason) a year's holidays and adjusted working days."""
+        now = self.clock.now()
+        existing = self.calendar_override(year)
+        if existing is None:
+            entered = CalendarYear.enter(
+                actor=actor,
+                at=now,
+                year=year,
+                holidays=holidays,
+                working_days=working_days,
+                source=source,
+                reason=reason,
+            )
+        else:
+            existing.correct(
+                actor=actor, at=now, holidays=holidays, working_days=working_days, source=source, reason=reason
+            )
+            entered = existing
+        try:
+            self.save(entered)
+        except IntegrityError:
+            raise VersionConflictError("The calendar was changed at the same moment; nothing was recorded.") from None
+        return entered
+
+    def notice_period(self, starts_on: date, working_days: int | None = None) -> tuple[date, int]:
+        """The notice's last day: the N-th working day counting ``starts_on`` (default N from policy)."""
+        n = self.policy.notice_working_days if working_days is None else working_days
+        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 60:
+            raise InvalidValueError("working_days must be 1 to 60.", [{"loc": ["working_days"], "msg": "1..60"}])
+        return nth_working_day(self.calendar.pinned(), starts_on, n), n
