@@ -151,6 +151,5 @@ def expected_version(if_match: Annotated[str | None, Header(alias="If-Match")] =
 
 ServicesDep = Annotated[Services, Depends(get_services)]
 PrincipalDep = Annotated[Principal, Depends(require_principal)]
-MaybePrincipalDep = Annotated[Principal, Depends(optional_principal)]
 IfMatchDep = Annotated[int | None, Depends(expected_version)]
 IdempotencyKeyDep = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
+from domain.indicators import PANEL_METHODS
 from domain.policy import Policy
 
 
@@ -44,7 +45,7 @@ class Settings:
                 except ValueError as err:
                     raise SettingsError(f"ZONECASE_POLICY_{f.name.upper()} must be a whole number") from err
         policy = Policy(**policy_kwargs)
-        if policy.panel_method not in ("mean", "median"):
+        if policy.panel_method not in PANEL_METHODS:
             raise SettingsError("ZONECASE_POLICY_PANEL_METHOD must be mean or median")
         return cls(
             database_url=e.get("ZONECASE_DATABASE_URL", ""),
@@ -58,10 +59,6 @@ class Settings:
             scheduler_interval=_seconds(e.get("ZONECASE_SCHEDULER_INTERVAL", "60")),
             policy=policy,
         )
-
-    def with_(self, **changes: Any) -> Settings:
-        """A copy with some settings changed (tests use this)."""
-        return replace(self, **changes)
 
     def persistence_env(self) -> dict[str, str]:
         """The eventsourcing environment for the configured store (with zonecase's own recorders)."""

@@ -143,7 +143,3 @@ def verify_consistency(first: int, second: int, first_root: bytes, second_root: 
         sn >>= 1
     return fr == first_root and sr == second_root and sn == 0
 
-
-def leaves_of(event_hashes: Sequence[str]) -> list[bytes]:
-    """The leaf hashes of events given by their hex SHA-256."""
-    return [leaf_hash(bytes.fromhex(h)) for h in event_hashes]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -113,14 +113,19 @@ def make_api(url: str, tmp_path: Path) -> Iterator[Api]:
         yield api
 
 
+def on_store(kind: str, tmp_path: Path, make: Callable[[str, Path], Iterator[Api]]) -> Iterator[Api]:
+    """``make`` on a fresh store of ``kind``, dropped afterwards."""
+    factory = StoreFactory(kind, tmp_path)
+    try:
+        yield from make(factory.new_url(), tmp_path)
+    finally:
+        factory.cleanup()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]:
     """The API on SQLite and on PostgreSQL."""
-    factory = StoreFactory(request.param, tmp_path)
-    try:
-        yield from make_api(factory.new_url(), tmp_path)
-    finally:
-        factory.cleanup()
+    yield from on_store(request.param, tmp_path, make_api)
 
 
 def free_port() -> int:
@@ -198,11 +203,7 @@ def serve(url: str, tmp_path: Path) -> Iterator[Api]:
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def served_api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]:
     """A real ``zonecase serve`` process on SQLite and on PostgreSQL."""
-    factory = StoreFactory(request.param, tmp_path)
-    try:
-        yield from serve(factory.new_url(), tmp_path)
-    finally:
-        factory.cleanup()
+    yield from on_store(request.param, tmp_path, serve)
 
 
 @pytest.fixture

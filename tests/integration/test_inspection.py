@@ -3,7 +3,7 @@ clean log."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,22 @@ from .tamper import edit_stored_state, flip_byte_at
 from .test_application import walk_to_grant
 
 DAY = timedelta(days=1)
+
+
+def forge_grant(z: Any, day: str) -> None:
+    """Records a grant on ``day`` below the aggregate's rules (its guards bypassed)."""
+    d = date.fromisoformat(day)
+    z._record(
+        Zone.Granted,
+        actor=LEADING,
+        at=at(day),
+        reason="",
+        number=1,
+        granted_on=day,
+        valid_until=d.replace(year=d.year + 3).isoformat(),
+        review_window_opens_on=d.replace(year=d.year + 3, month=d.month - 3).isoformat(),
+        announcement_no="x",
+    )
 
 
 def report(c: Any, to: str) -> dict[str, Any]:
@@ -50,17 +66,7 @@ def seeded(persistent_store: StoreFactory, tmp_path: Path) -> Any:
 
     # a grant with no notice at all
     z = case.assessed()
-    z._record(
-        Zone.Granted,
-        actor=LEADING,
-        at=at("2021-09-05"),
-        reason="",
-        number=1,
-        granted_on="2021-09-05",
-        valid_until="2024-09-05",
-        review_window_opens_on="2024-06-05",
-        announcement_no="x",
-    )
+    forge_grant(z, "2021-09-05")
     app.save(z)
     refs["grant_without_notice"] = z.id
     # a grant while an objection is open, before the notice ended
@@ -68,17 +74,7 @@ def seeded(persistent_store: StoreFactory, tmp_path: Path) -> Any:
     z.raise_objection(
         actor=PUBLIC, at=at("2021-09-28"), objection_id="o1", objector_name="Li", contact="li@x", text="?"
     )
-    z._record(
-        Zone.Granted,
-        actor=LEADING,
-        at=at("2021-10-01"),
-        reason="",
-        number=1,
-        granted_on="2021-10-01",
-        valid_until="2024-10-01",
-        review_window_opens_on="2024-07-01",
-        announcement_no="x",
-    )
+    forge_grant(z, "2021-10-01")
     app.save(z)
     refs["grant_with_objection"] = refs["grant_before_notice_ended"] = z.id
     # scores by an expert not on the panel, and by a conflicted one
