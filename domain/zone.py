@@ -7,15 +7,15 @@ that replaying the stored events always rebuilds the same state.
 from __future__ import annotations
 
 import copy
-import re
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from domain import intake
 from domain.chained import Chained
-from domain.conditions import MATERIAL_KINDS, Batch, basic_conditions, materials_check
+from domain.conditions import Batch, basic_conditions, materials_check
 from domain.errors import (
     AlreadyRecordedError,
     ConditionsNotMetError,
@@ -29,16 +29,10 @@ from domain.errors import (
     TooEarlyError,
     ZoneNotFoundError,
 )
-from domain.indicators import STATISTICS_FIELDS, IndicatorSystem
+from domain.indicators import IndicatorSystem
 from domain.integrity import sha256_text
 from domain.policy import Policy
 from domain.values import Actor, add_months, add_years, day_after, local_date, start_of_day
-
-AREA_TYPES = ("park", "committee", "town")
-ASSESSMENT_METHODS = ("document_review", "site_visit", "key_interviews", "symposium")
-RATINGS = ("excellent", "good", "pass", "fail")
-REVOCATION_REASONS = ("fraud", "statistics_duty", "other")
-SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 STATUS_WORDS = {
     "applied": "applied, awaiting formal review (形式审查)",
@@ -54,96 +48,6 @@ STATUS_WORDS = {
     "rectifying": "in its rectification period (整改期)",
     "revoked": "revoked",
 }
-
-
-def _text(value: Any, field: str, *, required: bool = True, limit: int = 20000) -> str:
-    if value is None and not required:
-        return ""
-    if not isinstance(value, str) or (required and not value.strip()):
-        raise InvalidValueError(f"{field} must be given as text.", [{"loc": [field], "msg": "text required"}])
-    if len(value) > limit:
-        raise InvalidValueError(f"{field} is longer than {limit} characters.", [{"loc": [field], "msg": "too long"}])
-    return value.strip()
-
-
-def _document_refs(value: Any, field: str, *, kinds: bool) -> list[dict[str, str]]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise InvalidValueError(f"{field} must be a list.", [{"loc": [field], "msg": "list required"}])
-    out = []
-    errors: list[dict[str, Any]] = []
-    for i, ref in enumerate(value):
-        if not isinstance(ref, dict):
-            errors.append({"loc": [field, i], "msg": "a document reference is an object"})
-            continue
-        sha = ref.get("sha256")
-        name = ref.get("name")
-        if not isinstance(sha, str) or not SHA256.match(sha):
-            errors.append({"loc": [field, i, "sha256"], "msg": "64 lowercase hex digits required"})
-        if not isinstance(name, str) or not name.strip():
-            errors.append({"loc": [field, i, "name"], "msg": "a document name is required"})
-        item = {"sha256": sha, "name": name}
-        if kinds:
-            kind = ref.get("kind")
-            if kind not in MATERIAL_KINDS:
-                errors.append({"loc": [field, i, "kind"], "msg": f"kind must be one of {', '.join(MATERIAL_KINDS)}"})
-            item = {"kind": kind, **item}
-        out.append(item)
-    if errors:
-        raise InvalidValueError(f"{field} contains invalid document references.", errors)
-    return cast(list[dict[str, str]], out)
-
-
-def _statistics(value: Any, field: str, *, revenue_required: bool) -> dict[str, Any]:
-    if value is None:
-        value = {}
-    if not isinstance(value, dict):
-        raise InvalidValueError(f"{field} must be an object.", [{"loc": [field], "msg": "object required"}])
-    errors: list[dict[str, Any]] = []
-    out: dict[str, Any] = {}
-    for key, v in value.items():
-        if key not in STATISTICS_FIELDS:
-            errors.append({"loc": [field, key], "msg": "not a known statistics field"})
-        elif v is None:
-            continue
-        elif isinstance(v, bool) or not isinstance(v, (int, float)) or v != v or v in (float("inf"), float("-inf")):
-            errors.append({"loc": [field, key], "msg": "a number is required"})
-        elif v < 0:
-            errors.append({"loc": [field, key], "msg": "must not be negative"})
-        elif key == "bachelor_share" and v > 1:
-            errors.append({"loc": [field, key], "msg": "a ratio between 0 and 1 (0.6 = 60 %)"})
-        else:
-            out[key] = v
-    if revenue_required and "revenue" not in out and not any(e["loc"][-1] == "revenue" for e in errors):
-        errors.append({"loc": [field, "revenue"], "msg": "revenue is required"})
-    if errors:
-        raise InvalidValueError(f"{field} contains invalid statistics.", errors)
-    return out
-
-
-def _plan(value: Any) -> dict[str, Any]:
-    if value is None:
-        return {"base_year": None, "targets": []}
-    if not isinstance(value, dict):
-        raise InvalidValueError("plan must be an object.", [{"loc": ["plan"], "msg": "object required"}])
-    base_year = value.get("base_year")
-    if base_year is not None and (
-        isinstance(base_year, bool) or not isinstance(base_year, int) or not 2000 <= base_year <= 2100
-    ):
-        raise InvalidValueError("plan.base_year must be a year.", [{"loc": ["plan", "base_year"], "msg": "a year"}])
-    targets = value.get("targets", [])
-    if not isinstance(targets, list):
-        raise InvalidValueError("plan.targets must be a list.", [{"loc": ["plan", "targets"], "msg": "list required"}])
-    out = []
-    for i, t in enumerate(targets):
-        if not isinstance(t, dict) or isinstance(t.get("year"), bool) or not isinstance(t.get("year"), int):
-            raise InvalidValueError(
-                "Each plan target needs a year.", [{"loc": ["plan", "targets", i, "year"], "msg": "a year"}]
-            )
-        stats = _statistics({k: v for k, v in t.items() if k != "year"}, f"plan.targets[{i}]", revenue_required=False)
-        out.append({"year": t["year"], **stats})
-    return {"base_year": base_year, "targets": out}
 
 
 class Zone(Chained):
@@ -443,37 +347,16 @@ class Zone(Chained):
         """The applicant files an application (申请, §3.1.1); returns the new zone."""
         if actor.role != "applicant" or not actor.org:
             raise NotPermittedError("Only an applicant (a town government or park committee) may apply.")
-        _check_instant(at)
-        name = _text(name, "name", limit=200)
-        if area_type not in AREA_TYPES:
-            raise InvalidValueError(
-                "area_type must be park, committee or town.",
-                [{"loc": ["area_type"], "msg": "one of park, committee, town"}],
-            )
-        if not isinstance(sites, list) or not sites:
-            raise InvalidValueError(
-                "At least one site is required (一区多点 allows several).",
-                [{"loc": ["sites"], "msg": "at least one site"}],
-            )
-        clean_sites = []
-        for i, s in enumerate(sites):
-            if not isinstance(s, dict) or not isinstance(s.get("name"), str) or not s["name"].strip():
-                raise InvalidValueError("Each site needs a name.", [{"loc": ["sites", i, "name"], "msg": "required"}])
-            clean_sites.append(
-                {"name": s["name"].strip(), "address": _text(s.get("address"), "address", required=False)}
-            )
+        intake.instant(at)
+        name = intake.text(name, "name", limit=200)
+        area_type = intake.area_type(area_type)
+        clean_sites = intake.sites(sites)
         if batch.members_only and actor.org not in batch.members:
             raise NotPermittedError(
                 f"The batch {batch.id} is created by {', '.join(batch.members.values())} only "
                 f"(§1.3); organisation {actor.org} is not one of them."
             )
-        sa = self_assessment or {}
-        if not isinstance(sa, dict):
-            raise InvalidValueError(
-                "self_assessment must be an object.", [{"loc": ["self_assessment"], "msg": "object"}]
-            )
-        stats = _statistics(sa.get("statistics"), "self_assessment.statistics", revenue_required=True)
-        own_scores = _self_scores(system, sa.get("scores"))
+        own_assessment = intake.self_assessment(system, self_assessment)
         data: dict[str, Any] = {
             "name": name,
             "applicant_org": actor.org,
@@ -481,9 +364,9 @@ class Zone(Chained):
             "sites": clean_sites,
             "batch": batch.id,
             "creation_period": {"start_year": batch.start_year, "end_year": batch.end_year},
-            "materials": _document_refs(materials, "materials", kinds=True),
-            "self_assessment": {"statistics": stats, "scores": own_scores},
-            "plan": _plan(plan),
+            "materials": intake.document_refs(materials, "materials", kinds=True),
+            "self_assessment": own_assessment,
+            "plan": intake.plan(plan),
             "indicator_system": system.version,
             "applied_on": local_date(at).isoformat(),
         }
@@ -492,7 +375,7 @@ class Zone(Chained):
     # --- guards -------------------------------------------------------------------------------
 
     def _guard(self, at: datetime, actor: Actor, *roles: str, own_zone_only: bool = True) -> date:
-        _check_instant(at)
+        intake.instant(at)
         if actor.role not in roles:
             raise NotPermittedError(
                 f"A {actor.role.replace('_', ' ')} may not do this; it is for: "
@@ -535,12 +418,8 @@ class Zone(Chained):
         """The bureau's formal review (形式审查, §3.1.2): accept, return for supplement, or reject."""
         self._guard(at, actor, "bureau")
         self._require_status("applied", doing="record a formal review")
-        if outcome not in ("accepted", "returned", "rejected"):
-            raise InvalidValueError(
-                "outcome must be accepted, returned or rejected.",
-                [{"loc": ["outcome"], "msg": "accepted | returned | rejected"}],
-            )
-        reasons = _text(reasons, "reasons", required=outcome != "accepted")
+        outcome = intake.formal_outcome(outcome)
+        reasons = intake.text(reasons, "reasons", required=outcome != "accepted")
         checks = self.acceptance_checks(batch, system)
         if outcome == "accepted":
             failing = [c for c in checks if not c["passed"]]
@@ -576,7 +455,7 @@ class Zone(Chained):
         """The applicant supplements a returned application (补充材料)."""
         self._guard(at, actor, "applicant")
         self._require_status("returned", doing="supplement the application")
-        added = _document_refs(materials, "materials", kinds=True)
+        added = intake.document_refs(materials, "materials", kinds=True)
         if not added and statistics is None and plan is None:
             raise InvalidValueError("A supplement must add materials, statistics or a plan.")
         merged = list(self.materials)
@@ -585,16 +464,17 @@ class Zone(Chained):
                 merged.append(m)
         sa = None
         if statistics is not None:
-            sa = {**self.self_assessment, "statistics": _statistics(statistics, "statistics", revenue_required=True)}
+            stats = intake.statistics(statistics, "statistics", revenue_required=True)
+            sa = {**self.self_assessment, "statistics": stats}
         self._record(
             self.Supplemented,
             actor=actor,
             at=at,
-            reason=_text(note, "note", required=False),
+            reason=intake.text(note, "note", required=False),
             added=added,
             materials=merged,
             self_assessment=sa,
-            plan=_plan(plan) if plan is not None else None,
+            plan=intake.plan(plan) if plan is not None else None,
         )
 
     # --- assessment ---------------------------------------------------------------------------
@@ -612,39 +492,17 @@ class Zone(Chained):
         """The bureau appoints the expert panel (§3.2); a new panel replaces one that has not concluded."""
         self._guard(at, actor, "bureau")
         self._require_status("accepted", "assessing", doing="appoint an expert panel")
-        if not isinstance(experts, list):
-            raise InvalidValueError("experts must be a list.", [{"loc": ["experts"], "msg": "list required"}])
-        clean = []
-        for i, e in enumerate(experts):
-            if not isinstance(e, dict) or not isinstance(e.get("sub"), str) or not e["sub"].strip():
-                raise InvalidValueError(
-                    "Each expert needs a user id (sub).", [{"loc": ["experts", i, "sub"], "msg": "required"}]
-                )
-            clean.append({"sub": e["sub"].strip(), "name": _text(e.get("name"), "name", required=False, limit=200)})
-        subs = [e["sub"] for e in clean]
-        if len(set(subs)) != len(subs):
-            raise InvalidValueError(
-                "An expert is named twice on the panel.", [{"loc": ["experts"], "msg": "duplicate sub"}]
-            )
-        if len(clean) < policy.min_panel_size:
-            raise InvalidValueError(
-                f"The panel needs at least {policy.min_panel_size} experts; {len(clean)} given.",
-                [{"loc": ["experts"], "msg": f"at least {policy.min_panel_size}"}],
-            )
-        if not isinstance(methods, list) or not methods or any(m not in ASSESSMENT_METHODS for m in methods):
-            raise InvalidValueError(
-                "methods must name one or more of: " + ", ".join(ASSESSMENT_METHODS) + ".",
-                [{"loc": ["methods"], "msg": "one or more of " + ", ".join(ASSESSMENT_METHODS)}],
-            )
+        clean = intake.experts(experts, policy.min_panel_size)
+        methods = intake.methods(methods)
         round_ = (self.panel["round"] + 1) if self.panel else len(self.assessments) + 1
         self._record(
             self.PanelAppointed,
             actor=actor,
             at=at,
-            reason=_text(reason, "reason", required=False),
+            reason=intake.text(reason, "reason", required=False),
             round=round_,
             experts=clean,
-            methods=sorted(set(methods)),
+            methods=methods,
         )
 
     def _panel_member(self, actor: Actor) -> dict[str, Any]:
@@ -666,7 +524,7 @@ class Zone(Chained):
             self.ConflictDeclared,
             actor=actor,
             at=at,
-            reason=_text(reason, "reason"),
+            reason=intake.text(reason, "reason"),
             expert=actor.sub,
             round=self.panel["round"],
             declared_at=at.astimezone(UTC).isoformat(),
@@ -698,7 +556,7 @@ class Zone(Chained):
             expert=actor.sub,
             round=self.panel["round"],
             scores=sheet,
-            comment=_text(comment, "comment", required=False),
+            comment=intake.text(comment, "comment", required=False),
             indicator_system=system.version,
             filed_at=at.astimezone(UTC).isoformat(),
             replaces_earlier=actor.sub in self.panel["sheets"],
@@ -724,10 +582,9 @@ class Zone(Chained):
         """The bureau confirms the panel's report and forms the conclusion (§3.2.3)."""
         self._guard(at, actor, "bureau")
         self._require_status("assessing", doing="conclude the assessment")
-        if not isinstance(passed, bool):
-            raise InvalidValueError("passed must be true or false.", [{"loc": ["passed"], "msg": "boolean"}])
-        reports = _document_refs([report], "report", kinds=False)
-        reasons = _text(reasons, "reasons")
+        passed = intake.passed(passed)
+        reports = intake.document_refs([report], "report", kinds=False)
+        reasons = intake.text(reasons, "reasons")
         self._check_system(system)
         assert self.panel is not None
         counted = [e["sub"] for e in self.panel["experts"] if e["sub"] not in self.panel["conflicts"]]
@@ -780,7 +637,7 @@ class Zone(Chained):
         """The bureau publishes the public notice (公示, §3.3); its text and hash become the record."""
         today = self._guard(at, actor, "bureau")
         self._require_status("assessed", doing="publish the public notice")
-        text = _text(text, "text", limit=100000)
+        text = intake.text(text, "text", limit=100000)
         if starts_on < today:
             raise InvalidValueError(
                 f"The notice cannot start in the past ({starts_on.isoformat()} is before today, {today.isoformat()}).",
@@ -835,10 +692,10 @@ class Zone(Chained):
             reason="",
             objection_id=objection_id,
             notice=self.notice["number"],
-            objector_name=_text(objector_name, "objector_name", limit=200),
-            contact=_text(contact, "contact", limit=500),
-            text=_text(text, "text"),
-            evidence=_document_refs(evidence, "evidence", kinds=False),
+            objector_name=intake.text(objector_name, "objector_name", limit=200),
+            contact=intake.text(contact, "contact", limit=500),
+            text=intake.text(text, "text"),
+            evidence=intake.document_refs(evidence, "evidence", kinds=False),
             raised_at=at.astimezone(UTC).isoformat(),
         )
 
@@ -860,24 +717,12 @@ class Zone(Chained):
         if objection["status"] != "open":
             raise IllegalTransitionError(f"This objection was already resolved ({objection['status']}).")
         self._require_status("in_notice", doing="resolve an objection")
-        if outcome not in ("dismissed", "upheld"):
-            raise InvalidValueError(
-                "outcome must be dismissed or upheld.", [{"loc": ["outcome"], "msg": "dismissed | upheld"}]
-            )
-        if outcome == "upheld" and consequence not in ("reassess", "reject"):
-            raise InvalidValueError(
-                "An upheld objection needs its consequence: reassess or reject.",
-                [{"loc": ["consequence"], "msg": "reassess | reject"}],
-            )
-        if outcome == "dismissed" and consequence is not None:
-            raise InvalidValueError(
-                "A dismissed objection has no consequence.", [{"loc": ["consequence"], "msg": "omit"}]
-            )
+        intake.resolution(outcome, consequence)
         self._record(
             self.ObjectionResolved,
             actor=actor,
             at=at,
-            reason=_text(reasons, "reasons"),
+            reason=intake.text(reasons, "reasons"),
             objection_id=objection_id,
             outcome=outcome,
             consequence=consequence,
@@ -906,8 +751,8 @@ class Zone(Chained):
             )
         if upheld:  # an upheld objection moves the zone on; kept as a second line of defence
             raise IllegalTransitionError("The title cannot be granted: an objection to the notice was upheld.")
-        term = _term(1, today, policy, announcement_no=_text(announcement_no, "announcement_no", limit=200))
-        self._record(self.Granted, actor=actor, at=at, reason=_text(reason, "reason", required=False), **term)
+        term = _term(1, today, policy, announcement_no=intake.text(announcement_no, "announcement_no", limit=200))
+        self._record(self.Granted, actor=actor, at=at, reason=intake.text(reason, "reason", required=False), **term)
 
     @property
     def current_term(self) -> dict[str, Any] | None:
@@ -941,8 +786,7 @@ class Zone(Chained):
         """The applicant reports a year's work and statistics (§6.2); after January 31 it is marked late."""
         today = self._guard(at, actor, "applicant")
         self._require_status("granted", "in_review", "rectifying", doing="file an annual report")
-        if isinstance(year, bool) or not isinstance(year, int):
-            raise InvalidValueError("year must be a year.", [{"loc": ["year"], "msg": "integer year"}])
+        year = intake.year(year)
         if year not in self.held_years():
             raise IllegalTransitionError(
                 f"{year} is not a year in which this zone held the title "
@@ -959,9 +803,9 @@ class Zone(Chained):
             at=at,
             reason="",
             year=year,
-            statistics=_statistics(statistics, "statistics", revenue_required=True),
-            summary=_text(summary, "summary"),
-            documents=_document_refs(documents, "documents", kinds=False),
+            statistics=intake.statistics(statistics, "statistics", revenue_required=True),
+            summary=intake.text(summary, "summary"),
+            documents=intake.document_refs(documents, "documents", kinds=False),
             due_on=due.isoformat(),
             late=today > due,
             filed_at=at.astimezone(UTC).isoformat(),
@@ -984,10 +828,7 @@ class Zone(Chained):
             raise ZoneNotFoundError(f"No annual report on {year} has been filed for this zone.")
         if report["evaluation"] is not None:
             raise IllegalTransitionError(f"The annual report on {year} has already been evaluated.")
-        if rating not in RATINGS:
-            raise InvalidValueError(
-                "rating must be one of " + ", ".join(RATINGS) + ".", [{"loc": ["rating"], "msg": " | ".join(RATINGS)}]
-            )
+        rating = intake.rating(rating)
         stats = report["statistics"]
         checks = system.threshold_checks(stats)
         for target in self.plan.get("targets", []):
@@ -1005,7 +846,7 @@ class Zone(Chained):
             self.AnnualEvaluated,
             actor=actor,
             at=at,
-            reason=_text(comments, "comments"),
+            reason=intake.text(comments, "comments"),
             year=year,
             rating=rating,
             checks=checks,
@@ -1036,7 +877,7 @@ class Zone(Chained):
             self.ReviewRequested,
             actor=actor,
             at=at,
-            reason=_text(reason, "reason", required=False),
+            reason=intake.text(reason, "reason", required=False),
             term=term["number"],
             requested_at=at.astimezone(UTC).isoformat(),
         )
@@ -1059,9 +900,8 @@ class Zone(Chained):
                 "it is reviewed again once it submits its rectification."
             )
         self._require_status("in_review", doing="decide a review")
-        if not isinstance(passed, bool):
-            raise InvalidValueError("passed must be true or false.", [{"loc": ["passed"], "msg": "boolean"}])
-        reasons = _text(reasons, "reasons")
+        passed = intake.passed(passed)
+        reasons = intake.text(reasons, "reasons")
         assert self.review is not None
         term = self.current_term
         assert term is not None
@@ -1077,11 +917,9 @@ class Zone(Chained):
                 after_rectification=self.review["rectification"] is not None,
             )
         elif self.review["rectification"] is None:
-            months = policy.rectification_months if rectification_months is None else rectification_months
-            if isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= 24:
-                raise InvalidValueError(
-                    "rectification_months must be 1 to 24.", [{"loc": ["rectification_months"], "msg": "1..24"}]
-                )
+            months = intake.rectification_months(
+                policy.rectification_months if rectification_months is None else rectification_months
+            )
             self._record(
                 self.RectificationOrdered,
                 actor=actor,
@@ -1120,8 +958,8 @@ class Zone(Chained):
             actor=actor,
             at=at,
             reason="",
-            summary=_text(summary, "summary"),
-            documents=_document_refs(documents, "documents", kinds=False),
+            summary=intake.text(summary, "summary"),
+            documents=intake.document_refs(documents, "documents", kinds=False),
             late=today > due,
             submitted_on=today.isoformat(),
         )
@@ -1133,18 +971,14 @@ class Zone(Chained):
             raise IllegalTransitionError(
                 f"The zone is {STATUS_WORDS[self.status]}: it holds no title or creation qualification to revoke."
             )
-        if reason not in REVOCATION_REASONS:
-            raise InvalidValueError(
-                "reason must be fraud, statistics_duty or other.",
-                [{"loc": ["reason"], "msg": " | ".join(REVOCATION_REASONS)}],
-            )
+        reason = intake.revocation_reason(reason)
         self._record(
             self.Revoked,
             actor=actor,
             at=at,
-            reason=_text(details, "details"),
+            reason=intake.text(details, "details"),
             cause=reason,
-            details=_text(details, "details"),
+            details=intake.text(details, "details"),
             revoked_on=today.isoformat(),
         )
 
@@ -1270,37 +1104,3 @@ def _term(number: int, start: date, policy: Policy, *, announcement_no: str) -> 
         "review_window_opens_on": add_months(until, -policy.review_window_months).isoformat(),
         "announcement_no": announcement_no,
     }
-
-
-def _check_instant(at: datetime) -> None:
-    if at.tzinfo is None:
-        raise InvalidValueError("Instants must carry a time zone offset.")
-
-
-def _self_scores(system: IndicatorSystem, raw: Any) -> dict[str, float]:
-    if raw is None:
-        return {}
-    if not isinstance(raw, dict):
-        raise InvalidValueError("self_assessment.scores must be an object.")
-    errors = []
-    out = {}
-    for key, value in raw.items():
-        try:
-            n = int(str(key))
-        except ValueError:
-            n = -1
-        ind = system.indicators.get(n)
-        if ind is None:
-            errors.append(
-                {
-                    "loc": ["self_assessment", "scores", str(key)],
-                    "msg": f"indicator {key} is not in version {system.version}",
-                }
-            )
-        elif isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= ind.weight:
-            errors.append({"loc": ["self_assessment", "scores", str(key)], "msg": f"a number within 0..{ind.weight:g}"})
-        else:
-            out[str(n)] = float(value)
-    if errors:
-        raise InvalidValueError("The self-assessment scores are not valid.", errors)
-    return dict(sorted(out.items(), key=lambda kv: int(kv[0])))
