@@ -216,11 +216,6 @@ class ZoneApplication(Application[UUID]):
 
         return self._command(zone_id, act, expected_version)
 
-    def acceptance_checks(self, zone_id: UUID) -> list[dict[str, Any]]:
-        """What formal acceptance would check now (materials §5, basic conditions §4)."""
-        z = self.get_zone(zone_id)
-        return z.acceptance_checks(self._batch(z.batch), self._system_for(z))
-
     def supplement(
         self,
         zone_id: UUID,

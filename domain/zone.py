@@ -420,7 +420,12 @@ class Zone(Chained):
         self._require_status("applied", doing="record a formal review")
         outcome = intake.formal_outcome(outcome)
         reasons = intake.text(reasons, "reasons", required=outcome != "accepted")
-        checks = self.acceptance_checks(batch, system)
+        # the materials checklist (§5) and the measurable basic conditions (§4)
+        if batch.id != self.batch:
+            raise InvalidValueError(f"The zone applied in batch {self.batch}, not {batch.id}.")
+        checks = materials_check(batch, self.applicant_org, self.materials) + basic_conditions(
+            system, self.self_assessment["statistics"], self.plan
+        )
         if outcome == "accepted":
             failing = [c for c in checks if not c["passed"]]
             if failing:
@@ -433,14 +438,6 @@ class Zone(Chained):
             self._record(self.ApplicationReturned, actor=actor, at=at, reason=reasons, outcome=outcome, checks=checks)
         else:
             self._record(self.ApplicationRejected, actor=actor, at=at, reason=reasons, outcome=outcome, checks=checks)
-
-    def acceptance_checks(self, batch: Batch, system: IndicatorSystem) -> list[dict[str, Any]]:
-        """The materials checklist (§5) and the measurable basic conditions (§4) for this application."""
-        if batch.id != self.batch:
-            raise InvalidValueError(f"The zone applied in batch {self.batch}, not {batch.id}.")
-        return materials_check(batch, self.applicant_org, self.materials) + basic_conditions(
-            system, self.self_assessment["statistics"], self.plan
-        )
 
     def supplement(
         self,
