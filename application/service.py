@@ -18,6 +18,7 @@ from application.store import IdempotencyRecord, MemoryRecorder, SideTables
 from application.workdays import ChineseWorkingDays, OverridableCalendar, WorkingDayCalendar, nth_working_day, sources
 from domain.calendar_year import CalendarYear, calendar_year_id
 from domain.conditions import Batch
+from domain.deadlines import Deadline
 from domain.errors import InvalidValueError, VersionConflictError, ZoneNotFoundError
 from domain.indicators import IndicatorSystem
 from domain.policy import Policy
@@ -558,7 +559,7 @@ class ZoneApplication(Application[UUID]):
         """Records one due deadline event (the scheduler's command); refused if already recorded."""
         return self._command(zone_id, lambda z, at: z.record_deadline(actor=SYSTEM, at=at, key=key, policy=self.policy))
 
-    def due_deadlines(self, zone_id: UUID) -> list[dict[str, Any]]:
+    def due_deadlines(self, zone_id: UUID) -> list[Deadline]:
         """The deadlines due now for a zone and not yet recorded, in due order."""
         return self.get_zone(zone_id).due_deadlines(self.clock.now(), self.policy)
 

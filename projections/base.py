@@ -17,6 +17,7 @@ from eventsourcing.projection import Projection
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteRecorder, SQLiteTrackingRecorder
 from psycopg.sql import SQL, Identifier
 
+from domain.deadlines import Deadline
 from domain.zone import Zone
 
 
@@ -383,12 +384,12 @@ class ZoneStateProjection(ViewProjection):
     def write_zones(self, tx: Tx, zones: list[Zone]) -> None:
         """Writes the view's rows for the zones this batch changed."""
 
-    def deadlines_of(self, tx: Tx, zone: Zone) -> list[dict[str, Any]]:
+    def deadlines_of(self, tx: Tx, zone: Zone) -> list[Deadline]:
         """``zone.deadlines(policy)``, computed once per batch for all the views that show them."""
         key = ("deadlines", zone.id, zone.version)
         if key not in tx.shared:
             tx.shared[key] = zone.deadlines(self.context["policy"])
-        return cast(list[dict[str, Any]], tx.shared[key])
+        return cast(list[Deadline], tx.shared[key])
 
 
 def process_together(

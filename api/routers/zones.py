@@ -336,7 +336,7 @@ def raise_objection(
     oid = str(uuid4())
 
     def respond(zone: Zone) -> tuple[int, dict[str, Any]]:
-        number = zone.objections[oid]["notice"] if oid in zone.objections else 0
+        number = zone.objections[oid].notice if oid in zone.objections else 0
         return 201, {"objection_id": oid, "zone_id": str(zone.id), "notice": number}
 
     return run_command(
