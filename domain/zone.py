@@ -95,26 +95,29 @@ class Zone(Chained, ZoneState):
             z.status = "applied"
             z.applied_on = d["applied_on"]
 
-    class FormallyAccepted(Event):
+    class FormalReviewed(Event):
+        """The bureau's formal review (形式审查) decided; each subclass names the outcome."""
+
+        status: ClassVar[str]
+
+        def assign(self, z: Zone, d: Data) -> None:
+            z.status = self.status
+            z.formal_decision = FormalDecision.from_data(d, reasons=self.reason)
+
+    class FormallyAccepted(FormalReviewed):
         """The bureau's formal review (形式审查) found the application complete and eligible."""
 
-        def assign(self, z: Zone, d: Data) -> None:
-            z.status = "accepted"
-            z.formal_decision = FormalDecision.from_data(d, reasons=self.reason)
+        status = "accepted"
 
-    class ApplicationReturned(Event):
+    class ApplicationReturned(FormalReviewed):
         """The bureau returned the application for supplement."""
 
-        def assign(self, z: Zone, d: Data) -> None:
-            z.status = "returned"
-            z.formal_decision = FormalDecision.from_data(d, reasons=self.reason)
+        status = "returned"
 
-    class ApplicationRejected(Event):
+    class ApplicationRejected(FormalReviewed):
         """The bureau rejected the application at formal review."""
 
-        def assign(self, z: Zone, d: Data) -> None:
-            z.status = "rejected"
-            z.formal_decision = FormalDecision.from_data(d, reasons=self.reason)
+        status = "rejected"
 
     class Supplemented(Event):
         """The applicant supplemented its materials; the application awaits formal review again."""
