@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from domain.deadlines import Deadline
 from domain.policy import Policy
+from domain.records import as_plain
 from domain.zone import STATUS_WORDS, Zone
 
 OBJECTOR_FIELDS = ("objector_name", "contact")
 SEES_OBJECTORS = ("bureau", "inspector")
 
 
-def zone_document(zone: Zone, policy: Policy, deadlines: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def zone_document(zone: Zone, policy: Policy, deadlines: list[Deadline] | None = None) -> dict[str, Any]:
     """The zone as the API returns it (before redaction): current state, dates, deadlines, latest scores
     (``deadlines``: ``zone.deadlines(policy)`` when the caller has it already)."""
     term = zone.current_term
@@ -26,67 +28,67 @@ def zone_document(zone: Zone, policy: Policy, deadlines: list[dict[str, Any]] | 
         "version": zone.version,
         "applicant_org": zone.applicant_org,
         "area_type": zone.area_type,
-        "sites": zone.sites,
+        "sites": as_plain(zone.sites),
         "batch": zone.batch,
-        "creation_period": zone.creation_period,
+        "creation_period": as_plain(zone.creation_period),
         "indicator_system": zone.indicator_system,
         "applied_on": zone.applied_on,
         "created_at": zone.created_on.isoformat(),
         "updated_at": zone.modified_on.isoformat(),
-        "materials": zone.materials,
-        "self_assessment": zone.self_assessment,
-        "plan": zone.plan,
-        "formal_review": zone.formal_decision,
+        "materials": as_plain(zone.materials),
+        "self_assessment": as_plain(zone.self_assessment),
+        "plan": as_plain(zone.plan),
+        "formal_review": as_plain(zone.formal_decision),
         "panel": None
         if panel is None
         else {
-            "round": panel["round"],
-            "experts": panel["experts"],
-            "methods": panel["methods"],
-            "conflicted": sorted(panel["conflicts"]),
-            "scored": sorted(panel["sheets"]),
+            "round": panel.round,
+            "experts": as_plain(panel.experts),
+            "methods": as_plain(panel.methods),
+            "conflicted": sorted(panel.conflicts),
+            "scored": sorted(panel.sheets),
         },
         "assessment": None
         if assessment is None
         else {
-            "round": assessment["round"],
-            "passed": assessment["passed"],
-            "report": assessment["report"],
-            "reasons": assessment["reasons"],
-            "indicator_system": assessment["result"]["indicator_system"],
-            "total": assessment["result"]["total"],
-            "maximum": assessment["result"]["maximum"],
-            "percentage": assessment["result"]["percentage"],
-            "scores": assessment["result"]["scores"],
+            "round": assessment.round,
+            "passed": assessment.passed,
+            "report": as_plain(assessment.report),
+            "reasons": assessment.reasons,
+            "indicator_system": assessment.result["indicator_system"],
+            "total": assessment.result["total"],
+            "maximum": assessment.result["maximum"],
+            "percentage": assessment.result["percentage"],
+            "scores": as_plain(assessment.result["scores"]),
         },
-        "notice": zone.notice,
-        "objections": [{k: v for k, v in o.items() if k not in ("actor",)} for o in zone.objections.values()],
-        "term": term,
-        "valid_until": term["valid_until"] if term else None,
-        "terms": zone.terms,
+        "notice": as_plain(zone.notice),
+        "objections": [o.as_dict() for o in zone.objections.values()],
+        "term": as_plain(term),
+        "valid_until": term.valid_until.isoformat() if term else None,
+        "terms": as_plain(zone.terms),
         "annual_reports": [
             {
-                "year": r["year"],
-                "filed_at": r["filed_at"],
-                "due_on": r["due_on"],
-                "late": r["late"],
-                "statistics": r["statistics"],
-                "summary": r["summary"],
-                "documents": r["documents"],
-                "evaluation": r["evaluation"],
+                "year": r.year,
+                "filed_at": r.filed_at,
+                "due_on": r.due_on.isoformat(),
+                "late": r.late,
+                "statistics": as_plain(r.statistics),
+                "summary": r.summary,
+                "documents": as_plain(r.documents),
+                "evaluation": as_plain(r.evaluation),
             }
             for _, r in sorted(zone.annual_reports.items())
         ],
-        "review": zone.review,
-        "reviews": zone.reviews,
-        "revocation": zone.revocation,
+        "review": as_plain(zone.review),
+        "reviews": as_plain(zone.reviews),
+        "revocation": as_plain(zone.revocation),
         "deadlines": [
             {
-                "kind": d["kind"],
-                "key": d["key"],
-                "due_on": d["day"].isoformat(),
-                "due_at": d["due_at"].isoformat(),
-                "recorded": d["recorded"],
+                "kind": d.kind,
+                "key": d.key,
+                "due_on": d.day.isoformat(),
+                "due_at": d.due_at.isoformat(),
+                "recorded": d.recorded,
             }
             for d in (zone.deadlines(policy) if deadlines is None else deadlines)
         ],
@@ -118,7 +120,7 @@ def shown_zone(zone: Zone, policy: Policy, role: str, now: datetime) -> dict[str
 
 def objection_receipt(zone: Zone, objection_id: str) -> dict[str, Any]:
     """What the objector is told: the objection's id and the notice it was raised on (no zone state)."""
-    number = zone.objections[objection_id]["notice"] if objection_id in zone.objections else 0
+    number = zone.objections[objection_id].notice if objection_id in zone.objections else 0
     return {"objection_id": objection_id, "zone_id": str(zone.id), "notice": number}
 
 

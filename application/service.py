@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from application.commands import ZoneCommands
 from application.core import PreconditionFailedError as PreconditionFailedError
+from domain.deadlines import Deadline
 from domain.errors import InvalidValueError, ZoneNotFoundError
 from domain.zone import Zone
 
@@ -20,7 +20,7 @@ class ZoneApplication(ZoneCommands):
 
     # --- queries ------------------------------------------------------------------------------
 
-    def due_deadlines(self, zone_id: UUID) -> list[dict[str, Any]]:
+    def due_deadlines(self, zone_id: UUID) -> list[Deadline]:
         """The deadlines due now for a zone and not yet recorded, in due order."""
         return self.get_zone(zone_id).due_deadlines(self.clock.now(), self.policy)
 

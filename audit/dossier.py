@@ -10,6 +10,7 @@ from uuid import UUID
 from application.representation import zone_document
 from application.service import ZoneApplication
 from audit.checkpoints import Checkpointer
+from domain.records import as_plain
 from projections.assessments import zone_assessments
 from projections.history import zone_history
 from projections.runner import ViewRunner
@@ -36,7 +37,12 @@ def build_dossier(app: ZoneApplication, views: ViewRunner, checkpointer: Checkpo
     notices = []
     for number, (notice, event) in enumerate(zip(zone.notices, by_type.get("Publicized", []), strict=False), 1):
         notices.append(
-            {**notice, "number": number, "published_by": event["actor"], "published_under": head_for(event["position"])}
+            {
+                **notice.as_dict(),
+                "number": number,
+                "published_by": event["actor"],
+                "published_under": head_for(event["position"]),
+            }
         )
     resolved = {e["data"]["objection_id"]: e for e in by_type.get("ObjectionResolved", [])}
     objections = []
@@ -45,13 +51,13 @@ def build_dossier(app: ZoneApplication, views: ViewRunner, checkpointer: Checkpo
         objections.append(
             {
                 "objection_id": oid,
-                "notice": o["notice"],
-                "objector_name": o["objector_name"],
-                "contact": o["contact"],
-                "text": o["text"],
-                "evidence": o["evidence"],
-                "raised_at": o["raised_at"],
-                "status": o["status"],
+                "notice": o.notice,
+                "objector_name": o.objector_name,
+                "contact": o.contact,
+                "text": o.text,
+                "evidence": as_plain(o.evidence),
+                "raised_at": o.raised_at,
+                "status": o.status,
                 "resolution": None
                 if resolution is None
                 else {

@@ -120,7 +120,7 @@ def zone_stream(app, start) -> Zone:  # type: ignore[no-untyped-def]
             policy=app.policy,
         )
         z.evaluate_annual_report(actor=BUREAU, at=t, year=year, rating="good", comments="ok", system=app.system)
-    t = at(z.current_term["review_window_opens_on"])  # type: ignore[index]
+    t = at(z.current_term.review_window_opens_on.isoformat())  # type: ignore[union-attr]
     z.request_review(actor=SONGSHAN, at=t)
     z.decide_review(actor=BUREAU, at=t + step, passed=True, reasons="ok", policy=app.policy)
     return z

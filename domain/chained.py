@@ -14,6 +14,8 @@ from domain.values import Actor
 
 T = TypeVar("T", bound="Chained")
 
+Data = dict[str, Any]  # an event's recorded data: JSON values, as they read back from the store
+
 
 def topic_of(cls: type) -> str:
     """The topic the event store records for a class (module:qualified name)."""
@@ -45,7 +47,7 @@ class Chained(Aggregate):
             aggregate.last_hash = self.hash
             self.assign(aggregate, self.data)
 
-        def assign(self, aggregate: Any, d: dict[str, Any]) -> None:
+        def assign(self, aggregate: Any, d: Data) -> None:
             """Sets the state this event implies (overridden per event)."""
 
     if TYPE_CHECKING:  # set by the events' apply (a class annotation would become a dataclass field)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -137,3 +138,20 @@ def basic_conditions(system: IndicatorSystem, statistics: dict[str, Any], plan: 
         }
     )
     return checks
+
+
+def plan_target_checks(
+    targets: Iterable[Mapping[str, Any]], year: int, stats: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """Whether a year's revenue reaches the creation plan's target for that year (indicator 12, §6.3)."""
+    return [
+        {
+            "indicator": 12,
+            "rule": f"revenue reaches the creation plan's target for {year}",
+            "value": stats.get("revenue"),
+            "threshold": target["revenue"],
+            "passed": stats.get("revenue", 0) >= target["revenue"],
+        }
+        for target in targets
+        if target["year"] == year and "revenue" in target
+    ]

@@ -1,21 +1,19 @@
-"""The Zone aggregate (集聚区): one designation case, from application to grant, review or revocation.
-
-Every public method checks first and then records; the events' ``apply`` methods only assign, so
-that replaying the stored events always rebuilds the same state.
-"""
+"""The Zone aggregate (集聚区): one designation case, from application to grant, review or revocation."""
 
 from __future__ import annotations
 
 import copy
-import re
+from dataclasses import replace
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from domain.chained import Chained
-from domain.conditions import MATERIAL_KINDS, Batch, basic_conditions, materials_check
+from domain import deadlines, intake
+from domain.chained import Chained, Data
+from domain.conditions import Batch, basic_conditions, materials_check, plan_target_checks
+from domain.deadlines import Deadline
 from domain.errors import (
     AlreadyRecordedError,
     ConditionsNotMetError,
@@ -29,16 +27,29 @@ from domain.errors import (
     TooEarlyError,
     ZoneNotFoundError,
 )
-from domain.indicators import STATISTICS_FIELDS, IndicatorSystem
+from domain.indicators import IndicatorSystem
 from domain.integrity import sha256_text
 from domain.policy import Policy
-from domain.values import Actor, add_months, add_years, day_after, local_date, start_of_day
-
-AREA_TYPES = ("park", "committee", "town")
-ASSESSMENT_METHODS = ("document_review", "site_visit", "key_interviews", "symposium")
-RATINGS = ("excellent", "good", "pass", "fail")
-REVOCATION_REASONS = ("fraud", "statistics_duty", "other")
-SHA256 = re.compile(r"^[0-9a-f]{64}$")
+from domain.records import as_plain, with_item
+from domain.state import (
+    AnnualReport,
+    Assessment,
+    Conflict,
+    CreationPeriod,
+    Document,
+    FormalDecision,
+    Notice,
+    Objection,
+    Panel,
+    Plan,
+    Review,
+    Revocation,
+    SelfAssessment,
+    Site,
+    Term,
+    ZoneState,
+)
+from domain.values import Actor, add_months, day_after, local_date
 
 STATUS_WORDS = {
     "applied": "applied, awaiting formal review (形式审查)",
@@ -56,98 +67,11 @@ STATUS_WORDS = {
 }
 
 
-def _text(value: Any, field: str, *, required: bool = True, limit: int = 20000) -> str:
-    if value is None and not required:
-        return ""
-    if not isinstance(value, str) or (required and not value.strip()):
-        raise InvalidValueError(f"{field} must be given as text.", [{"loc": [field], "msg": "text required"}])
-    if len(value) > limit:
-        raise InvalidValueError(f"{field} is longer than {limit} characters.", [{"loc": [field], "msg": "too long"}])
-    return value.strip()
-
-
-def _document_refs(value: Any, field: str, *, kinds: bool) -> list[dict[str, str]]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise InvalidValueError(f"{field} must be a list.", [{"loc": [field], "msg": "list required"}])
-    out = []
-    errors: list[dict[str, Any]] = []
-    for i, ref in enumerate(value):
-        if not isinstance(ref, dict):
-            errors.append({"loc": [field, i], "msg": "a document reference is an object"})
-            continue
-        sha = ref.get("sha256")
-        name = ref.get("name")
-        if not isinstance(sha, str) or not SHA256.match(sha):
-            errors.append({"loc": [field, i, "sha256"], "msg": "64 lowercase hex digits required"})
-        if not isinstance(name, str) or not name.strip():
-            errors.append({"loc": [field, i, "name"], "msg": "a document name is required"})
-        item = {"sha256": sha, "name": name}
-        if kinds:
-            kind = ref.get("kind")
-            if kind not in MATERIAL_KINDS:
-                errors.append({"loc": [field, i, "kind"], "msg": f"kind must be one of {', '.join(MATERIAL_KINDS)}"})
-            item = {"kind": kind, **item}
-        out.append(item)
-    if errors:
-        raise InvalidValueError(f"{field} contains invalid document references.", errors)
-    return cast(list[dict[str, str]], out)
-
-
-def _statistics(value: Any, field: str, *, revenue_required: bool) -> dict[str, Any]:
-    if value is None:
-        value = {}
-    if not isinstance(value, dict):
-        raise InvalidValueError(f"{field} must be an object.", [{"loc": [field], "msg": "object required"}])
-    errors: list[dict[str, Any]] = []
-    out: dict[str, Any] = {}
-    for key, v in value.items():
-        if key not in STATISTICS_FIELDS:
-            errors.append({"loc": [field, key], "msg": "not a known statistics field"})
-        elif v is None:
-            continue
-        elif isinstance(v, bool) or not isinstance(v, (int, float)) or v != v or v in (float("inf"), float("-inf")):
-            errors.append({"loc": [field, key], "msg": "a number is required"})
-        elif v < 0:
-            errors.append({"loc": [field, key], "msg": "must not be negative"})
-        elif key == "bachelor_share" and v > 1:
-            errors.append({"loc": [field, key], "msg": "a ratio between 0 and 1 (0.6 = 60 %)"})
-        else:
-            out[key] = v
-    if revenue_required and "revenue" not in out and not any(e["loc"][-1] == "revenue" for e in errors):
-        errors.append({"loc": [field, "revenue"], "msg": "revenue is required"})
-    if errors:
-        raise InvalidValueError(f"{field} contains invalid statistics.", errors)
-    return out
-
-
-def _plan(value: Any) -> dict[str, Any]:
-    if value is None:
-        return {"base_year": None, "targets": []}
-    if not isinstance(value, dict):
-        raise InvalidValueError("plan must be an object.", [{"loc": ["plan"], "msg": "object required"}])
-    base_year = value.get("base_year")
-    if base_year is not None and (
-        isinstance(base_year, bool) or not isinstance(base_year, int) or not 2000 <= base_year <= 2100
-    ):
-        raise InvalidValueError("plan.base_year must be a year.", [{"loc": ["plan", "base_year"], "msg": "a year"}])
-    targets = value.get("targets", [])
-    if not isinstance(targets, list):
-        raise InvalidValueError("plan.targets must be a list.", [{"loc": ["plan", "targets"], "msg": "list required"}])
-    out = []
-    for i, t in enumerate(targets):
-        if not isinstance(t, dict) or isinstance(t.get("year"), bool) or not isinstance(t.get("year"), int):
-            raise InvalidValueError(
-                "Each plan target needs a year.", [{"loc": ["plan", "targets", i, "year"], "msg": "a year"}]
-            )
-        stats = _statistics({k: v for k, v in t.items() if k != "year"}, f"plan.targets[{i}]", revenue_required=False)
-        out.append({"year": t["year"], **stats})
-    return {"base_year": base_year, "targets": out}
-
-
-class Zone(Chained):
+class Zone(Chained, ZoneState):
     """A software and IT services industry cluster zone's designation case."""
+
+    # Every public method checks first and then records; the events' ``assign`` methods only build the
+    # state from what was recorded, so that replaying the stored events always rebuilds the same state.
 
     class Event(Chained.Event):
         """Every zone event: who, why, what, and its place in the hash chain."""
@@ -157,130 +81,105 @@ class Zone(Chained):
     class Applied(Event, Aggregate.Created):
         """The applicant filed its application (申请)."""
 
-        def assign(self, z: Zone, d: dict[str, Any]) -> None:
+        def assign(self, z: Zone, d: Data) -> None:  # what a new zone has not had yet: ZoneState's defaults
             z.name = d["name"]
             z.applicant_org = d["applicant_org"]
             z.area_type = d["area_type"]
-            z.sites = d["sites"]
+            z.sites = tuple(Site(address=s["address"], name=s["name"]) for s in d["sites"])
             z.batch = d["batch"]
-            z.creation_period = d["creation_period"]
-            z.materials = d["materials"]
-            z.self_assessment = d["self_assessment"]
-            z.plan = d["plan"]
+            z.creation_period = CreationPeriod(**d["creation_period"])
+            z.materials = Document.from_list(d["materials"])
+            z.self_assessment = SelfAssessment.from_data(d["self_assessment"])
+            z.plan = Plan.from_data(d["plan"])
             z.indicator_system = d["indicator_system"]
             z.status = "applied"
             z.applied_on = d["applied_on"]
-            z.formal_decision = None
-            z.panel = None
-            z.assessment = None
-            z.assessments = []
-            z.notice = None
-            z.notices = []
-            z.objections = {}
-            z.terms = []
-            z.annual_reports = {}
-            z.review = None
-            z.reviews = []
-            z.deadlines_recorded = []
-            z.revocation = None
 
-    class FormallyAccepted(Event):
+    class FormalReviewed(Event):
+        """The bureau's formal review (形式审查) decided; each subclass names the outcome."""
+
+        status: ClassVar[str]
+
+        def assign(self, z: Zone, d: Data) -> None:
+            z.status = self.status
+            z.formal_decision = FormalDecision.from_data(d, reasons=self.reason)
+
+    class FormallyAccepted(FormalReviewed):
         """The bureau's formal review (形式审查) found the application complete and eligible."""
 
-        def assign(self, z: Zone, d: dict[str, Any]) -> None:
-            z.status = "accepted"
-            z.formal_decision = {**d, "reasons": self.reason}
+        status = "accepted"
 
-    class ApplicationReturned(Event):
+    class ApplicationReturned(FormalReviewed):
         """The bureau returned the application for supplement."""
 
-        def assign(self, z: Zone, d: dict[str, Any]) -> None:
-            z.status = "returned"
-            z.formal_decision = {**d, "reasons": self.reason}
+        status = "returned"
 
-    class ApplicationRejected(Event):
+    class ApplicationRejected(FormalReviewed):
         """The bureau rejected the application at formal review."""
 
-        def assign(self, z: Zone, d: dict[str, Any]) -> None:
-            z.status = "rejected"
-            z.formal_decision = {**d, "reasons": self.reason}
+        status = "rejected"
 
     class Supplemented(Event):
         """The applicant supplemented its materials; the application awaits formal review again."""
 
-        def assign(self, z: Zone, d: dict[str, Any]) -> None:
+        def assign(self, z: Zone, d: Data) -> None:
             z.status = "applied"
-            z.materials = d["materials"]
+            z.materials = Document.from_list(d["materials"])
             if d.get("self_assessment") is not None:
-                z.self_assessment = d["self_assessment"]
+                z.self_assessment = SelfAssessment.from_data(d["self_assessment"])
             if d.get("plan") is not None:
-                z.plan = d["plan"]
+                z.plan = Plan.from_data(d["plan"])
 
     class PanelAppointed(Event):
         """The bureau appointed the expert panel (专家评估组)."""
 
-        def assign(self, z: Zone, d: dict[str, Any]) -> None:
+        def assign(self, z: Zone, d: Data) -> None:
             z.status = "assessing"
-            z.panel = {
-                "round": d["round"],
-                "experts": d["experts"],
-                "methods": d["methods"],
-                "conflicts": {},
-                "sheets": {},
-                "appointed_at": self.timestamp.isoformat(),
-                "appointed_by": self.actor,
-            }
+            z.panel = Panel.from_data(d, appointed_at=self.timestamp.isoformat(), appointed_by=self.actor)
 
     class ConflictDeclared(Event):
         """An expert declared a conflict of interest and will not score."""
 
-        def assign(self, z: Zone, d: dict[str, Any]) -> None:
-            cast(dict[str, Any], z.panel)["conflicts"][d["expert"]] = {
-                "declared_at": d["declared_at"],
-                "reason": self.reason,
-            }
+        def assign(self, z: Zone, d: Data) -> None:
+            assert z.panel is not None
+            conflict = Conflict(declared_at=d["declared_at"], reason=self.reason)
+            z.panel = z.panel.with_conflict(d["expert"], conflict)
 
     class ScoresFiled(Event):
         """An expert filed (or re-filed) scores for the 25 indicators."""
 
-        def assign(self, z: Zone, d: dict[str, Any]) -> None:
-            panel = cast(dict[str, Any], z.panel)
-            earlier = panel["sheets"].get(d["expert"])
-            panel["sheets"][d["expert"]] = {
-                "scores": d["scores"],
-                "comment": d["comment"],
-                "filed_at": d["filed_at"],
-                "filings": (earlier["filings"] if earlier else 0) + 1,
-            }
+        def assign(self, z: Zone, d: Data) -> None:
+            assert z.panel is not None
+            z.panel = z.panel.with_sheet(d["expert"], d["scores"], d["comment"], d["filed_at"])
 
     class Assessed(Event):
         """The bureau confirmed the panel's report and formed the conclusion (评估结论)."""
 
-        def assign(self, z: Zone, d: dict[str, Any]) -> None:
+        def assign(self, z: Zone, d: Data) -> None:
             z.status = "assessed" if d["passed"] else "not_passed"
-            z.assessment = {**d, "reasons": self.reason}
-            z.assessments = [*z.assessments, z.assessment]
+            z.assessment = Assessment.from_data(d, reasons=self.reason)
+            z.assessments = (*z.assessments, z.assessment)
 
     class Publicized(Event):
         """The bureau published the public notice (公示)."""
 
-        def assign(self, z: Zone, d: dict[str, Any]) -> None:
+        def assign(self, z: Zone, d: Data) -> None:
             z.status = "in_notice"
-            z.notice = d
-            z.notices = [*z.notices, d]
+            z.notice = Notice.from_data(d)
+            z.notices = (*z.notices, z.notice)
 
     class ObjectionRaised(Event):
         """Someone raised an objection (异议) during the public notice."""
 
-        def assign(self, z: Zone, d: dict[str, Any]) -> None:
-            z.objections[d["objection_id"]] = {**d, "status": "open", "resolution": None}
+        def assign(self, z: Zone, d: Data) -> None:
+            z.objections = with_item(z.objections, d["objection_id"], Objection.from_data(d))
 
     class ObjectionResolved(Event):
         """The bureau resolved an objection: dismissed, or upheld with its consequence."""
 
-        def assign(self, z: Zone, d: dict[str, Any]) -> None:
-            z.objections[d["objection_id"]]["status"] = d["outcome"]
-            z.objections[d["objection_id"]]["resolution"] = {**d, "reasons": self.reason}
+        def assign(self, z: Zone, d: Data) -> None:
+            resolved = z.objections[d["objection_id"]].resolved(d, reasons=self.reason)
+            z.objections = with_item(z.objections, d["objection_id"], resolved)
             if d["outcome"] == "upheld":
                 z.status = "accepted" if d["consequence"] == "reassess" else "rejected"
                 if d["consequence"] == "reassess":
@@ -290,65 +189,68 @@ class Zone(Chained):
     class Granted(Event):
         """The leading group granted the title (授予称号) for a term."""
 
-        def assign(self, z: Zone, d: dict[str, Any]) -> None:
+        def assign(self, z: Zone, d: Data) -> None:
             z.status = "granted"
-            z.terms = [*z.terms, d]
+            z.terms = (*z.terms, Term.from_data(d))
 
     class AnnualReported(Event):
         """The applicant filed the annual report (年度报告) for a year."""
 
-        def assign(self, z: Zone, d: dict[str, Any]) -> None:
-            z.annual_reports[str(d["year"])] = {**d, "evaluation": None}
+        def assign(self, z: Zone, d: Data) -> None:
+            z.annual_reports = with_item(z.annual_reports, str(d["year"]), AnnualReport.from_data(d))
 
     class AnnualEvaluated(Event):
         """The bureau recorded its yearly tracking evaluation (跟踪评价) of a report."""
 
-        def assign(self, z: Zone, d: dict[str, Any]) -> None:
-            z.annual_reports[str(d["year"])]["evaluation"] = {**d, "comments": self.reason}
+        def assign(self, z: Zone, d: Data) -> None:
+            evaluated = z.annual_reports[str(d["year"])].evaluated(d, comments=self.reason)
+            z.annual_reports = with_item(z.annual_reports, str(d["year"]), evaluated)
 
     class ReviewRequested(Event):
         """The applicant requested the review (复核申请) before expiry."""
 
-        def assign(self, z: Zone, d: dict[str, Any]) -> None:
+        def assign(self, z: Zone, d: Data) -> None:
             z.status = "in_review"
-            z.review = {**d, "rectification": None}
+            z.review = Review.from_data(d)
 
     class ReviewPassed(Event):
         """The review passed: the title is granted again for a new term."""
 
-        def assign(self, z: Zone, d: dict[str, Any]) -> None:
+        def assign(self, z: Zone, d: Data) -> None:
+            assert z.review is not None
             z.status = "granted"
-            z.terms = [*z.terms, d["term"]]
-            z.reviews = [*z.reviews, {**cast(dict[str, Any], z.review), "passed": True, "reasons": self.reason}]
+            z.terms = (*z.terms, Term.from_data(d["term"]))
+            z.reviews = (*z.reviews, replace(z.review, passed=True, reasons=self.reason))
             z.review = None
 
     class RectificationOrdered(Event):
         """The review failed: a rectification period (整改期) is ordered."""
 
-        def assign(self, z: Zone, d: dict[str, Any]) -> None:
+        def assign(self, z: Zone, d: Data) -> None:
+            assert z.review is not None
             z.status = "rectifying"
-            z.review = {**cast(dict[str, Any], z.review), "rectification": {**d, "reasons": self.reason}}
+            z.review = z.review.ordered(d, reasons=self.reason)
 
     class Rectified(Event):
         """The applicant submitted its rectification (整改); the zone is reviewed again."""
 
-        def assign(self, z: Zone, d: dict[str, Any]) -> None:
+        def assign(self, z: Zone, d: Data) -> None:
+            assert z.review is not None
             z.status = "in_review"
-            review = cast(dict[str, Any], z.review)
-            z.review = {**review, "rectification": {**review["rectification"], "submitted": d}}
+            z.review = z.review.rectified(d)
 
     class Revoked(Event):
         """The title (or the creation qualification) was revoked (撤销)."""
 
-        def assign(self, z: Zone, d: dict[str, Any]) -> None:
+        def assign(self, z: Zone, d: Data) -> None:
             z.status = "revoked"
-            z.revocation = {**d, "reasons": self.reason}
+            z.revocation = Revocation.from_data(d, reasons=self.reason)
 
     class DeadlineEvent(Event):
         """A deadline the scheduler recorded; each one at most once."""
 
-        def assign(self, z: Zone, d: dict[str, Any]) -> None:
-            z.deadlines_recorded = [*z.deadlines_recorded, d["key"]]
+        def assign(self, z: Zone, d: Data) -> None:
+            z.deadlines_recorded = (*z.deadlines_recorded, d["key"])
 
     class NoticeEnded(DeadlineEvent):
         """The public notice period ended."""
@@ -365,62 +267,15 @@ class Zone(Chained):
     class RectificationOverdue(DeadlineEvent):
         """The rectification period ended without a submission."""
 
-    if TYPE_CHECKING:  # the state, set by the events' apply methods (not dataclass fields)
-        name: str
-        status: str
-        last_hash: str
-        applicant_org: str
-        area_type: str
-        sites: list[dict[str, Any]]
-        batch: str
-        creation_period: dict[str, int]
-        materials: list[dict[str, Any]]
-        self_assessment: dict[str, Any]
-        plan: dict[str, Any]
-        indicator_system: str
-        applied_on: str
-        formal_decision: dict[str, Any] | None
-        panel: dict[str, Any] | None
-        assessment: dict[str, Any] | None
-        assessments: list[dict[str, Any]]
-        notice: dict[str, Any] | None
-        notices: list[dict[str, Any]]
-        objections: dict[str, dict[str, Any]]
-        terms: list[dict[str, Any]]
-        annual_reports: dict[str, dict[str, Any]]
-        review: dict[str, Any] | None
-        reviews: list[dict[str, Any]]
-        deadlines_recorded: list[str]
-        revocation: dict[str, Any] | None
+    DEADLINE_EVENTS: ClassVar[dict[str, type[DeadlineEvent]]] = {
+        "notice_ended": NoticeEnded,
+        "annual_report_overdue": AnnualReportOverdue,
+        "review_window_opened": ReviewWindowOpened,
+        "title_expired": TitleExpired,
+        "rectification_overdue": RectificationOverdue,
+    }
 
-    STATE_FIELDS: ClassVar[tuple[str, ...]] = (
-        "name",
-        "status",
-        "applicant_org",
-        "area_type",
-        "sites",
-        "batch",
-        "creation_period",
-        "materials",
-        "self_assessment",
-        "plan",
-        "indicator_system",
-        "applied_on",
-        "formal_decision",
-        "panel",
-        "assessment",
-        "assessments",
-        "notice",
-        "notices",
-        "objections",
-        "terms",
-        "annual_reports",
-        "review",
-        "reviews",
-        "deadlines_recorded",
-        "revocation",
-        "last_hash",
-    )
+    STATE_FIELDS: ClassVar[tuple[str, ...]] = tuple(ZoneState.__annotations__)
 
     # --- recording ----------------------------------------------------------------------------
 
@@ -443,37 +298,16 @@ class Zone(Chained):
         """The applicant files an application (申请, §3.1.1); returns the new zone."""
         if actor.role != "applicant" or not actor.org:
             raise NotPermittedError("Only an applicant (a town government or park committee) may apply.")
-        _check_instant(at)
-        name = _text(name, "name", limit=200)
-        if area_type not in AREA_TYPES:
-            raise InvalidValueError(
-                "area_type must be park, committee or town.",
-                [{"loc": ["area_type"], "msg": "one of park, committee, town"}],
-            )
-        if not isinstance(sites, list) or not sites:
-            raise InvalidValueError(
-                "At least one site is required (一区多点 allows several).",
-                [{"loc": ["sites"], "msg": "at least one site"}],
-            )
-        clean_sites = []
-        for i, s in enumerate(sites):
-            if not isinstance(s, dict) or not isinstance(s.get("name"), str) or not s["name"].strip():
-                raise InvalidValueError("Each site needs a name.", [{"loc": ["sites", i, "name"], "msg": "required"}])
-            clean_sites.append(
-                {"name": s["name"].strip(), "address": _text(s.get("address"), "address", required=False)}
-            )
+        intake.instant(at)
+        name = intake.text(name, "name", limit=200)
+        area_type = intake.area_type(area_type)
+        clean_sites = intake.sites(sites)
         if batch.members_only and actor.org not in batch.members:
             raise NotPermittedError(
                 f"The batch {batch.id} is created by {', '.join(batch.members.values())} only "
                 f"(§1.3); organisation {actor.org} is not one of them."
             )
-        sa = self_assessment or {}
-        if not isinstance(sa, dict):
-            raise InvalidValueError(
-                "self_assessment must be an object.", [{"loc": ["self_assessment"], "msg": "object"}]
-            )
-        stats = _statistics(sa.get("statistics"), "self_assessment.statistics", revenue_required=True)
-        own_scores = _self_scores(system, sa.get("scores"))
+        own_assessment = intake.self_assessment(system, self_assessment)
         data: dict[str, Any] = {
             "name": name,
             "applicant_org": actor.org,
@@ -481,9 +315,9 @@ class Zone(Chained):
             "sites": clean_sites,
             "batch": batch.id,
             "creation_period": {"start_year": batch.start_year, "end_year": batch.end_year},
-            "materials": _document_refs(materials, "materials", kinds=True),
-            "self_assessment": {"statistics": stats, "scores": own_scores},
-            "plan": _plan(plan),
+            "materials": intake.document_refs(materials, "materials", kinds=True),
+            "self_assessment": own_assessment,
+            "plan": intake.plan(plan),
             "indicator_system": system.version,
             "applied_on": local_date(at).isoformat(),
         }
@@ -492,7 +326,7 @@ class Zone(Chained):
     # --- guards -------------------------------------------------------------------------------
 
     def _guard(self, at: datetime, actor: Actor, *roles: str, own_zone_only: bool = True) -> date:
-        _check_instant(at)
+        intake.instant(at)
         if actor.role not in roles:
             raise NotPermittedError(
                 f"A {actor.role.replace('_', ' ')} may not do this; it is for: "
@@ -503,7 +337,7 @@ class Zone(Chained):
             raise NotPermittedError("An applicant may act only on its own organisation's zone.")
         if self.status == "revoked":
             raise IllegalTransitionError(
-                f"This zone was revoked on {self.revocation['revoked_on'] if self.revocation else '?'}; "
+                f"This zone was revoked on {self.revocation.revoked_on.isoformat() if self.revocation else '?'}; "
                 "nothing more can be recorded for it."
             )
         if at.astimezone(UTC) < self.modified_on:
@@ -523,25 +357,20 @@ class Zone(Chained):
     # --- formal review ------------------------------------------------------------------------
 
     def formal_review(
-        self,
-        *,
-        actor: Actor,
-        at: datetime,
-        outcome: str,
-        reasons: str,
-        batch: Batch,
-        system: IndicatorSystem,
+        self, *, actor: Actor, at: datetime, outcome: str, reasons: str, batch: Batch, system: IndicatorSystem
     ) -> None:
         """The bureau's formal review (形式审查, §3.1.2): accept, return for supplement, or reject."""
         self._guard(at, actor, "bureau")
         self._require_status("applied", doing="record a formal review")
-        if outcome not in ("accepted", "returned", "rejected"):
-            raise InvalidValueError(
-                "outcome must be accepted, returned or rejected.",
-                [{"loc": ["outcome"], "msg": "accepted | returned | rejected"}],
-            )
-        reasons = _text(reasons, "reasons", required=outcome != "accepted")
-        checks = self.acceptance_checks(batch, system)
+        outcome = intake.formal_outcome(outcome)
+        reasons = intake.text(reasons, "reasons", required=outcome != "accepted")
+        # the materials checklist (§5) and the measurable basic conditions (§4)
+        if batch.id != self.batch:
+            raise InvalidValueError(f"The zone applied in batch {self.batch}, not {batch.id}.")
+        materials = [m.as_dict() for m in self.materials]
+        checks = materials_check(batch, self.applicant_org, materials) + basic_conditions(
+            system, dict(self.self_assessment.statistics), self.plan.as_dict()
+        )
         if outcome == "accepted":
             failing = [c for c in checks if not c["passed"]]
             if failing:
@@ -554,14 +383,6 @@ class Zone(Chained):
             self._record(self.ApplicationReturned, actor=actor, at=at, reason=reasons, outcome=outcome, checks=checks)
         else:
             self._record(self.ApplicationRejected, actor=actor, at=at, reason=reasons, outcome=outcome, checks=checks)
-
-    def acceptance_checks(self, batch: Batch, system: IndicatorSystem) -> list[dict[str, Any]]:
-        """The materials checklist (§5) and the measurable basic conditions (§4) for this application."""
-        if batch.id != self.batch:
-            raise InvalidValueError(f"The zone applied in batch {self.batch}, not {batch.id}.")
-        return materials_check(batch, self.applicant_org, self.materials) + basic_conditions(
-            system, self.self_assessment["statistics"], self.plan
-        )
 
     def supplement(
         self,
@@ -576,25 +397,26 @@ class Zone(Chained):
         """The applicant supplements a returned application (补充材料)."""
         self._guard(at, actor, "applicant")
         self._require_status("returned", doing="supplement the application")
-        added = _document_refs(materials, "materials", kinds=True)
+        added = intake.document_refs(materials, "materials", kinds=True)
         if not added and statistics is None and plan is None:
             raise InvalidValueError("A supplement must add materials, statistics or a plan.")
-        merged = list(self.materials)
+        merged = [m.as_dict() for m in self.materials]
         for m in added:
             if m not in merged:
                 merged.append(m)
         sa = None
         if statistics is not None:
-            sa = {**self.self_assessment, "statistics": _statistics(statistics, "statistics", revenue_required=True)}
+            stats = intake.statistics(statistics, "statistics", revenue_required=True)
+            sa = {**self.self_assessment.as_dict(), "statistics": stats}
         self._record(
             self.Supplemented,
             actor=actor,
             at=at,
-            reason=_text(note, "note", required=False),
+            reason=intake.text(note, "note", required=False),
             added=added,
             materials=merged,
             self_assessment=sa,
-            plan=_plan(plan) if plan is not None else None,
+            plan=intake.plan(plan) if plan is not None else None,
         )
 
     # --- assessment ---------------------------------------------------------------------------
@@ -612,81 +434,50 @@ class Zone(Chained):
         """The bureau appoints the expert panel (§3.2); a new panel replaces one that has not concluded."""
         self._guard(at, actor, "bureau")
         self._require_status("accepted", "assessing", doing="appoint an expert panel")
-        if not isinstance(experts, list):
-            raise InvalidValueError("experts must be a list.", [{"loc": ["experts"], "msg": "list required"}])
-        clean = []
-        for i, e in enumerate(experts):
-            if not isinstance(e, dict) or not isinstance(e.get("sub"), str) or not e["sub"].strip():
-                raise InvalidValueError(
-                    "Each expert needs a user id (sub).", [{"loc": ["experts", i, "sub"], "msg": "required"}]
-                )
-            clean.append({"sub": e["sub"].strip(), "name": _text(e.get("name"), "name", required=False, limit=200)})
-        subs = [e["sub"] for e in clean]
-        if len(set(subs)) != len(subs):
-            raise InvalidValueError(
-                "An expert is named twice on the panel.", [{"loc": ["experts"], "msg": "duplicate sub"}]
-            )
-        if len(clean) < policy.min_panel_size:
-            raise InvalidValueError(
-                f"The panel needs at least {policy.min_panel_size} experts; {len(clean)} given.",
-                [{"loc": ["experts"], "msg": f"at least {policy.min_panel_size}"}],
-            )
-        if not isinstance(methods, list) or not methods or any(m not in ASSESSMENT_METHODS for m in methods):
-            raise InvalidValueError(
-                "methods must name one or more of: " + ", ".join(ASSESSMENT_METHODS) + ".",
-                [{"loc": ["methods"], "msg": "one or more of " + ", ".join(ASSESSMENT_METHODS)}],
-            )
-        round_ = (self.panel["round"] + 1) if self.panel else len(self.assessments) + 1
+        clean = intake.experts(experts, policy.min_panel_size)
+        methods = intake.methods(methods)
+        round_ = (self.panel.round + 1) if self.panel else len(self.assessments) + 1
         self._record(
             self.PanelAppointed,
             actor=actor,
             at=at,
-            reason=_text(reason, "reason", required=False),
+            reason=intake.text(reason, "reason", required=False),
             round=round_,
             experts=clean,
-            methods=sorted(set(methods)),
+            methods=methods,
         )
 
-    def _panel_member(self, actor: Actor) -> dict[str, Any]:
+    def _panel_of(self, actor: Actor) -> Panel:
         assert self.panel is not None
-        for e in self.panel["experts"]:
-            if e["sub"] == actor.sub:
-                return cast(dict[str, Any], e)
-        raise NotOnPanelError("You are not on this zone's expert panel.")
+        if not any(e.sub == actor.sub for e in self.panel.experts):
+            raise NotOnPanelError("You are not on this zone's expert panel.")
+        return self.panel
 
     def declare_conflict(self, *, actor: Actor, at: datetime, reason: str) -> None:
         """An expert on the panel declares a conflict of interest (回避); they may not score."""
         self._guard(at, actor, "expert")
         self._require_status("assessing", doing="declare a conflict of interest")
-        self._panel_member(actor)
-        assert self.panel is not None
-        if actor.sub in self.panel["conflicts"]:
+        panel = self._panel_of(actor)
+        if actor.sub in panel.conflicts:
             raise IllegalTransitionError("You have already declared a conflict of interest for this assessment.")
         self._record(
             self.ConflictDeclared,
             actor=actor,
             at=at,
-            reason=_text(reason, "reason"),
+            reason=intake.text(reason, "reason"),
             expert=actor.sub,
-            round=self.panel["round"],
+            round=panel.round,
             declared_at=at.astimezone(UTC).isoformat(),
         )
 
     def file_scores(
-        self,
-        *,
-        actor: Actor,
-        at: datetime,
-        scores: dict[str, Any],
-        comment: str,
-        system: IndicatorSystem,
+        self, *, actor: Actor, at: datetime, scores: dict[str, Any], comment: str, system: IndicatorSystem
     ) -> None:
         """An unconflicted panel expert files scores for every indicator (re-filing replaces)."""
         self._guard(at, actor, "expert")
         self._require_status("assessing", doing="file scores")
-        self._panel_member(actor)
-        assert self.panel is not None
-        if actor.sub in self.panel["conflicts"]:
+        panel = self._panel_of(actor)
+        if actor.sub in panel.conflicts:
             raise ConflictOfInterestError("You declared a conflict of interest for this zone and may not score it.")
         self._check_system(system)
         sheet = system.validate_scores(scores)
@@ -696,12 +487,12 @@ class Zone(Chained):
             at=at,
             reason="",
             expert=actor.sub,
-            round=self.panel["round"],
+            round=panel.round,
             scores=sheet,
-            comment=_text(comment, "comment", required=False),
+            comment=intake.text(comment, "comment", required=False),
             indicator_system=system.version,
             filed_at=at.astimezone(UTC).isoformat(),
-            replaces_earlier=actor.sub in self.panel["sheets"],
+            replaces_earlier=actor.sub in panel.sheets,
         )
 
     def _check_system(self, system: IndicatorSystem) -> None:
@@ -724,14 +515,14 @@ class Zone(Chained):
         """The bureau confirms the panel's report and forms the conclusion (§3.2.3)."""
         self._guard(at, actor, "bureau")
         self._require_status("assessing", doing="conclude the assessment")
-        if not isinstance(passed, bool):
-            raise InvalidValueError("passed must be true or false.", [{"loc": ["passed"], "msg": "boolean"}])
-        reports = _document_refs([report], "report", kinds=False)
-        reasons = _text(reasons, "reasons")
+        passed = intake.passed(passed)
+        reports = intake.document_refs([report], "report", kinds=False)
+        reasons = intake.text(reasons, "reasons")
         self._check_system(system)
-        assert self.panel is not None
-        counted = [e["sub"] for e in self.panel["experts"] if e["sub"] not in self.panel["conflicts"]]
-        missing = [s for s in counted if s not in self.panel["sheets"]]
+        panel = self.panel
+        assert panel is not None
+        counted = panel.counted()
+        missing = [s for s in counted if s not in panel.sheets]
         if not counted:
             raise IllegalTransitionError("Every expert on the panel declared a conflict; appoint a new panel.")
         if missing:
@@ -740,7 +531,7 @@ class Zone(Chained):
                 + ", ".join(missing)
                 + "."
             )
-        result = system.panel_result([self.panel["sheets"][s]["scores"] for s in counted], policy.panel_method)
+        result = system.panel_result([dict(panel.sheets[s].scores) for s in counted], policy.panel_method)
         self._record(
             self.Assessed,
             actor=actor,
@@ -748,39 +539,19 @@ class Zone(Chained):
             reason=reasons,
             passed=passed,
             report=reports[0],
-            round=self.panel["round"],
-            methods=self.panel["methods"],
-            experts=self.panel["experts"],
-            conflicted=sorted(self.panel["conflicts"]),
-            conflicts=self.panel["conflicts"],
-            counted=counted,
-            sheets={s: self.panel["sheets"][s]["scores"] for s in sorted(self.panel["sheets"])},
-            filed={
-                s: {k: v for k, v in sheet.items() if k != "scores"}
-                for s, sheet in sorted(self.panel["sheets"].items())
-            },
-            appointed_at=self.panel["appointed_at"],
-            appointed_by=self.panel["appointed_by"],
             result=result,
+            **panel.as_concluded(),
         )
 
     # --- public notice ------------------------------------------------------------------------
 
     def publish_notice(
-        self,
-        *,
-        actor: Actor,
-        at: datetime,
-        text: str,
-        starts_on: date,
-        ends_on: date,
-        working_days: int,
-        calendar: str,
+        self, *, actor: Actor, at: datetime, text: str, starts_on: date, ends_on: date, working_days: int, calendar: str
     ) -> None:
         """The bureau publishes the public notice (公示, §3.3); its text and hash become the record."""
         today = self._guard(at, actor, "bureau")
         self._require_status("assessed", doing="publish the public notice")
-        text = _text(text, "text", limit=100000)
+        text = intake.text(text, "text", limit=100000)
         if starts_on < today:
             raise InvalidValueError(
                 f"The notice cannot start in the past ({starts_on.isoformat()} is before today, {today.isoformat()}).",
@@ -821,7 +592,7 @@ class Zone(Chained):
             raise DeadlinePassedError(
                 f"Objections are taken only during a public notice (公示); the zone is {STATUS_WORDS[self.status]}."
             )
-        starts, ends = date.fromisoformat(self.notice["starts_on"]), date.fromisoformat(self.notice["ends_on"])
+        starts, ends = self.notice.starts_on, self.notice.ends_on
         if today < starts:
             raise TooEarlyError(f"The public notice starts on {starts.isoformat()}; objections are taken from then.")
         if today > ends:
@@ -834,50 +605,31 @@ class Zone(Chained):
             at=at,
             reason="",
             objection_id=objection_id,
-            notice=self.notice["number"],
-            objector_name=_text(objector_name, "objector_name", limit=200),
-            contact=_text(contact, "contact", limit=500),
-            text=_text(text, "text"),
-            evidence=_document_refs(evidence, "evidence", kinds=False),
+            notice=self.notice.number,
+            objector_name=intake.text(objector_name, "objector_name", limit=200),
+            contact=intake.text(contact, "contact", limit=500),
+            text=intake.text(text, "text"),
+            evidence=intake.document_refs(evidence, "evidence", kinds=False),
             raised_at=at.astimezone(UTC).isoformat(),
         )
 
     def resolve_objection(
-        self,
-        *,
-        actor: Actor,
-        at: datetime,
-        objection_id: str,
-        outcome: str,
-        consequence: str | None,
-        reasons: str,
+        self, *, actor: Actor, at: datetime, objection_id: str, outcome: str, consequence: str | None, reasons: str
     ) -> None:
         """The bureau resolves an objection: dismissed, or upheld (→ reassessment or rejection)."""
         self._guard(at, actor, "bureau")
         objection = self.objections.get(objection_id)
         if objection is None:
             raise ZoneNotFoundError(f"This zone has no objection {objection_id}.")
-        if objection["status"] != "open":
-            raise IllegalTransitionError(f"This objection was already resolved ({objection['status']}).")
+        if objection.status != "open":
+            raise IllegalTransitionError(f"This objection was already resolved ({objection.status}).")
         self._require_status("in_notice", doing="resolve an objection")
-        if outcome not in ("dismissed", "upheld"):
-            raise InvalidValueError(
-                "outcome must be dismissed or upheld.", [{"loc": ["outcome"], "msg": "dismissed | upheld"}]
-            )
-        if outcome == "upheld" and consequence not in ("reassess", "reject"):
-            raise InvalidValueError(
-                "An upheld objection needs its consequence: reassess or reject.",
-                [{"loc": ["consequence"], "msg": "reassess | reject"}],
-            )
-        if outcome == "dismissed" and consequence is not None:
-            raise InvalidValueError(
-                "A dismissed objection has no consequence.", [{"loc": ["consequence"], "msg": "omit"}]
-            )
+        intake.resolution(outcome, consequence)
         self._record(
             self.ObjectionResolved,
             actor=actor,
             at=at,
-            reason=_text(reasons, "reasons"),
+            reason=intake.text(reasons, "reasons"),
             objection_id=objection_id,
             outcome=outcome,
             consequence=consequence,
@@ -891,41 +643,27 @@ class Zone(Chained):
         today = self._guard(at, actor, "leading_group")
         self._require_status("in_notice", doing="grant the title")
         assert self.notice is not None
-        ends = date.fromisoformat(self.notice["ends_on"])
+        ends = self.notice.ends_on
         if today <= ends:
             raise TooEarlyError(
                 f"The public notice (公示) runs until {ends.isoformat()}; the title can be granted "
                 f"from {day_after(ends).isoformat()} (经公示无异议, §3.3)."
             )
-        current = [o for o in self.objections.values() if o["notice"] == self.notice["number"]]
-        open_ = [o["objection_id"] for o in current if o["status"] == "open"]
-        upheld = [o["objection_id"] for o in current if o["status"] == "upheld"]
+        current = [o for o in self.objections.values() if o.notice == self.notice.number]
+        open_ = [o.objection_id for o in current if o.status == "open"]
+        upheld = [o.objection_id for o in current if o.status == "upheld"]
         if open_:
             raise IllegalTransitionError(
                 "The title cannot be granted while an objection to the notice is open: " + ", ".join(open_) + "."
             )
         if upheld:  # an upheld objection moves the zone on; kept as a second line of defence
             raise IllegalTransitionError("The title cannot be granted: an objection to the notice was upheld.")
-        term = _term(1, today, policy, announcement_no=_text(announcement_no, "announcement_no", limit=200))
-        self._record(self.Granted, actor=actor, at=at, reason=_text(reason, "reason", required=False), **term)
-
-    @property
-    def current_term(self) -> dict[str, Any] | None:
-        """The term in force (or the last one), or None before the first grant."""
-        return self.terms[-1] if self.terms else None
-
-    def held_years(self) -> list[int]:
-        """Calendar years in which the title was held (each owes an annual report by January 31 after)."""
-        years: set[int] = set()
-        for t in self.terms:
-            start = date.fromisoformat(t["granted_on"]).year
-            end = date.fromisoformat(t["valid_until"]).year
-            years.update(range(start, end + 1))
-        return sorted(years)
-
-    def report_due_on(self, year: int, policy: Policy) -> date:
-        """The last day to file the report on ``year`` (January 31 of the year after)."""
-        return date(year + 1, policy.annual_report_month, policy.annual_report_day)
+        term = deadlines.new_term(
+            1, today, policy, announcement_no=intake.text(announcement_no, "announcement_no", limit=200)
+        )
+        self._record(
+            self.Granted, actor=actor, at=at, reason=intake.text(reason, "reason", required=False), **term.as_dict()
+        )
 
     def file_annual_report(
         self,
@@ -941,71 +679,49 @@ class Zone(Chained):
         """The applicant reports a year's work and statistics (§6.2); after January 31 it is marked late."""
         today = self._guard(at, actor, "applicant")
         self._require_status("granted", "in_review", "rectifying", doing="file an annual report")
-        if isinstance(year, bool) or not isinstance(year, int):
-            raise InvalidValueError("year must be a year.", [{"loc": ["year"], "msg": "integer year"}])
-        if year not in self.held_years():
+        year = intake.year(year)
+        held = deadlines.held_years(self.terms)
+        if year not in held:
             raise IllegalTransitionError(
-                f"{year} is not a year in which this zone held the title "
-                f"(years held: {', '.join(map(str, self.held_years()))})."
+                f"{year} is not a year in which this zone held the title (years held: {', '.join(map(str, held))})."
             )
         if year >= today.year:
             raise TooEarlyError(f"The report on {year} can be filed once {year} has ended.")
         if str(year) in self.annual_reports:
             raise IllegalTransitionError(f"The annual report on {year} was already filed.")
-        due = self.report_due_on(year, policy)
+        due = deadlines.report_due_on(year, policy)
         self._record(
             self.AnnualReported,
             actor=actor,
             at=at,
             reason="",
             year=year,
-            statistics=_statistics(statistics, "statistics", revenue_required=True),
-            summary=_text(summary, "summary"),
-            documents=_document_refs(documents, "documents", kinds=False),
+            statistics=intake.statistics(statistics, "statistics", revenue_required=True),
+            summary=intake.text(summary, "summary"),
+            documents=intake.document_refs(documents, "documents", kinds=False),
             due_on=due.isoformat(),
             late=today > due,
             filed_at=at.astimezone(UTC).isoformat(),
         )
 
     def evaluate_annual_report(
-        self,
-        *,
-        actor: Actor,
-        at: datetime,
-        year: int,
-        rating: str,
-        comments: str,
-        system: IndicatorSystem,
+        self, *, actor: Actor, at: datetime, year: int, rating: str, comments: str, system: IndicatorSystem
     ) -> None:
         """The bureau's yearly tracking evaluation (跟踪评价, §6.2–6.3), with threshold checks attached."""
         self._guard(at, actor, "bureau")
         report = self.annual_reports.get(str(year))
         if report is None:
             raise ZoneNotFoundError(f"No annual report on {year} has been filed for this zone.")
-        if report["evaluation"] is not None:
+        if report.evaluation is not None:
             raise IllegalTransitionError(f"The annual report on {year} has already been evaluated.")
-        if rating not in RATINGS:
-            raise InvalidValueError(
-                "rating must be one of " + ", ".join(RATINGS) + ".", [{"loc": ["rating"], "msg": " | ".join(RATINGS)}]
-            )
-        stats = report["statistics"]
-        checks = system.threshold_checks(stats)
-        for target in self.plan.get("targets", []):
-            if target["year"] == year and "revenue" in target:
-                checks.append(
-                    {
-                        "indicator": 12,
-                        "rule": f"revenue reaches the creation plan's target for {year}",
-                        "value": stats.get("revenue"),
-                        "threshold": target["revenue"],
-                        "passed": stats.get("revenue", 0) >= target["revenue"],
-                    }
-                )
+        rating = intake.rating(rating)
+        stats = dict(report.statistics)
+        checks = system.threshold_checks(stats) + plan_target_checks(self.plan.targets, year, stats)
         self._record(
             self.AnnualEvaluated,
             actor=actor,
             at=at,
-            reason=_text(comments, "comments"),
+            reason=intake.text(comments, "comments"),
             year=year,
             rating=rating,
             checks=checks,
@@ -1022,7 +738,7 @@ class Zone(Chained):
         self._require_status("granted", doing="request a review")
         term = self.current_term
         assert term is not None
-        opens, until = date.fromisoformat(term["review_window_opens_on"]), date.fromisoformat(term["valid_until"])
+        opens, until = term.review_window_opens_on, term.valid_until
         if today < opens:
             raise TooEarlyError(
                 f"A review can be requested from {opens.isoformat()} (3 months before the title expires on "
@@ -1036,8 +752,8 @@ class Zone(Chained):
             self.ReviewRequested,
             actor=actor,
             at=at,
-            reason=_text(reason, "reason", required=False),
-            term=term["number"],
+            reason=intake.text(reason, "reason", required=False),
+            term=term.number,
             requested_at=at.astimezone(UTC).isoformat(),
         )
 
@@ -1059,29 +775,25 @@ class Zone(Chained):
                 "it is reviewed again once it submits its rectification."
             )
         self._require_status("in_review", doing="decide a review")
-        if not isinstance(passed, bool):
-            raise InvalidValueError("passed must be true or false.", [{"loc": ["passed"], "msg": "boolean"}])
-        reasons = _text(reasons, "reasons")
+        passed = intake.passed(passed)
+        reasons = intake.text(reasons, "reasons")
         assert self.review is not None
         term = self.current_term
         assert term is not None
         if passed:
-            start = date.fromisoformat(term["valid_until"])
-            new_term = _term(term["number"] + 1, start, policy, announcement_no="")
+            next_term = deadlines.new_term(term.number + 1, term.valid_until, policy, announcement_no="")
             self._record(
                 self.ReviewPassed,
                 actor=actor,
                 at=at,
                 reason=reasons,
-                term=new_term,
-                after_rectification=self.review["rectification"] is not None,
+                term=next_term.as_dict(),
+                after_rectification=self.review.rectification is not None,
             )
-        elif self.review["rectification"] is None:
-            months = policy.rectification_months if rectification_months is None else rectification_months
-            if isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= 24:
-                raise InvalidValueError(
-                    "rectification_months must be 1 to 24.", [{"loc": ["rectification_months"], "msg": "1..24"}]
-                )
+        elif self.review.rectification is None:
+            months = intake.rectification_months(
+                policy.rectification_months if rectification_months is None else rectification_months
+            )
             self._record(
                 self.RectificationOrdered,
                 actor=actor,
@@ -1103,25 +815,20 @@ class Zone(Chained):
             )
 
     def submit_rectification(
-        self,
-        *,
-        actor: Actor,
-        at: datetime,
-        summary: str,
-        documents: list[dict[str, Any]] | None = None,
+        self, *, actor: Actor, at: datetime, summary: str, documents: list[dict[str, Any]] | None = None
     ) -> None:
         """The applicant submits its rectification (整改); the zone returns to review."""
         today = self._guard(at, actor, "applicant")
         self._require_status("rectifying", doing="submit a rectification")
-        assert self.review is not None
-        due = date.fromisoformat(self.review["rectification"]["due_on"])
+        assert self.review is not None and self.review.rectification is not None
+        due = self.review.rectification.due_on
         self._record(
             self.Rectified,
             actor=actor,
             at=at,
             reason="",
-            summary=_text(summary, "summary"),
-            documents=_document_refs(documents, "documents", kinds=False),
+            summary=intake.text(summary, "summary"),
+            documents=intake.document_refs(documents, "documents", kinds=False),
             late=today > due,
             submitted_on=today.isoformat(),
         )
@@ -1133,78 +840,26 @@ class Zone(Chained):
             raise IllegalTransitionError(
                 f"The zone is {STATUS_WORDS[self.status]}: it holds no title or creation qualification to revoke."
             )
-        if reason not in REVOCATION_REASONS:
-            raise InvalidValueError(
-                "reason must be fraud, statistics_duty or other.",
-                [{"loc": ["reason"], "msg": " | ".join(REVOCATION_REASONS)}],
-            )
+        reason = intake.revocation_reason(reason)
         self._record(
             self.Revoked,
             actor=actor,
             at=at,
-            reason=_text(details, "details"),
+            reason=intake.text(details, "details"),
             cause=reason,
-            details=_text(details, "details"),
+            details=intake.text(details, "details"),
             revoked_on=today.isoformat(),
         )
 
     # --- deadlines (recorded by the scheduler, each at most once) -----------------------------
 
-    def due_deadlines(self, at: datetime, policy: Policy) -> list[dict[str, Any]]:
+    def due_deadlines(self, at: datetime, policy: Policy) -> list[Deadline]:
         """The deadlines this zone's history has made due by ``at`` and not yet recorded, in due order."""
-        today = local_date(at)
-        return [d for d in self.deadlines(policy) if d["fires_on"] <= today and not d["recorded"]]
+        return deadlines.due(self, at, policy)
 
-    def deadlines(self, policy: Policy) -> list[dict[str, Any]]:
-        """Every deadline the history implies and has not made moot, recorded or not, in due order.
-
-        Each: ``kind``, ``key``, ``day`` (the date in the rule), ``fires_on`` (the day it becomes due),
-        ``due_at`` (that day's start, Asia/Shanghai, as a UTC instant), ``recorded``.
-        """
-        if self.status == "revoked":
-            return []
-        due: list[dict[str, Any]] = []
-        if self.status == "in_notice" and self.notice is not None:
-            day = date.fromisoformat(self.notice["ends_on"])
-            due.append({"kind": "notice_ended", "key": f"notice_ended:{self.notice['number']}", "day": day})
-        for year in self.held_years():
-            if str(year) not in self.annual_reports:
-                day = self.report_due_on(year, policy)
-                due.append(
-                    {"kind": "annual_report_overdue", "key": f"annual_report_overdue:{year}", "day": day, "year": year}
-                )
-        term = self.current_term
-        if term is not None and self.status == "granted":
-            day = date.fromisoformat(term["review_window_opens_on"])
-            due.append(
-                {
-                    "kind": "review_window_opened",
-                    "key": f"review_window_opened:{term['number']}",
-                    "day": day,
-                    "opens": True,
-                    "term": term["number"],
-                }
-            )
-        if term is not None and self.status in ("granted", "in_review", "rectifying"):
-            day = date.fromisoformat(term["valid_until"])
-            due.append(
-                {"kind": "title_expired", "key": f"title_expired:{term['number']}", "day": day, "term": term["number"]}
-            )
-        if self.status == "rectifying" and self.review is not None:
-            day = date.fromisoformat(self.review["rectification"]["due_on"])
-            due.append(
-                {
-                    "kind": "rectification_overdue",
-                    "key": f"rectification_overdue:{self.review['rectification']['ordered_on']}",
-                    "day": day,
-                }
-            )
-        for d in due:
-            # A window opens at the start of its day; the others pass at the end of theirs.
-            d["fires_on"] = d["day"] if d.pop("opens", False) else day_after(d["day"])
-            d["due_at"] = start_of_day(d["fires_on"])
-            d["recorded"] = d["key"] in self.deadlines_recorded
-        return sorted(due, key=lambda d: (d["due_at"], d["key"]))
+    def deadlines(self, policy: Policy) -> list[Deadline]:
+        """Every deadline the history implies and has not made moot, recorded or not, in due order."""
+        return deadlines.implied(self, policy)
 
     def record_deadline(self, *, actor: Actor, at: datetime, key: str, policy: Policy) -> None:
         """Records one due deadline by its key (e.g. ``annual_report_overdue:2023``); refuses it twice."""
@@ -1213,32 +868,14 @@ class Zone(Chained):
         if key in self.deadlines_recorded:
             raise AlreadyRecordedError(f"The deadline {key} is already recorded for this zone.")
         self._guard(at, actor, "system")
-        matches = [d for d in self.due_deadlines(at, policy) if d["key"] == key]
+        matches = [d for d in self.due_deadlines(at, policy) if d.key == key]
         if not matches:
             raise IllegalTransitionError(
                 f"The deadline {key} is not due for this zone now (or the history made it moot)."
             )
         d = matches[0]
-        classes: dict[str, type[Zone.Event]] = {
-            "notice_ended": self.NoticeEnded,
-            "annual_report_overdue": self.AnnualReportOverdue,
-            "review_window_opened": self.ReviewWindowOpened,
-            "title_expired": self.TitleExpired,
-            "rectification_overdue": self.RectificationOverdue,
-        }
-        recorded_at = at.astimezone(UTC)
-        data = {
-            "kind": d["kind"],
-            "key": key,
-            "due_on": d["day"].isoformat(),
-            "due_at": d["due_at"].isoformat(),
-            "recorded_at": recorded_at.isoformat(),
-            "lag_seconds": max(0, int((recorded_at - d["due_at"]).total_seconds())),
-        }
-        if "year" in d:
-            data["year"] = d["year"]
-        self._record(classes[d["kind"]], actor=actor, at=at, reason="", **data)
-        if d["kind"] == "title_expired" and self.status == "granted":
+        self._record(self.DEADLINE_EVENTS[d.kind], actor=actor, at=at, reason="", **d.event_data(at))
+        if d.kind == "title_expired" and self.status == "granted":
             self._record(
                 self.Revoked,
                 actor=actor,
@@ -1253,54 +890,9 @@ class Zone(Chained):
 
     def state(self) -> dict[str, Any]:
         """The whole state as plain values (what a replay must reproduce exactly)."""
-        out = {name: copy.deepcopy(getattr(self, name)) for name in self.STATE_FIELDS}
+        out = copy.deepcopy({name: as_plain(getattr(self, name)) for name in self.STATE_FIELDS})
         out["id"] = str(self.id)
         out["version"] = self.version
         out["created_on"] = self.created_on.isoformat()
         out["modified_on"] = self.modified_on.isoformat()
         return out
-
-
-def _term(number: int, start: date, policy: Policy, *, announcement_no: str) -> dict[str, Any]:
-    until = add_years(start, policy.term_years)
-    return {
-        "number": number,
-        "granted_on": start.isoformat(),
-        "valid_until": until.isoformat(),
-        "review_window_opens_on": add_months(until, -policy.review_window_months).isoformat(),
-        "announcement_no": announcement_no,
-    }
-
-
-def _check_instant(at: datetime) -> None:
-    if at.tzinfo is None:
-        raise InvalidValueError("Instants must carry a time zone offset.")
-
-
-def _self_scores(system: IndicatorSystem, raw: Any) -> dict[str, float]:
-    if raw is None:
-        return {}
-    if not isinstance(raw, dict):
-        raise InvalidValueError("self_assessment.scores must be an object.")
-    errors = []
-    out = {}
-    for key, value in raw.items():
-        try:
-            n = int(str(key))
-        except ValueError:
-            n = -1
-        ind = system.indicators.get(n)
-        if ind is None:
-            errors.append(
-                {
-                    "loc": ["self_assessment", "scores", str(key)],
-                    "msg": f"indicator {key} is not in version {system.version}",
-                }
-            )
-        elif isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= ind.weight:
-            errors.append({"loc": ["self_assessment", "scores", str(key)], "msg": f"a number within 0..{ind.weight:g}"})
-        else:
-            out[str(n)] = float(value)
-    if errors:
-        raise InvalidValueError("The self-assessment scores are not valid.", errors)
-    return dict(sorted(out.items(), key=lambda kv: int(kv[0])))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from domain.records import as_plain
 from domain.zone import Zone
 from projections.base import ZoneStateProjection
 from projections.storage import Tx, ViewSpec, dumps
@@ -14,36 +15,38 @@ def rounds_of(zone: Zone) -> list[dict[str, Any]]:
     """The concluded rounds, and the open one if a panel is at work."""
     rounds = [
         {
-            "round": a["round"],
+            "round": a.round,
             "state": "concluded",
-            "experts": a["experts"],
-            "methods": a["methods"],
-            "appointed_at": a.get("appointed_at"),
-            "appointed_by": a.get("appointed_by"),
-            "conflicts": a.get("conflicts", {e: {} for e in a["conflicted"]}),
-            "sheets": {s: {"scores": scores, **a.get("filed", {}).get(s, {})} for s, scores in a["sheets"].items()},
+            "experts": as_plain(a.experts),
+            "methods": as_plain(a.methods),
+            "appointed_at": a.appointed_at,
+            "appointed_by": as_plain(a.appointed_by),
+            "conflicts": as_plain(a.conflicts) if a.conflicts is not None else {e: {} for e in a.conflicted},
+            "sheets": {
+                s: {"scores": as_plain(scores), **as_plain(a.filed or {}).get(s, {})} for s, scores in a.sheets.items()
+            },
             "result": {
-                **a["result"],
-                "passed": a["passed"],
-                "report": a["report"],
-                "reasons": a["reasons"],
-                "counted": a["counted"],
+                **as_plain(a.result),
+                "passed": a.passed,
+                "report": as_plain(a.report),
+                "reasons": a.reasons,
+                "counted": as_plain(a.counted),
             },
         }
         for a in zone.assessments
     ]
     panel = zone.panel
-    if panel is not None and panel["round"] not in {r["round"] for r in rounds}:
+    if panel is not None and panel.round not in {r["round"] for r in rounds}:
         rounds.append(
             {
-                "round": panel["round"],
+                "round": panel.round,
                 "state": "open",
-                "experts": panel["experts"],
-                "methods": panel["methods"],
-                "appointed_at": panel.get("appointed_at"),
-                "appointed_by": panel.get("appointed_by"),
-                "conflicts": panel["conflicts"],
-                "sheets": panel["sheets"],
+                "experts": as_plain(panel.experts),
+                "methods": as_plain(panel.methods),
+                "appointed_at": panel.appointed_at,
+                "appointed_by": as_plain(panel.appointed_by),
+                "conflicts": as_plain(panel.conflicts),
+                "sheets": as_plain(panel.sheets),
                 "result": None,
             }
         )

@@ -11,6 +11,7 @@ from uuid import UUID
 from eventsourcing.persistence import Mapper, Tracking
 from eventsourcing.projection import Projection
 
+from domain.deadlines import Deadline
 from domain.zone import Zone
 from projections.storage import PostgresView, Tx, ViewSpec, track_all_postgres
 
@@ -126,12 +127,12 @@ class ZoneStateProjection(ViewProjection):
     def write_zones(self, tx: Tx, zones: list[Zone]) -> None:
         """Writes the view's rows for the zones this batch changed."""
 
-    def deadlines_of(self, tx: Tx, zone: Zone) -> list[dict[str, Any]]:
+    def deadlines_of(self, tx: Tx, zone: Zone) -> list[Deadline]:
         """``zone.deadlines(policy)``, computed once per batch for all the views that show them."""
         key = ("deadlines", zone.id, zone.version)
         if key not in tx.shared:
             tx.shared[key] = zone.deadlines(self.context["policy"])
-        return cast(list[dict[str, Any]], tx.shared[key])
+        return cast(list[Deadline], tx.shared[key])
 
 
 def process_together(

@@ -30,13 +30,13 @@ class DeadlinesProjection(ZoneStateProjection):
             [
                 (
                     str(z.id),
-                    d["key"],
-                    d["kind"],
+                    d.key,
+                    d.kind,
                     z.name,
                     z.applicant_org,
-                    d["day"].isoformat(),
-                    d["due_at"].isoformat(),
-                    int(d["recorded"]),
+                    d.day.isoformat(),
+                    d.due_at.isoformat(),
+                    int(d.recorded),
                 )
                 for z in zones
                 for d in self.deadlines_of(tx, z)

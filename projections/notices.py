@@ -12,9 +12,9 @@ from projections.storage import Tx, ViewSpec
 def notice_outcome(zone: Zone, number: int) -> str:
     """What became of a notice: in force, granted, sent back, rejected, or closed."""
     for objection in zone.objections.values():
-        resolution = objection["resolution"]
-        if objection["notice"] == number and resolution and resolution["outcome"] == "upheld":
-            return "sent_back" if resolution["consequence"] == "reassess" else "rejected"
+        resolution = objection.resolution
+        if objection.notice == number and resolution and resolution.outcome == "upheld":
+            return "sent_back" if resolution.consequence == "reassess" else "rejected"
     if number == len(zone.notices):
         if zone.terms:
             return "granted"
@@ -64,18 +64,18 @@ class NoticesProjection(ZoneStateProjection):
             [
                 (
                     str(z.id),
-                    n["number"],
+                    n.number,
                     z.name,
                     z.applicant_org,
-                    n["text"],
-                    n["text_sha256"],
-                    n["starts_on"],
-                    n["ends_on"],
-                    n["working_days"],
-                    n["calendar"],
-                    n["published_at"],
-                    sum(1 for o in z.objections.values() if o["notice"] == n["number"]),
-                    notice_outcome(z, n["number"]),
+                    n.text,
+                    n.text_sha256,
+                    n.starts_on.isoformat(),
+                    n.ends_on.isoformat(),
+                    n.working_days,
+                    n.calendar,
+                    n.published_at,
+                    sum(1 for o in z.objections.values() if o.notice == n.number),
+                    notice_outcome(z, n.number),
                 )
                 for z in published
                 for n in z.notices

@@ -36,7 +36,7 @@ def due_from_zones(app: ZoneApplication) -> list[tuple[UUID, str, str]]:
     out = []
     for zone_id in app.zone_ids():
         for d in app.due_deadlines(zone_id):
-            out.append((zone_id, d["key"], d["due_at"].isoformat()))
+            out.append((zone_id, d.key, d.due_at.isoformat()))
     return sorted(out, key=lambda t: (t[2], str(t[0]), t[1]))
 
 

@@ -89,21 +89,21 @@ def deadlines(
                 "as_of needs a time zone offset.",
                 errors=[{"loc": ["query", "as_of"], "msg": "offset required"}],
             )
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "zone_id": str(z.id),
                 "zone_name": z.name,
                 "applicant_org": z.applicant_org,
-                "kind": d["kind"],
-                "key": d["key"],
-                "due_on": d["day"].isoformat(),
-                "due_at": d["due_at"].isoformat(),
-                "recorded": d["recorded"],
-                "overdue": d["due_at"] <= as_of,
+                "kind": d.kind,
+                "key": d.key,
+                "due_on": d.day.isoformat(),
+                "due_at": d.due_at.isoformat(),
+                "recorded": d.recorded,
+                "overdue": d.due_at <= as_of,
             }
             for z in c.app.zones_as_of(as_of)
             for d in z.deadlines(c.app.policy)
-            if (not kind or d["kind"] == kind) and (before is None or d["due_at"] < before)
+            if (not kind or d.kind == kind) and (before is None or d.due_at < before)
         ]
         rows.sort(key=lambda r: (r["due_at"], r["zone_id"], r["key"]))
         return rows[offset : offset + limit]

@@ -251,4 +251,4 @@ def test_demo_fills_an_empty_store_with_zones_at_different_stages_and_only_once(
         ["2021", "2022", "2023"],
     )
     assert zones["南城数字经济产业园集聚区"].status == "in_notice"
-    assert [o["status"] for o in zones["南城数字经济产业园集聚区"].objections.values()] == ["open"]
+    assert [o.status for o in zones["南城数字经济产业园集聚区"].objections.values()] == ["open"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +63,7 @@ def walk_to_grant(c: Container) -> Any:
     app.conclude_assessment(z.id, BUREAU, passed=True, report=doc("panel-report.pdf"), reasons="Report confirmed.")
     clock.set(at("2021-09-24"))  # type: ignore[attr-defined]
     z = app.publish_notice(z.id, BUREAU, text="松山湖集聚区公示", starts_on=at("2021-09-27").date() + timedelta(days=0))
-    assert z.notice["ends_on"] == "2021-10-08"  # National Day week skipped on the Chinese calendar
+    assert z.notice.ends_on == date(2021, 10, 8)  # National Day week skipped on the Chinese calendar
     clock.set(at("2021-09-28"))  # type: ignore[attr-defined]
     _, oid = app.raise_objection(
         z.id, PUBLIC, objector_name="Li Lei", contact="li@example.org", text="Revenue overstated."
@@ -233,7 +233,7 @@ class TestConcurrency:
 
         zone = a.app.run(z.id, act)
         assert calls == [z.version, z.version + 1]
-        assert set(zone.panel["sheets"]) == {EXPERTS[0].sub, EXPERTS[1].sub}
+        assert set(zone.panel.sheets) == {EXPERTS[0].sub, EXPERTS[1].sub}  # type: ignore[union-attr]
         assert a.app.get_zone(z.id).state() == zone.state()
 
     def test_a_second_conflict_is_reported_and_nothing_of_it_recorded(self, pair: tuple[Container, Container]) -> None:
@@ -247,4 +247,4 @@ class TestConcurrency:
 
         with pytest.raises(errors.VersionConflictError):
             a.app.run(z.id, act)
-        assert set(a.app.get_zone(z.id).panel["sheets"]) == {EXPERTS[1].sub, EXPERTS[2].sub}
+        assert set(a.app.get_zone(z.id).panel.sheets) == {EXPERTS[1].sub, EXPERTS[2].sub}  # type: ignore[union-attr]

@@ -55,7 +55,7 @@ class TestThreeYears:
         assert [f["key"] for f in sweep(c.app, c.runner)] == ["annual_report_overdue:2022"]
         set_clock(c, "2023-03-01")
         c.app.file_annual_report(z.id, SONGSHAN, year=2022, statistics=ANNUAL_STATISTICS, summary="late")
-        assert c.app.get_zone(z.id).annual_reports["2022"]["late"] is True
+        assert c.app.get_zone(z.id).annual_reports["2022"].late is True
         set_clock(c, "2024-07-10")
         assert [f["key"] for f in sweep(c.app, c.runner)] == ["annual_report_overdue:2023"]
         set_clock(c, "2024-07-11", 0)
@@ -63,7 +63,7 @@ class TestThreeYears:
         set_clock(c, "2024-10-12", 0)
         assert [f["key"] for f in sweep(c.app, c.runner)] == ["title_expired:1"]
         zone = c.app.get_zone(z.id)
-        assert zone.status == "revoked" and zone.revocation["cause"] == "no_review_request"  # type: ignore[index]
+        assert zone.status == "revoked" and zone.revocation.cause == "no_review_request"  # type: ignore[union-attr]
         set_clock(c, "2025-06-01")
         assert sweep(c.app, c.runner) == []  # the 2024 report is moot once revoked
         assert deadline_keys(c, z.id) == [
@@ -303,7 +303,7 @@ class TestCalendarOverride:
         ]
         assert ends == worked[4]  # the entered holidays are skipped
         zone = app.publish_notice(z.id, BUREAU, text="公示", starts_on=date(year, 9, 28))
-        assert zone.notice["calendar"].startswith(
+        assert zone.notice.calendar.startswith(  # type: ignore[union-attr]
             f"calendar override {year} v1 (国办发明电 (test); entered by u-bureau"
         )
         from audit.integrity import verify_store

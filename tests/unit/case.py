@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from domain.conditions import load_batches
 from domain.indicators import load_indicator_system
@@ -30,7 +30,7 @@ BATCHES = load_batches(Path(__file__).parent.parent / "data" / "batches-test.jso
 POLICY = Policy()
 
 
-def applied(actor: Any = SONGSHAN, day: str = "2021-07-15", **overrides: Any) -> Zone:
+def applied(actor: Any = SONGSHAN, day: str = "2021-07-15", zone_id: UUID | None = None, **overrides: Any) -> Zone:
     """The applicant files (first batch, Songshan Lake, by default)."""
     kwargs: dict[str, Any] = {
         "name": "松山湖软件和信息技术服务业集聚区",
@@ -43,7 +43,7 @@ def applied(actor: Any = SONGSHAN, day: str = "2021-07-15", **overrides: Any) ->
         "system": SYSTEM,
     }
     kwargs.update(overrides)
-    return Zone.file_application(zone_id=uuid4(), actor=actor, at=at(day), **kwargs)
+    return Zone.file_application(zone_id=zone_id or uuid4(), actor=actor, at=at(day), **kwargs)
 
 
 def accepted(z: Zone | None = None, day: str = "2021-07-20") -> Zone:

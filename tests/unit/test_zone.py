@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from domain import errors
+from domain.deadlines import held_years
 from domain.integrity import GENESIS_HASH
 from domain.policy import Policy
 from domain.values import SYSTEM as SYSTEM_ACTOR
@@ -57,8 +58,8 @@ class TestApplying:
         assert z.status == "applied"
         assert z.applicant_org == "songshan-lake"
         assert z.indicator_system == "2021"
-        assert z.creation_period == {"start_year": 2021, "end_year": 2023}  # the first batch, §1.3
-        assert z.self_assessment["statistics"]["revenue"] == GOOD_STATISTICS["revenue"]
+        assert z.creation_period.as_dict() == {"start_year": 2021, "end_year": 2023}  # the first batch, §1.3
+        assert z.self_assessment.statistics["revenue"] == GOOD_STATISTICS["revenue"]
         event = z.pending_events[0]
         assert type(event).__name__ == "Applied"
         assert event.actor == SONGSHAN.as_dict()  # type: ignore[attr-defined]
@@ -125,7 +126,7 @@ class TestFormalReview:
     def test_first_batch_exemption_songshan_lake_submits_only_items_3_and_4(self) -> None:
         z = accepted(applied(materials=FIRST_BATCH_MATERIALS))
         assert z.status == "accepted"
-        kinds = {c["kind"] for c in z.formal_decision["checks"] if c["check"] == "material"}  # type: ignore[index]
+        kinds = {c["kind"] for c in z.formal_decision.checks if c["check"] == "material"}  # type: ignore[union-attr]
         assert kinds == {"creation_plan"}
 
     def test_first_batch_still_needs_the_creation_plan(self) -> None:
@@ -339,9 +340,9 @@ class TestAssessment:
         z.file_scores(actor=EXPERTS[0], at=at("2021-08-20"), scores=full_scores(2), comment="", system=SYSTEM)
         z.file_scores(actor=EXPERTS[1], at=at("2021-08-20", 11), scores=full_scores(1), comment="", system=SYSTEM)
         assessed(z)
-        result = z.assessment["result"]  # type: ignore[index]
+        result = z.assessment.result  # type: ignore[union-attr]
         assert result["experts_counted"] == 2
-        assert z.assessment["conflicted"] == [EXPERTS[2].sub]  # type: ignore[index]
+        assert z.assessment.conflicted == (EXPERTS[2].sub,)  # type: ignore[union-attr]
         assert result["scores"]["1"] == 1.5
         assert result["total"] == pytest.approx(1.5 * 25)
 
@@ -382,7 +383,7 @@ class TestAssessment:
         z = assessing()
         z.file_scores(actor=EXPERTS[0], at=at("2021-08-20"), scores=full_scores(1), comment="", system=SYSTEM)
         z.file_scores(actor=EXPERTS[0], at=at("2021-08-21"), scores=full_scores(2), comment="revised", system=SYSTEM)
-        assert z.panel["sheets"][EXPERTS[0].sub]["scores"]["1"] == 2  # type: ignore[index]
+        assert z.panel.sheets[EXPERTS[0].sub].scores["1"] == 2  # type: ignore[union-attr]
         filed = [e for e in z.pending_events if type(e).__name__ == "ScoresFiled"]
         assert [e.data["scores"]["1"] for e in filed] == [1, 2]  # type: ignore[attr-defined]
 
@@ -394,7 +395,7 @@ class TestAssessment:
 
     def test_panel_result_raw_maximum_and_percentage_without_renormalisation(self) -> None:
         z = assessed()
-        result = z.assessment["result"]  # type: ignore[index]
+        result = z.assessment.result  # type: ignore[union-attr]
         assert result["indicator_system"] == "2021"
         assert result["maximum"] == 98  # as published: 26 + 40 + 32, not 100
         assert result["total"] == pytest.approx(sum(full_scores().values()))
@@ -443,10 +444,10 @@ class TestNoticeAndGrant:
     def test_the_notice_records_its_text_hash_and_period(self) -> None:
         z = in_notice()
         assert z.status == "in_notice"
-        assert z.notice["ends_on"] == "2021-10-08"  # type: ignore[index]
+        assert z.notice.ends_on == date(2021, 10, 8)  # type: ignore[union-attr]
         import hashlib
 
-        assert z.notice["text_sha256"] == hashlib.sha256("关于松山湖集聚区的公示".encode()).hexdigest()  # type: ignore[index]
+        assert z.notice.text_sha256 == hashlib.sha256("关于松山湖集聚区的公示".encode()).hexdigest()  # type: ignore[union-attr]
 
     def test_a_notice_cannot_start_in_the_past_or_before_assessment(self) -> None:
         z = assessed()
@@ -465,7 +466,7 @@ class TestNoticeAndGrant:
         refused(z, errors.TooEarlyError, lambda: z.raise_objection(actor=PUBLIC, at=at("2021-09-26"), **kwargs))
         refused(z, errors.DeadlinePassedError, lambda: z.raise_objection(actor=PUBLIC, at=at("2021-10-09"), **kwargs))
         z.raise_objection(actor=PUBLIC, at=at("2021-10-08", 23), **kwargs)  # the last day counts to its end
-        assert z.objections["o1"]["status"] == "open"
+        assert z.objections["o1"].status == "open"
 
     def test_grant_refused_while_the_notice_runs(self) -> None:
         z = in_notice()
@@ -505,7 +506,8 @@ class TestNoticeAndGrant:
         )
         granted(z, day="2021-10-12")
         assert z.status == "granted"
-        assert z.current_term == {  # three years from the grant, review window three months before
+        # three years from the grant, review window three months before
+        assert z.current_term.as_dict() == {  # type: ignore[union-attr]
             "number": 1,
             "granted_on": "2021-10-12",
             "valid_until": "2024-10-12",
@@ -545,7 +547,7 @@ class TestNoticeAndGrant:
         scored(z, day="2021-10-20")
         assessed(z, day="2021-10-25")
         in_notice(z, day="2021-10-25", starts="2021-10-25", ends="2021-10-29")
-        assert z.notice["number"] == 2  # type: ignore[index]
+        assert z.notice.number == 2  # type: ignore[union-attr]
         granted(z, day="2021-11-01")
         assert z.status == "granted"
         assert len(z.assessments) == 2
@@ -618,15 +620,15 @@ class TestTerm:
 
     def test_annual_reports_by_january_31_late_after(self) -> None:
         z = granted()
-        assert z.held_years() == [2021, 2022, 2023, 2024]
+        assert held_years(z.terms) == [2021, 2022, 2023, 2024]
         refused(z, errors.TooEarlyError, lambda: report(z, 2021, "2021-12-30"))
         report(z, 2021, "2022-01-31")
-        assert z.annual_reports["2021"]["late"] is False
+        assert z.annual_reports["2021"].late is False
         refused(z, errors.IllegalTransitionError, lambda: report(z, 2021, "2022-02-01"))
         refused(z, errors.IllegalTransitionError, lambda: report(z, 2020, "2022-02-01"))
         refused(z, errors.NotPermittedError, lambda: report(z, 2022, "2023-01-10", actor=NANCHENG))
         report(z, 2022, "2023-02-01")
-        assert z.annual_reports["2022"]["late"] is True
+        assert z.annual_reports["2022"].late is True
 
     def test_the_bureau_evaluates_a_report_with_threshold_checks(self) -> None:
         z = granted()
@@ -641,7 +643,7 @@ class TestTerm:
         z.evaluate_annual_report(
             actor=BUREAU, at=at("2022-02-10"), year=2021, rating="good", comments="On track.", system=SYSTEM
         )
-        checks = z.annual_reports["2021"]["evaluation"]["checks"]  # type: ignore[index]
+        checks = z.annual_reports["2021"].evaluation.checks  # type: ignore[union-attr]
         by_rule = {(c["indicator"], c["rule"]): c for c in checks}
         assert (
             by_rule[(1, "zone software & IT services and internet & related services scale ≥ 1 billion yuan")]["passed"]
@@ -678,9 +680,9 @@ class TestTerm:
         z.request_review(actor=SONGSHAN, at=at("2024-08-01"))
         z.decide_review(actor=BUREAU, at=at("2024-09-01"), passed=True, reasons="Targets met.", policy=POLICY)
         assert z.status == "granted"
-        assert z.current_term["number"] == 2  # type: ignore[index]
-        assert z.current_term["valid_until"] == "2027-10-11"  # type: ignore[index]
-        assert z.held_years()[-1] == 2027
+        assert z.current_term.number == 2  # type: ignore[union-attr]
+        assert z.current_term.valid_until == date(2027, 10, 11)  # type: ignore[union-attr]
+        assert held_years(z.terms)[-1] == 2027
 
     def test_failed_review_rectification_failed_again_revoked_and_then_nothing(self) -> None:
         z = granted()
@@ -694,7 +696,7 @@ class TestTerm:
             actor=BUREAU, at=at("2024-09-01"), passed=False, reasons="Revenue did not double.", policy=POLICY
         )
         assert z.status == "rectifying"
-        assert z.review["rectification"]["due_on"] == "2025-03-01"  # type: ignore[index]  # default 6 months
+        assert z.review.rectification.due_on == date(2025, 3, 1)  # type: ignore[union-attr]  # default 6 months
         refused(
             z,
             errors.IllegalTransitionError,
@@ -706,7 +708,7 @@ class TestTerm:
             actor=BUREAU, at=at("2025-03-10"), passed=False, reasons="Still short of target.", policy=POLICY
         )
         assert z.status == "revoked"
-        assert z.revocation["cause"] == "review_failed_after_rectification"  # type: ignore[index]
+        assert z.revocation.cause == "review_failed_after_rectification"  # type: ignore[union-attr]
         for act in (
             lambda: report(z, 2024, "2025-03-11"),
             lambda: z.request_review(actor=SONGSHAN, at=at("2025-03-11")),
@@ -724,7 +726,7 @@ class TestTerm:
         z.decide_review(
             actor=BUREAU, at=at("2024-08-31"), passed=False, reasons="x", policy=POLICY, rectification_months=3
         )
-        assert z.review["rectification"]["due_on"] == "2024-11-30"  # type: ignore[index]
+        assert z.review.rectification.due_on == date(2024, 11, 30)  # type: ignore[union-attr]
 
     def test_revocation_for_fraud(self) -> None:
         z = granted()
@@ -740,7 +742,7 @@ class TestTerm:
         )
         z.revoke(actor=BUREAU, at=at("2022-05-01"), reason="fraud", details="Falsified statistics (§6.6).")
         assert z.status == "revoked"
-        assert z.revocation["cause"] == "fraud"  # type: ignore[index]
+        assert z.revocation.cause == "fraud"  # type: ignore[union-attr]
 
     def test_an_entry_cannot_be_dated_before_the_latest(self) -> None:
         z = granted()
@@ -751,7 +753,7 @@ class TestTerm:
 
 
 def keys(z: Zone, day: str) -> list[str]:
-    return [d["key"] for d in z.due_deadlines(at(day), POLICY)]
+    return [d.key for d in z.due_deadlines(at(day), POLICY)]
 
 
 class TestDeadlines:
@@ -802,7 +804,7 @@ class TestDeadlines:
         assert keys(z, "2024-10-12") == ["title_expired:1"]
         z.record_deadline(actor=SYSTEM_ACTOR, at=at("2024-10-12"), key="title_expired:1", policy=POLICY)
         assert z.status == "revoked"
-        assert z.revocation["cause"] == "no_review_request"  # type: ignore[index]
+        assert z.revocation.cause == "no_review_request"  # type: ignore[union-attr]
         assert [type(e).__name__ for e in z.pending_events[-2:]] == ["TitleExpired", "Revoked"]
 
     def test_expiry_with_a_review_pending_does_not_revoke(self) -> None:
@@ -833,4 +835,5 @@ def test_every_event_links_to_its_predecessor() -> None:
 
 def test_the_notice_period_dates_are_plain_iso_dates() -> None:
     z = in_notice()
-    assert date.fromisoformat(z.notice["starts_on"]) == date(2021, 9, 27)  # type: ignore[index]
+    assert z.notice.starts_on == date(2021, 9, 27)  # type: ignore[union-attr]
+    assert date.fromisoformat(z.state()["notice"]["starts_on"]) == date(2021, 9, 27)  # shown as plain ISO dates

@@ -1,0 +1,127 @@
+"""The deadline calendar (期限): terms, annual report dates, and the deadlines a zone's history implies."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from domain.policy import Policy
+from domain.state import Term, ZoneState
+from domain.values import add_months, add_years, day_after, local_date, start_of_day
+
+
+@dataclass(frozen=True, kw_only=True)
+class Deadline:
+    """A deadline the history implies, recorded or not."""
+
+    # day: the date in the rule; fires_on: the day it becomes due; due_at: that day's start in
+    # Asia/Shanghai, as a UTC instant; year or term: what it concerns.
+
+    kind: str
+    key: str
+    day: date
+    fires_on: date
+    due_at: datetime
+    recorded: bool
+    year: int | None = None
+    term: int | None = None
+
+    def event_data(self, at: datetime) -> dict[str, Any]:
+        """What the deadline's event records when the scheduler records it at ``at``."""
+        recorded_at = at.astimezone(UTC)
+        data: dict[str, Any] = {
+            "kind": self.kind,
+            "key": self.key,
+            "due_on": self.day.isoformat(),
+            "due_at": self.due_at.isoformat(),
+            "recorded_at": recorded_at.isoformat(),
+            "lag_seconds": max(0, int((recorded_at - self.due_at).total_seconds())),
+        }
+        if self.year is not None:
+            data["year"] = self.year
+        return data
+
+
+def new_term(number: int, start: date, policy: Policy, *, announcement_no: str) -> Term:
+    """A term of the title from ``start``: its length and review window as the policy sets them."""
+    until = add_years(start, policy.term_years)
+    return Term(
+        announcement_no=announcement_no,
+        granted_on=start,
+        number=number,
+        review_window_opens_on=add_months(until, -policy.review_window_months),
+        valid_until=until,
+    )
+
+
+def held_years(terms: Sequence[Term]) -> list[int]:
+    """Calendar years in which the title was held (each owes an annual report by January 31 after)."""
+    years: set[int] = set()
+    for t in terms:
+        years.update(range(t.granted_on.year, t.valid_until.year + 1))
+    return sorted(years)
+
+
+def report_due_on(year: int, policy: Policy) -> date:
+    """The last day to file the report on ``year`` (January 31 of the year after)."""
+    return date(year + 1, policy.annual_report_month, policy.annual_report_day)
+
+
+def implied(zone: ZoneState, policy: Policy) -> list[Deadline]:
+    """Every deadline the history implies and has not made moot, recorded or not, in due order."""
+    if zone.status == "revoked":
+        return []
+    recorded = set(zone.deadlines_recorded)
+    found: list[Deadline] = []
+    if zone.status == "in_notice" and zone.notice is not None:
+        key = f"notice_ended:{zone.notice.number}"
+        found.append(_deadline("notice_ended", key, zone.notice.ends_on, recorded))
+    for year in held_years(zone.terms):
+        if str(year) not in zone.annual_reports:
+            key = f"annual_report_overdue:{year}"
+            found.append(_deadline("annual_report_overdue", key, report_due_on(year, policy), recorded, year=year))
+    current = zone.current_term
+    if current is not None and zone.status == "granted":
+        key = f"review_window_opened:{current.number}"
+        day = current.review_window_opens_on
+        found.append(_deadline("review_window_opened", key, day, recorded, opens=True, term=current.number))
+    if current is not None and zone.status in ("granted", "in_review", "rectifying"):
+        key = f"title_expired:{current.number}"
+        found.append(_deadline("title_expired", key, current.valid_until, recorded, term=current.number))
+    rectification = zone.review.rectification if zone.review is not None else None
+    if zone.status == "rectifying" and rectification is not None:
+        key = f"rectification_overdue:{rectification.ordered_on.isoformat()}"
+        found.append(_deadline("rectification_overdue", key, rectification.due_on, recorded))
+    return sorted(found, key=lambda d: (d.due_at, d.key))
+
+
+def due(zone: ZoneState, at: datetime, policy: Policy) -> list[Deadline]:
+    """The deadlines the history has made due by ``at`` and not yet recorded, in due order."""
+    today = local_date(at)
+    return [d for d in implied(zone, policy) if d.fires_on <= today and not d.recorded]
+
+
+def _deadline(
+    kind: str,
+    key: str,
+    day: date,
+    recorded: Collection[str],
+    *,
+    opens: bool = False,
+    year: int | None = None,
+    term: int | None = None,
+) -> Deadline:
+    # A window opens at the start of its day; the others pass at the end of theirs.
+    fires_on = day if opens else day_after(day)
+    return Deadline(
+        kind=kind,
+        key=key,
+        day=day,
+        fires_on=fires_on,
+        due_at=start_of_day(fires_on),
+        recorded=key in recorded,
+        year=year,
+        term=term,
+    )

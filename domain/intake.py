@@ -1,0 +1,282 @@
+"""Input shaping (录入): a command's raw values checked and cleaned into what its event records."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from domain.conditions import MATERIAL_KINDS
+from domain.errors import InvalidValueError
+from domain.indicators import STATISTICS_FIELDS, IndicatorSystem
+
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+AREA_TYPES = ("park", "committee", "town")
+ASSESSMENT_METHODS = ("document_review", "site_visit", "key_interviews", "symposium")
+RATINGS = ("excellent", "good", "pass", "fail")
+REVOCATION_REASONS = ("fraud", "statistics_duty", "other")
+
+
+def instant(at: datetime) -> None:
+    """An instant must carry its offset."""
+    if at.tzinfo is None:
+        raise InvalidValueError("Instants must carry a time zone offset.")
+
+
+def text(value: Any, field: str, *, required: bool = True, limit: int = 20000) -> str:
+    """A text field, stripped; ``""`` for an optional one not given."""
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise InvalidValueError(f"{field} must be given as text.", [{"loc": [field], "msg": "text required"}])
+    if len(value) > limit:
+        raise InvalidValueError(f"{field} is longer than {limit} characters.", [{"loc": [field], "msg": "too long"}])
+    return value.strip()
+
+
+def document_refs(value: Any, field: str, *, kinds: bool) -> list[dict[str, Any]]:
+    """Document references (SHA-256 and name, with the material kind where ``kinds``)."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InvalidValueError(f"{field} must be a list.", [{"loc": [field], "msg": "list required"}])
+    out = []
+    errors: list[dict[str, Any]] = []
+    for i, ref in enumerate(value):
+        if not isinstance(ref, dict):
+            errors.append({"loc": [field, i], "msg": "a document reference is an object"})
+            continue
+        sha = ref.get("sha256")
+        name = ref.get("name")
+        if not isinstance(sha, str) or not SHA256.match(sha):
+            errors.append({"loc": [field, i, "sha256"], "msg": "64 lowercase hex digits required"})
+        if not isinstance(name, str) or not name.strip():
+            errors.append({"loc": [field, i, "name"], "msg": "a document name is required"})
+        item = {"sha256": sha, "name": name}
+        if kinds:
+            kind = ref.get("kind")
+            if kind not in MATERIAL_KINDS:
+                errors.append({"loc": [field, i, "kind"], "msg": f"kind must be one of {', '.join(MATERIAL_KINDS)}"})
+            item = {"kind": kind, **item}
+        out.append(item)
+    if errors:
+        raise InvalidValueError(f"{field} contains invalid document references.", errors)
+    return out
+
+
+def statistics(value: Any, field: str, *, revenue_required: bool) -> dict[str, Any]:
+    """Reported statistics: known fields, non-negative numbers (``None`` values dropped)."""
+    if value is None:
+        value = {}
+    if not isinstance(value, dict):
+        raise InvalidValueError(f"{field} must be an object.", [{"loc": [field], "msg": "object required"}])
+    errors: list[dict[str, Any]] = []
+    out: dict[str, Any] = {}
+    for key, v in value.items():
+        if key not in STATISTICS_FIELDS:
+            errors.append({"loc": [field, key], "msg": "not a known statistics field"})
+        elif v is None:
+            continue
+        elif isinstance(v, bool) or not isinstance(v, (int, float)) or v != v or v in (float("inf"), float("-inf")):
+            errors.append({"loc": [field, key], "msg": "a number is required"})
+        elif v < 0:
+            errors.append({"loc": [field, key], "msg": "must not be negative"})
+        elif key == "bachelor_share" and v > 1:
+            errors.append({"loc": [field, key], "msg": "a ratio between 0 and 1 (0.6 = 60 %)"})
+        else:
+            out[key] = v
+    if revenue_required and "revenue" not in out and not any(e["loc"][-1] == "revenue" for e in errors):
+        errors.append({"loc": [field, "revenue"], "msg": "revenue is required"})
+    if errors:
+        raise InvalidValueError(f"{field} contains invalid statistics.", errors)
+    return out
+
+
+def plan(value: Any) -> dict[str, Any]:
+    """The creation plan: base year and yearly targets (each a year and statistics)."""
+    if value is None:
+        return {"base_year": None, "targets": []}
+    if not isinstance(value, dict):
+        raise InvalidValueError("plan must be an object.", [{"loc": ["plan"], "msg": "object required"}])
+    base_year = value.get("base_year")
+    if base_year is not None and (
+        isinstance(base_year, bool) or not isinstance(base_year, int) or not 2000 <= base_year <= 2100
+    ):
+        raise InvalidValueError("plan.base_year must be a year.", [{"loc": ["plan", "base_year"], "msg": "a year"}])
+    targets = value.get("targets", [])
+    if not isinstance(targets, list):
+        raise InvalidValueError("plan.targets must be a list.", [{"loc": ["plan", "targets"], "msg": "list required"}])
+    out = []
+    for i, t in enumerate(targets):
+        if not isinstance(t, dict) or isinstance(t.get("year"), bool) or not isinstance(t.get("year"), int):
+            raise InvalidValueError(
+                "Each plan target needs a year.", [{"loc": ["plan", "targets", i, "year"], "msg": "a year"}]
+            )
+        stats = statistics({k: v for k, v in t.items() if k != "year"}, f"plan.targets[{i}]", revenue_required=False)
+        out.append({"year": t["year"], **stats})
+    return {"base_year": base_year, "targets": out}
+
+
+def self_scores(system: IndicatorSystem, raw: Any) -> dict[str, float]:
+    """The applicant's own indicator scores, by indicator number, each within its weight."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise InvalidValueError("self_assessment.scores must be an object.")
+    errors = []
+    out = {}
+    for key, value in raw.items():
+        try:
+            n = int(str(key))
+        except ValueError:
+            n = -1
+        ind = system.indicators.get(n)
+        if ind is None:
+            errors.append(
+                {
+                    "loc": ["self_assessment", "scores", str(key)],
+                    "msg": f"indicator {key} is not in version {system.version}",
+                }
+            )
+        elif isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= ind.weight:
+            errors.append({"loc": ["self_assessment", "scores", str(key)], "msg": f"a number within 0..{ind.weight:g}"})
+        else:
+            out[str(n)] = float(value)
+    if errors:
+        raise InvalidValueError("The self-assessment scores are not valid.", errors)
+    return dict(sorted(out.items(), key=lambda kv: int(kv[0])))
+
+
+def sites(value: Any) -> list[dict[str, str]]:
+    """The zone's sites (一区多点): at least one, each with a name."""
+    if not isinstance(value, list) or not value:
+        raise InvalidValueError(
+            "At least one site is required (一区多点 allows several).",
+            [{"loc": ["sites"], "msg": "at least one site"}],
+        )
+    out = []
+    for i, s in enumerate(value):
+        if not isinstance(s, dict) or not isinstance(s.get("name"), str) or not s["name"].strip():
+            raise InvalidValueError("Each site needs a name.", [{"loc": ["sites", i, "name"], "msg": "required"}])
+        out.append({"name": s["name"].strip(), "address": text(s.get("address"), "address", required=False)})
+    return out
+
+
+def experts(value: Any, min_panel_size: int) -> list[dict[str, str]]:
+    """The panel's experts: each a user id (sub) and name, none twice, at least ``min_panel_size``."""
+    if not isinstance(value, list):
+        raise InvalidValueError("experts must be a list.", [{"loc": ["experts"], "msg": "list required"}])
+    out = []
+    for i, e in enumerate(value):
+        if not isinstance(e, dict) or not isinstance(e.get("sub"), str) or not e["sub"].strip():
+            raise InvalidValueError(
+                "Each expert needs a user id (sub).", [{"loc": ["experts", i, "sub"], "msg": "required"}]
+            )
+        out.append({"sub": e["sub"].strip(), "name": text(e.get("name"), "name", required=False, limit=200)})
+    subs = [e["sub"] for e in out]
+    if len(set(subs)) != len(subs):
+        raise InvalidValueError(
+            "An expert is named twice on the panel.", [{"loc": ["experts"], "msg": "duplicate sub"}]
+        )
+    if len(out) < min_panel_size:
+        raise InvalidValueError(
+            f"The panel needs at least {min_panel_size} experts; {len(out)} given.",
+            [{"loc": ["experts"], "msg": f"at least {min_panel_size}"}],
+        )
+    return out
+
+
+def area_type(value: Any) -> str:
+    """The kind of area applying: park, committee or town."""
+    if value not in AREA_TYPES:
+        raise InvalidValueError(
+            "area_type must be park, committee or town.",
+            [{"loc": ["area_type"], "msg": "one of park, committee, town"}],
+        )
+    return str(value)
+
+
+def self_assessment(system: IndicatorSystem, value: Any) -> dict[str, Any]:
+    """The applicant's self-assessment: its statistics (revenue required) and its own scores."""
+    sa = value or {}
+    if not isinstance(sa, dict):
+        raise InvalidValueError("self_assessment must be an object.", [{"loc": ["self_assessment"], "msg": "object"}])
+    stats = statistics(sa.get("statistics"), "self_assessment.statistics", revenue_required=True)
+    return {"statistics": stats, "scores": self_scores(system, sa.get("scores"))}
+
+
+def formal_outcome(value: Any) -> str:
+    """A formal review's outcome: accepted, returned or rejected."""
+    if value not in ("accepted", "returned", "rejected"):
+        raise InvalidValueError(
+            "outcome must be accepted, returned or rejected.",
+            [{"loc": ["outcome"], "msg": "accepted | returned | rejected"}],
+        )
+    return str(value)
+
+
+def methods(value: Any) -> list[str]:
+    """The assessment methods, each named once, sorted."""
+    if not isinstance(value, list) or not value or any(m not in ASSESSMENT_METHODS for m in value):
+        raise InvalidValueError(
+            "methods must name one or more of: " + ", ".join(ASSESSMENT_METHODS) + ".",
+            [{"loc": ["methods"], "msg": "one or more of " + ", ".join(ASSESSMENT_METHODS)}],
+        )
+    return sorted(set(value))
+
+
+def passed(value: Any) -> bool:
+    """A decision's ``passed``: true or false."""
+    if not isinstance(value, bool):
+        raise InvalidValueError("passed must be true or false.", [{"loc": ["passed"], "msg": "boolean"}])
+    return value
+
+
+def resolution(outcome: Any, consequence: Any) -> None:
+    """An objection's resolution: dismissed (no consequence), or upheld with reassess or reject."""
+    if outcome not in ("dismissed", "upheld"):
+        raise InvalidValueError(
+            "outcome must be dismissed or upheld.", [{"loc": ["outcome"], "msg": "dismissed | upheld"}]
+        )
+    if outcome == "upheld" and consequence not in ("reassess", "reject"):
+        raise InvalidValueError(
+            "An upheld objection needs its consequence: reassess or reject.",
+            [{"loc": ["consequence"], "msg": "reassess | reject"}],
+        )
+    if outcome == "dismissed" and consequence is not None:
+        raise InvalidValueError("A dismissed objection has no consequence.", [{"loc": ["consequence"], "msg": "omit"}])
+
+
+def year(value: Any) -> int:
+    """A calendar year."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidValueError("year must be a year.", [{"loc": ["year"], "msg": "integer year"}])
+    return value
+
+
+def rating(value: Any) -> str:
+    """An annual evaluation's rating."""
+    if value not in RATINGS:
+        raise InvalidValueError(
+            "rating must be one of " + ", ".join(RATINGS) + ".", [{"loc": ["rating"], "msg": " | ".join(RATINGS)}]
+        )
+    return str(value)
+
+
+def rectification_months(value: Any) -> int:
+    """The length of a rectification period: 1 to 24 months."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 24:
+        raise InvalidValueError(
+            "rectification_months must be 1 to 24.", [{"loc": ["rectification_months"], "msg": "1..24"}]
+        )
+    return value
+
+
+def revocation_reason(value: Any) -> str:
+    """Why a title is revoked: fraud, statistics_duty or other (§6.6)."""
+    if value not in REVOCATION_REASONS:
+        raise InvalidValueError(
+            "reason must be fraud, statistics_duty or other.",
+            [{"loc": ["reason"], "msg": " | ".join(REVOCATION_REASONS)}],
+        )
+    return str(value)
