@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
@@ -19,6 +20,7 @@ from pydantic import BaseModel
 
 from api.deps import IdempotencyKeyDep, IfMatchDep, Principal, Roles, Services, ServicesDep
 from api.errors import ApiProblem
+from application.commands import ZoneCommand
 from application.core import Idempotency, Options, PreconditionFailedError
 from application.service import ZoneApplication
 from application.store import IdempotencyRecord
@@ -106,6 +108,10 @@ class Command:
         if status == 201 and "id" in payload:
             headers["Location"] = f"/zones/{payload['id']}"
         return JSONResponse(payload, status_code=status, headers=headers)
+
+    def act(self, zone_id: UUID, body: BaseModel | None, command: ZoneCommand) -> JSONResponse:
+        """Runs a command value on a zone (see ``run``)."""
+        return self.run(body, lambda o: self.app.execute(zone_id, self.actor, command, **o))
 
 
 def By(*roles: str, anonymous: bool = False) -> Any:

@@ -1,11 +1,15 @@
-"""The commands of the process, one method per act: each takes a zone id, the actor and plain values,
-checks what the service knows (documents uploaded, the batch, the indicator system, the calendar), and
-runs the zone's own method through ``run`` — which loads, acts, saves and retries once."""
+"""The commands of the process as values: one small frozen dataclass per act, naming the zone's method
+that performs it, the fields the caller gives, and what the service adds (the policy, the zone's
+indicator system or batch, the documents it must have seen uploaded). ``ZoneCommands.execute`` runs any
+of them through ``ZoneCore.run`` — load, act, save, one retry — and the service's named methods
+(``app.grant(zone_id, actor, announcement_no=…)``) are built from them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
 from eventsourcing.persistence import IntegrityError
@@ -19,8 +23,244 @@ from domain.values import SYSTEM, Actor, local_date
 from domain.zone import Zone
 
 
+@dataclass(frozen=True, kw_only=True)
+class ZoneCommand:
+    """One act on an existing zone: its fields are what the caller gives, passed on by name."""
+
+    act: ClassVar[Callable[..., None]]
+    needs: ClassVar[tuple[str, ...]] = ()  # what the service adds: "policy", "system", "batch"
+    uploads: ClassVar[tuple[str, ...]] = ()  # the fields that reference uploaded documents
+
+    def given(self) -> dict[str, Any]:
+        """The fields as the zone's method takes them."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def perform(self, service: ZoneCommands, zone: Zone, actor: Actor, at: datetime) -> None:
+        """Calls the zone's method with the fields and what the service adds."""
+        type(self).act(zone, actor=actor, at=at, **self.given(), **service.context(self.needs, zone))
+
+
+@dataclass(frozen=True, kw_only=True)
+class FormalReview(ZoneCommand):
+    """The bureau's formal review (形式审查): accepted, returned or rejected."""
+
+    act = Zone.formal_review
+    needs = ("batch", "system")
+    outcome: str
+    reasons: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Supplement(ZoneCommand):
+    """The applicant supplements a returned application."""
+
+    act = Zone.supplement
+    uploads = ("materials",)
+    materials: list[dict[str, Any]]
+    statistics: dict[str, Any] | None = None
+    plan: dict[str, Any] | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppointPanel(ZoneCommand):
+    """The bureau appoints the expert panel (专家评估组)."""
+
+    act = Zone.appoint_panel
+    needs = ("policy",)
+    experts: list[dict[str, Any]]
+    methods: list[str]
+    reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeclareConflict(ZoneCommand):
+    """A panel expert declares a conflict of interest (回避)."""
+
+    act = Zone.declare_conflict
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class FileScores(ZoneCommand):
+    """A panel expert files scores for every indicator."""
+
+    act = Zone.file_scores
+    needs = ("system",)
+    scores: dict[str, Any]
+    comment: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConcludeAssessment(ZoneCommand):
+    """The bureau confirms the panel's report and forms the conclusion (评估结论)."""
+
+    act = Zone.conclude_assessment
+    needs = ("system", "policy")
+    uploads = ("report",)
+    passed: bool
+    report: dict[str, Any]
+    reasons: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PublishNotice(ZoneCommand):
+    """The bureau publishes the public notice (公示); its end is counted in working days."""
+
+    act = Zone.publish_notice
+    text: str
+    starts_on: date | None = None
+    working_days: int | None = None
+
+    def perform(self, service: ZoneCommands, zone: Zone, actor: Actor, at: datetime) -> None:
+        """Counts the notice's last day on the working-day calendar, and records which data counted it."""
+        start = self.starts_on or local_date(at)
+        ends_on, n = service.notice_period(start, self.working_days)
+        calendar = sources(service.calendar.pinned(), start, ends_on)
+        zone.publish_notice(
+            actor=actor, at=at, text=self.text, starts_on=start, ends_on=ends_on, working_days=n, calendar=calendar
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class RaiseObjection(ZoneCommand):
+    """Anyone raises an objection (异议) during the notice."""
+
+    act = Zone.raise_objection
+    uploads = ("evidence",)
+    objection_id: str
+    objector_name: str
+    contact: str
+    text: str
+    evidence: list[dict[str, Any]] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResolveObjection(ZoneCommand):
+    """The bureau resolves an objection: dismissed, or upheld with its consequence."""
+
+    act = Zone.resolve_objection
+    objection_id: str
+    outcome: str
+    consequence: str | None = None
+    reasons: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Grant(ZoneCommand):
+    """The leading group grants the title (授予)."""
+
+    act = Zone.grant
+    needs = ("policy",)
+    announcement_no: str
+    reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class FileAnnualReport(ZoneCommand):
+    """The applicant files a year's report (年度报告)."""
+
+    act = Zone.file_annual_report
+    needs = ("policy",)
+    uploads = ("documents",)
+    year: int
+    statistics: dict[str, Any]
+    summary: str
+    documents: list[dict[str, Any]] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class EvaluateAnnualReport(ZoneCommand):
+    """The bureau's yearly tracking evaluation (跟踪评价) of a report."""
+
+    act = Zone.evaluate_annual_report
+    needs = ("system",)
+    year: int
+    rating: str
+    comments: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RequestReview(ZoneCommand):
+    """The applicant requests the review (复核)."""
+
+    act = Zone.request_review
+    reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class DecideReview(ZoneCommand):
+    """The bureau decides a review: passed, rectification (整改), or revoked."""
+
+    act = Zone.decide_review
+    needs = ("policy",)
+    passed: bool
+    reasons: str
+    rectification_months: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubmitRectification(ZoneCommand):
+    """The applicant submits its rectification (整改)."""
+
+    act = Zone.submit_rectification
+    uploads = ("documents",)
+    summary: str
+    documents: list[dict[str, Any]] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Revoke(ZoneCommand):
+    """The bureau revokes the title or the creation qualification (撤销)."""
+
+    act = Zone.revoke
+    reason: str
+    details: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordDeadline(ZoneCommand):
+    """A deadline the scheduler records (each at most once)."""
+
+    act = Zone.record_deadline
+    needs = ("policy",)
+    key: str
+
+
+def named(command: type[ZoneCommand]) -> Callable[..., Zone]:
+    """The service method for a command: ``(zone_id, actor, **fields, expected_version=…, idempotency=…)``."""
+
+    def run(self: ZoneCommands, zone_id: UUID, actor: Actor, /, **given: Any) -> Zone:
+        options: Options = {}
+        if "expected_version" in given:
+            options["expected_version"] = given.pop("expected_version")
+        if "idempotency" in given:
+            options["idempotency"] = given.pop("idempotency")
+        return self.execute(zone_id, actor, command(**given), **options)
+
+    run.__name__ = run.__qualname__ = command.__name__
+    run.__doc__ = command.__doc__
+    return run
+
+
 class ZoneCommands(ZoneCore):
-    """Every act of the process on a zone, one method each."""
+    """Every act of the process on a zone: ``execute`` for a command value, or the named method."""
+
+    def execute(self, zone_id: UUID, actor: Actor, command: ZoneCommand, **options: Unpack[Options]) -> Zone:
+        """Runs ``command`` on the zone for ``actor`` (documents checked first, nothing recorded if refused)."""
+        for name in command.uploads:
+            value = getattr(command, name)
+            self._check_documents([value] if isinstance(value, dict) else value, name)
+        return self.run(zone_id, lambda z, at: command.perform(self, z, actor, at), **options)
+
+    def context(self, needs: tuple[str, ...], zone: Zone) -> dict[str, Any]:
+        """What the service adds to a command: the policy, the zone's indicator system or its batch."""
+        known: dict[str, Callable[[], Any]] = {
+            "policy": lambda: self.policy,
+            "system": lambda: self._system_for(zone),
+            "batch": lambda: self._batch(zone.batch),
+        }
+        return {name: known[name]() for name in needs}
 
     def apply(
         self,
@@ -36,7 +276,7 @@ class ZoneCommands(ZoneCore):
         zone_id: UUID | None = None,
         idempotency: Idempotency | None = None,
     ) -> Zone:
-        """An applicant files an application; returns the new zone (status ``applied``)."""
+        """An applicant files an application (申请); returns the new zone (status ``applied``)."""
         self._check_documents(materials, "materials")
         zone = Zone.file_application(
             zone_id=zone_id or uuid4(),
@@ -57,300 +297,36 @@ class ZoneCommands(ZoneCore):
             raise VersionConflictError("A zone with this id already exists; nothing was recorded.") from None
         return zone
 
-    def formal_review(
-        self, zone_id: UUID, actor: Actor, *, outcome: str, reasons: str = "", **options: Unpack[Options]
-    ) -> Zone:
-        """The bureau's formal review: accepted, returned or rejected."""
-
-        def act(z: Zone, at: datetime) -> None:
-            z.formal_review(
-                actor=actor,
-                at=at,
-                outcome=outcome,
-                reasons=reasons,
-                batch=self._batch(z.batch),
-                system=self._system_for(z),
-            )
-
-        return self.run(zone_id, act, **options)
-
-    def supplement(
-        self,
-        zone_id: UUID,
-        actor: Actor,
-        *,
-        materials: list[dict[str, Any]],
-        statistics: dict[str, Any] | None = None,
-        plan: dict[str, Any] | None = None,
-        note: str = "",
-        **options: Unpack[Options],
-    ) -> Zone:
-        """The applicant supplements a returned application."""
-        self._check_documents(materials, "materials")
-        return self.run(
-            zone_id,
-            lambda z, at: z.supplement(
-                actor=actor, at=at, materials=materials, statistics=statistics, plan=plan, note=note
-            ),
-            **options,
-        )
-
-    def appoint_panel(
-        self,
-        zone_id: UUID,
-        actor: Actor,
-        *,
-        experts: list[dict[str, Any]],
-        methods: list[str],
-        reason: str = "",
-        **options: Unpack[Options],
-    ) -> Zone:
-        """The bureau appoints the expert panel."""
-        return self.run(
-            zone_id,
-            lambda z, at: z.appoint_panel(
-                actor=actor, at=at, experts=experts, methods=methods, policy=self.policy, reason=reason
-            ),
-            **options,
-        )
-
-    def declare_conflict(self, zone_id: UUID, actor: Actor, *, reason: str, **options: Unpack[Options]) -> Zone:
-        """A panel expert declares a conflict of interest."""
-        return self.run(zone_id, lambda z, at: z.declare_conflict(actor=actor, at=at, reason=reason), **options)
-
-    def file_scores(
-        self,
-        zone_id: UUID,
-        actor: Actor,
-        *,
-        scores: dict[str, Any],
-        comment: str = "",
-        **options: Unpack[Options],
-    ) -> Zone:
-        """A panel expert files scores for every indicator."""
-        return self.run(
-            zone_id,
-            lambda z, at: z.file_scores(actor=actor, at=at, scores=scores, comment=comment, system=self._system_for(z)),
-            **options,
-        )
-
-    def conclude_assessment(
-        self,
-        zone_id: UUID,
-        actor: Actor,
-        *,
-        passed: bool,
-        report: dict[str, Any],
-        reasons: str,
-        **options: Unpack[Options],
-    ) -> Zone:
-        """The bureau confirms the panel's report and forms the conclusion."""
-        self._check_documents([report], "report")
-        return self.run(
-            zone_id,
-            lambda z, at: z.conclude_assessment(
-                actor=actor,
-                at=at,
-                passed=passed,
-                report=report,
-                reasons=reasons,
-                system=self._system_for(z),
-                policy=self.policy,
-            ),
-            **options,
-        )
-
-    def publish_notice(
-        self,
-        zone_id: UUID,
-        actor: Actor,
-        *,
-        text: str,
-        starts_on: date | None = None,
-        working_days: int | None = None,
-        **options: Unpack[Options],
-    ) -> Zone:
-        """The bureau publishes the public notice; its end is counted in working days."""
-
-        def act(z: Zone, at: datetime) -> None:
-            start = starts_on or local_date(at)
-            ends_on, n = self.notice_period(start, working_days)
-            z.publish_notice(
-                actor=actor,
-                at=at,
-                text=text,
-                starts_on=start,
-                ends_on=ends_on,
-                working_days=n,
-                calendar=sources(self.calendar.pinned(), start, ends_on),
-            )
-
-        return self.run(zone_id, act, **options)
-
     def raise_objection(
-        self,
-        zone_id: UUID,
-        actor: Actor,
-        *,
-        objector_name: str,
-        contact: str,
-        text: str,
-        evidence: list[dict[str, Any]] | None = None,
-        objection_id: str | None = None,
-        idempotency: Idempotency | None = None,
+        self, zone_id: UUID, actor: Actor, *, idempotency: Idempotency | None = None, **given: Any
     ) -> tuple[Zone, str]:
         """Anyone raises an objection during the notice; returns the zone and the objection id."""
-        self._check_documents(evidence, "evidence")
-        oid = objection_id or str(uuid4())
+        command = RaiseObjection(**{"objection_id": str(uuid4()), **given})
+        self._check_documents(command.evidence, "evidence")
         zone = self.run(
             zone_id,
-            lambda z, at: z.raise_objection(
-                actor=actor,
-                at=at,
-                objection_id=oid,
-                objector_name=objector_name,
-                contact=contact,
-                text=text,
-                evidence=evidence,
-            ),
+            lambda z, at: command.perform(self, z, actor, at),
             idempotency=idempotency,
-            answer=lambda z: objection_receipt(z, oid),
+            answer=lambda z: objection_receipt(z, command.objection_id),
         )
-        return zone, oid
-
-    def resolve_objection(
-        self,
-        zone_id: UUID,
-        actor: Actor,
-        *,
-        objection_id: str,
-        outcome: str,
-        consequence: str | None = None,
-        reasons: str,
-        **options: Unpack[Options],
-    ) -> Zone:
-        """The bureau resolves an objection."""
-        return self.run(
-            zone_id,
-            lambda z, at: z.resolve_objection(
-                actor=actor, at=at, objection_id=objection_id, outcome=outcome, consequence=consequence, reasons=reasons
-            ),
-            **options,
-        )
-
-    def grant(
-        self,
-        zone_id: UUID,
-        actor: Actor,
-        *,
-        announcement_no: str,
-        reason: str = "",
-        **options: Unpack[Options],
-    ) -> Zone:
-        """The leading group grants the title."""
-        return self.run(
-            zone_id,
-            lambda z, at: z.grant(
-                actor=actor, at=at, announcement_no=announcement_no, policy=self.policy, reason=reason
-            ),
-            **options,
-        )
-
-    def file_annual_report(
-        self,
-        zone_id: UUID,
-        actor: Actor,
-        *,
-        year: int,
-        statistics: dict[str, Any],
-        summary: str,
-        documents: list[dict[str, Any]] | None = None,
-        **options: Unpack[Options],
-    ) -> Zone:
-        """The applicant files a year's report."""
-        self._check_documents(documents, "documents")
-        return self.run(
-            zone_id,
-            lambda z, at: z.file_annual_report(
-                actor=actor,
-                at=at,
-                year=year,
-                statistics=statistics,
-                summary=summary,
-                documents=documents,
-                policy=self.policy,
-            ),
-            **options,
-        )
-
-    def evaluate_annual_report(
-        self,
-        zone_id: UUID,
-        actor: Actor,
-        *,
-        year: int,
-        rating: str,
-        comments: str,
-        **options: Unpack[Options],
-    ) -> Zone:
-        """The bureau's yearly tracking evaluation of a report."""
-        return self.run(
-            zone_id,
-            lambda z, at: z.evaluate_annual_report(
-                actor=actor, at=at, year=year, rating=rating, comments=comments, system=self._system_for(z)
-            ),
-            **options,
-        )
-
-    def request_review(self, zone_id: UUID, actor: Actor, *, reason: str = "", **options: Unpack[Options]) -> Zone:
-        """The applicant requests the review (复核)."""
-        return self.run(zone_id, lambda z, at: z.request_review(actor=actor, at=at, reason=reason), **options)
-
-    def decide_review(
-        self,
-        zone_id: UUID,
-        actor: Actor,
-        *,
-        passed: bool,
-        reasons: str,
-        rectification_months: int | None = None,
-        **options: Unpack[Options],
-    ) -> Zone:
-        """The bureau decides a review."""
-        return self.run(
-            zone_id,
-            lambda z, at: z.decide_review(
-                actor=actor,
-                at=at,
-                passed=passed,
-                reasons=reasons,
-                policy=self.policy,
-                rectification_months=rectification_months,
-            ),
-            **options,
-        )
-
-    def submit_rectification(
-        self,
-        zone_id: UUID,
-        actor: Actor,
-        *,
-        summary: str,
-        documents: list[dict[str, Any]] | None = None,
-        **options: Unpack[Options],
-    ) -> Zone:
-        """The applicant submits its rectification."""
-        self._check_documents(documents, "documents")
-        return self.run(
-            zone_id,
-            lambda z, at: z.submit_rectification(actor=actor, at=at, summary=summary, documents=documents),
-            **options,
-        )
-
-    def revoke(self, zone_id: UUID, actor: Actor, *, reason: str, details: str, **options: Unpack[Options]) -> Zone:
-        """The bureau revokes the title or the creation qualification."""
-        return self.run(zone_id, lambda z, at: z.revoke(actor=actor, at=at, reason=reason, details=details), **options)
+        return zone, command.objection_id
 
     def record_deadline(self, zone_id: UUID, key: str) -> Zone:
         """Records one due deadline event (the scheduler's command); refused if already recorded."""
-        return self.run(zone_id, lambda z, at: z.record_deadline(actor=SYSTEM, at=at, key=key, policy=self.policy))
+        return self.execute(zone_id, SYSTEM, RecordDeadline(key=key))
+
+    formal_review = named(FormalReview)
+    supplement = named(Supplement)
+    appoint_panel = named(AppointPanel)
+    declare_conflict = named(DeclareConflict)
+    file_scores = named(FileScores)
+    conclude_assessment = named(ConcludeAssessment)
+    publish_notice = named(PublishNotice)
+    resolve_objection = named(ResolveObjection)
+    grant = named(Grant)
+    file_annual_report = named(FileAnnualReport)
+    evaluate_annual_report = named(EvaluateAnnualReport)
+    request_review = named(RequestReview)
+    decide_review = named(DecideReview)
+    submit_rectification = named(SubmitRectification)
+    revoke = named(Revoke)

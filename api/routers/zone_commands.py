@@ -11,6 +11,23 @@ from fastapi.responses import JSONResponse
 
 from api import schemas
 from api.commands import By, Command
+from application.commands import (
+    AppointPanel,
+    ConcludeAssessment,
+    DecideReview,
+    DeclareConflict,
+    EvaluateAnnualReport,
+    FileAnnualReport,
+    FileScores,
+    FormalReview,
+    Grant,
+    PublishNotice,
+    RequestReview,
+    ResolveObjection,
+    Revoke,
+    SubmitRectification,
+    Supplement,
+)
 from application.representation import objection_receipt
 
 log = logging.getLogger("zonecase.api")
@@ -46,42 +63,40 @@ def apply(body: schemas.ZoneCreate, cmd: Applicant) -> JSONResponse:
 def formal_review(zone_id: UUID, body: schemas.FormalReviewIn, cmd: Bureau) -> JSONResponse:
     """The bureau's formal review (形式审查): ``accepted`` (only with complete materials and every basic
     condition met — a refusal lists the failing checks), ``returned`` for supplement, or ``rejected``."""
-    return cmd.run(body, lambda o: cmd.app.formal_review(zone_id, cmd.actor, **body.model_dump(), **o))
+    return cmd.act(zone_id, body, FormalReview(**body.model_dump()))
 
 
 @router.post("/{zone_id}/supplements", **ZONE)
 def supplement(zone_id: UUID, body: schemas.SupplementIn, cmd: Applicant) -> JSONResponse:
     """The applicant supplements a returned application; it awaits formal review again."""
     data = body.model_dump(mode="json", exclude_none=True)
-    return cmd.run(body, lambda o: cmd.app.supplement(zone_id, cmd.actor, **{"materials": [], **data}, **o))
+    return cmd.act(zone_id, body, Supplement(**{"materials": [], **data}))
 
 
 @router.post("/{zone_id}/assessment/panel", **ZONE)
 def appoint_panel(zone_id: UUID, body: schemas.PanelIn, cmd: Bureau) -> JSONResponse:
     """The bureau appoints the expert panel (专家评估组) and records its methods."""
-    return cmd.run(body, lambda o: cmd.app.appoint_panel(zone_id, cmd.actor, **body.model_dump(mode="json"), **o))
+    return cmd.act(zone_id, body, AppointPanel(**body.model_dump(mode="json")))
 
 
 @router.post("/{zone_id}/assessment/conflicts", **ZONE)
 def declare_conflict(zone_id: UUID, body: schemas.ConflictIn, cmd: Expert) -> JSONResponse:
     """An expert on the panel declares a conflict of interest (回避); they may then not score."""
-    return cmd.run(body, lambda o: cmd.app.declare_conflict(zone_id, cmd.actor, reason=body.reason, **o))
+    return cmd.act(zone_id, body, DeclareConflict(reason=body.reason))
 
 
 @router.put("/{zone_id}/assessment/scores", **ZONE)
 def file_scores(zone_id: UUID, body: schemas.ScoresIn, cmd: Expert) -> JSONResponse:
     """An unconflicted panel expert files scores for every indicator (0..weight); re-filing replaces
     the sheet, and both stay in the history."""
-    return cmd.run(
-        body, lambda o: cmd.app.file_scores(zone_id, cmd.actor, scores=body.scores, comment=body.comment, **o)
-    )
+    return cmd.act(zone_id, body, FileScores(**body.model_dump()))
 
 
 @router.post("/{zone_id}/assessment/conclusion", **ZONE)
 def conclude(zone_id: UUID, body: schemas.ConclusionIn, cmd: Bureau) -> JSONResponse:
     """The bureau confirms the panel's report and forms the conclusion (评估结论): ``assessed`` or
     ``not_passed``, with the panel score under the zone's indicator-system version."""
-    return cmd.run(body, lambda o: cmd.app.conclude_assessment(zone_id, cmd.actor, **body.model_dump(), **o))
+    return cmd.act(zone_id, body, ConcludeAssessment(**body.model_dump()))
 
 
 @router.post("/{zone_id}/notice", **ZONE)
@@ -89,7 +104,7 @@ def publish_notice(zone_id: UUID, body: schemas.NoticeIn, cmd: Bureau) -> JSONRe
     """The bureau publishes the public notice (公示); ``notice.ends_on`` is counted in working days on the
     Chinese calendar (default 5). A checkpoint is signed at once: the notice shows the tree head it was
     published under (``GET /notices``)."""
-    response = cmd.run(body, lambda o: cmd.app.publish_notice(zone_id, cmd.actor, **body.model_dump(), **o))
+    response = cmd.act(zone_id, body, PublishNotice(**body.model_dump()))
     checkpoints = cmd.services.checkpoints
     if response.status_code == 200 and checkpoints is not None:
         try:
@@ -118,17 +133,14 @@ def raise_objection(zone_id: UUID, body: schemas.ObjectionIn, cmd: Anyone) -> JS
 def resolve_objection(zone_id: UUID, objection_id: str, body: schemas.ResolutionIn, cmd: Bureau) -> JSONResponse:
     """The bureau resolves an objection: ``dismissed``, or ``upheld`` with ``consequence`` ``reassess``
     (back to ``accepted``, a new panel) or ``reject``."""
-    return cmd.run(
-        body,
-        lambda o: cmd.app.resolve_objection(zone_id, cmd.actor, objection_id=objection_id, **body.model_dump(), **o),
-    )
+    return cmd.act(zone_id, body, ResolveObjection(objection_id=objection_id, **body.model_dump()))
 
 
 @router.post("/{zone_id}/grant", **ZONE)
 def grant(zone_id: UUID, body: schemas.GrantIn, cmd: LeadingGroup) -> JSONResponse:
     """The leading group grants the title (授予) — only after the notice has ended with no objection open
     or upheld (经公示无异议). Sets ``valid_until`` three years on."""
-    return cmd.run(body, lambda o: cmd.app.grant(zone_id, cmd.actor, **body.model_dump(), **o))
+    return cmd.act(zone_id, body, Grant(**body.model_dump()))
 
 
 @router.post("/{zone_id}/annual-reports", **ZONE)
@@ -136,7 +148,7 @@ def file_annual_report(zone_id: UUID, body: schemas.AnnualReportIn, cmd: Applica
     """The applicant reports a year's work and statistics (due January 31 of the next year; later is
     accepted and marked late)."""
     data = body.model_dump(mode="json", exclude_none=True)
-    return cmd.run(body, lambda o: cmd.app.file_annual_report(zone_id, cmd.actor, **{"documents": [], **data}, **o))
+    return cmd.act(zone_id, body, FileAnnualReport(**{"documents": [], **data}))
 
 
 @router.post("/{zone_id}/annual-reports/{year}/evaluation", **ZONE)
@@ -144,9 +156,7 @@ def evaluate_annual_report(
     zone_id: UUID, year: Annotated[int, Path(ge=2000, le=2100)], body: schemas.EvaluationIn, cmd: Bureau
 ) -> JSONResponse:
     """The bureau's yearly tracking evaluation (跟踪评价) of a filed report; threshold checks are attached."""
-    return cmd.run(
-        body, lambda o: cmd.app.evaluate_annual_report(zone_id, cmd.actor, year=year, **body.model_dump(), **o)
-    )
+    return cmd.act(zone_id, body, EvaluateAnnualReport(year=year, **body.model_dump()))
 
 
 @router.post("/{zone_id}/review-request", **ZONE)
@@ -155,23 +165,23 @@ def request_review(
 ) -> JSONResponse:
     """The applicant requests the review (复核) within the 3 months before ``valid_until``."""
     reason = body.reason if body else ""
-    return cmd.run(body, lambda o: cmd.app.request_review(zone_id, cmd.actor, reason=reason, **o))
+    return cmd.act(zone_id, body, RequestReview(reason=reason))
 
 
 @router.post("/{zone_id}/review", **ZONE)
 def decide_review(zone_id: UUID, body: schemas.ReviewIn, cmd: Bureau) -> JSONResponse:
     """The bureau decides the review: passed → a new term; failed → a rectification period (整改期,
     default 6 months); failed after rectification → revoked."""
-    return cmd.run(body, lambda o: cmd.app.decide_review(zone_id, cmd.actor, **body.model_dump(), **o))
+    return cmd.act(zone_id, body, DecideReview(**body.model_dump()))
 
 
 @router.post("/{zone_id}/rectification", **ZONE)
 def submit_rectification(zone_id: UUID, body: schemas.RectificationIn, cmd: Applicant) -> JSONResponse:
     """The applicant submits its rectification (整改); the zone is reviewed again."""
-    return cmd.run(body, lambda o: cmd.app.submit_rectification(zone_id, cmd.actor, **body.model_dump(), **o))
+    return cmd.act(zone_id, body, SubmitRectification(**body.model_dump()))
 
 
 @router.post("/{zone_id}/revocation", **ZONE)
 def revoke(zone_id: UUID, body: schemas.RevocationIn, cmd: Bureau) -> JSONResponse:
     """The bureau revokes the title or the creation qualification (撤销, §6.6)."""
-    return cmd.run(body, lambda o: cmd.app.revoke(zone_id, cmd.actor, **body.model_dump(), **o))
+    return cmd.act(zone_id, body, Revoke(**body.model_dump()))
