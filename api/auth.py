@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import secrets
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 import jwt

@@ -14,14 +14,22 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from fastapi import Depends, Request
+from fastapi import Depends
+from fastapi import Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from api.deps import IdempotencyKeyDep, IfMatchDep, Principal, Roles, Services, ServicesDep
+from api.deps import IdempotencyKeyDep
+from api.deps import IfMatchDep
+from api.deps import Principal
+from api.deps import Roles
+from api.deps import Services
+from api.deps import ServicesDep
 from api.errors import ApiProblem
 from application.commands import ZoneCommand
-from application.core import Idempotency, Options, PreconditionFailedError
+from application.core import Idempotency
+from application.core import Options
+from application.core import PreconditionFailedError
 from application.service import ZoneApplication
 from application.store import IdempotencyRecord
 from domain.errors import VersionConflictError

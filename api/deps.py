@@ -6,20 +6,27 @@ import re
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Annotated, Any, Protocol
+from typing import Annotated
+from typing import Any
+from typing import Protocol
 
 import jwt
-from fastapi import Depends, Header, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import Depends
+from fastapi import Header
+from fastapi import Request
+from fastapi.security import HTTPAuthorizationCredentials
+from fastapi.security import HTTPBearer
 
 from api.auth import TOKEN_ROLES
 from api.errors import ApiProblem
 from application.clock import Clock
 from application.service import ZoneApplication
 from application.settings import Settings
-from audit.checkpoints import Checkpointer, SigningKey
+from audit.checkpoints import Checkpointer
+from audit.checkpoints import SigningKey
 from domain.errors import NotPermittedError
-from domain.values import Actor, permit
+from domain.values import Actor
+from domain.values import permit
 from projections.runner import ViewRunner
 from projections.storage import Tx
 

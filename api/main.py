@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator
+from collections.abc import Awaitable
+from collections.abc import Callable
+from collections.abc import MutableMapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -13,7 +16,13 @@ from api import errors
 from api.auth import resolve_jwt_secret
 from api.deps import Services
 from api.documents import DocumentStore
-from api.routers import admin, calendar, checkpoints, documents, queries, zone_commands, zone_queries
+from api.routers import admin
+from api.routers import calendar
+from api.routers import checkpoints
+from api.routers import documents
+from api.routers import queries
+from api.routers import zone_commands
+from api.routers import zone_queries
 from application import __version__
 from application.settings import Settings
 from audit.checkpoints import resolve_signing_key

@@ -7,19 +7,27 @@ of them through ``ZoneCore.run`` — load, act, save, one retry — and the serv
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, fields
-from datetime import date, datetime
-from typing import Any, ClassVar
-from uuid import UUID, uuid4
+from dataclasses import dataclass
+from dataclasses import fields
+from datetime import date
+from datetime import datetime
+from typing import Any
+from typing import ClassVar
+from uuid import UUID
+from uuid import uuid4
 
 from eventsourcing.persistence import IntegrityError
 from typing_extensions import Unpack
 
-from application.core import Idempotency, Options, ZoneCore
+from application.core import Idempotency
+from application.core import Options
+from application.core import ZoneCore
 from application.representation import objection_receipt
 from application.workdays import sources
 from domain.errors import VersionConflictError
-from domain.values import SYSTEM, Actor, local_date
+from domain.values import SYSTEM
+from domain.values import Actor
+from domain.values import local_date
 from domain.zone import Zone
 
 
@@ -262,34 +270,18 @@ class ZoneCommands(ZoneCore):
         }
         return {name: known[name]() for name in needs}
 
-    def apply(
-        self,
-        actor: Actor,
-        *,
-        name: str,
-        area_type: str,
-        sites: list[dict[str, Any]],
-        batch: str,
-        materials: list[dict[str, Any]],
-        self_assessment: dict[str, Any] | None = None,
-        plan: dict[str, Any] | None = None,
-        zone_id: UUID | None = None,
-        idempotency: Idempotency | None = None,
-    ) -> Zone:
-        """An applicant files an application (申请); returns the new zone (status ``applied``)."""
-        self._check_documents(materials, "materials")
+    def apply(self, actor: Actor, *, batch: str, zone_id: UUID | None = None, **given: Any) -> Zone:
+        """An applicant files an application (申请) — name, area type, sites, materials, self-assessment, plan — in
+        the call ``batch``; returns the new zone (status ``applied``)."""
+        idempotency: Idempotency | None = given.pop("idempotency", None)
+        self._check_documents(given.get("materials"), "materials")
         zone = Zone.file_application(
             zone_id=zone_id or uuid4(),
             actor=actor,
             at=self.clock.now(),
-            name=name,
-            area_type=area_type,
-            sites=sites,
             batch=self._batch(batch),
-            materials=materials,
-            self_assessment=self_assessment,
-            plan=plan,
             system=self.system,
+            **given,
         )
         try:
             self._save_with(zone, idempotency, None)

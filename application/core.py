@@ -6,21 +6,37 @@ import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any, TypedDict, cast
+from datetime import date
+from datetime import datetime
+from typing import Any
+from typing import TypedDict
+from typing import cast
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import DomainEventProtocol, MutableOrImmutableAggregate
-from eventsourcing.persistence import ApplicationRecorder, IntegrityError, Recording
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.application import Application
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.domain import MutableOrImmutableAggregate
+from eventsourcing.persistence import ApplicationRecorder
+from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import Recording
 
-from application.clock import Clock, SystemClock
+from application.clock import Clock
+from application.clock import SystemClock
 from application.representation import shown_zone
-from application.store import IdempotencyRecord, MemoryRecorder, SideTables
-from application.workdays import ChineseWorkingDays, OverridableCalendar, WorkingDayCalendar, nth_working_day
-from domain.calendar_year import CalendarYear, calendar_year_id
+from application.store import IdempotencyRecord
+from application.store import MemoryRecorder
+from application.store import SideTables
+from application.workdays import ChineseWorkingDays
+from application.workdays import OverridableCalendar
+from application.workdays import WorkingDayCalendar
+from application.workdays import nth_working_day
+from domain.calendar_year import CalendarYear
+from domain.calendar_year import calendar_year_id
 from domain.conditions import Batch
-from domain.errors import InvalidValueError, VersionConflictError, ZoneNotFoundError
+from domain.errors import InvalidValueError
+from domain.errors import VersionConflictError
+from domain.errors import ZoneNotFoundError
 from domain.indicators import IndicatorSystem
 from domain.policy import Policy
 from domain.values import Actor
@@ -213,33 +229,14 @@ class ZoneCore(Application[UUID]):
         assert isinstance(entered, CalendarYear)
         return entered
 
-    def enter_calendar(
-        self,
-        actor: Actor,
-        *,
-        year: int,
-        holidays: list[date],
-        working_days: list[date],
-        source: str,
-        reason: str = "",
-    ) -> CalendarYear:
-        """The bureau enters (or corrects, with a reason) a year's holidays and adjusted working days."""
-        now = self.clock.now()
+    def enter_calendar(self, actor: Actor, *, year: int, **entry: Any) -> CalendarYear:
+        """The bureau enters (or corrects, with a reason) a year's ``holidays`` and adjusted ``working_days``,
+        naming their ``source``."""
         existing = self.calendar_override(year)
         if existing is None:
-            entered = CalendarYear.enter(
-                actor=actor,
-                at=now,
-                year=year,
-                holidays=holidays,
-                working_days=working_days,
-                source=source,
-                reason=reason,
-            )
+            entered = CalendarYear.enter(actor=actor, at=self.clock.now(), year=year, **entry)
         else:
-            existing.correct(
-                actor=actor, at=now, holidays=holidays, working_days=working_days, source=source, reason=reason
-            )
+            existing.correct(actor=actor, at=self.clock.now(), **entry)
             entered = existing
         try:
             self.save(entered)

@@ -8,7 +8,10 @@ from typing import Any
 from domain.deadlines import Deadline
 from domain.policy import Policy
 from domain.records import as_plain
-from domain.zone import STATUS_WORDS, Zone
+from domain.state import STATUS_WORDS
+from domain.state import Assessment
+from domain.state import Panel
+from domain.zone import Zone
 
 OBJECTOR_FIELDS = ("objector_name", "contact")
 SEES_OBJECTORS = ("bureau", "inspector")
@@ -39,28 +42,8 @@ def zone_document(zone: Zone, policy: Policy, deadlines: list[Deadline] | None =
         "self_assessment": as_plain(zone.self_assessment),
         "plan": as_plain(zone.plan),
         "formal_review": as_plain(zone.formal_decision),
-        "panel": None
-        if panel is None
-        else {
-            "round": panel.round,
-            "experts": as_plain(panel.experts),
-            "methods": as_plain(panel.methods),
-            "conflicted": sorted(panel.conflicts),
-            "scored": sorted(panel.sheets),
-        },
-        "assessment": None
-        if assessment is None
-        else {
-            "round": assessment.round,
-            "passed": assessment.passed,
-            "report": as_plain(assessment.report),
-            "reasons": assessment.reasons,
-            "indicator_system": assessment.result["indicator_system"],
-            "total": assessment.result["total"],
-            "maximum": assessment.result["maximum"],
-            "percentage": assessment.result["percentage"],
-            "scores": as_plain(assessment.result["scores"]),
-        },
+        "panel": None if panel is None else _panel(panel),
+        "assessment": None if assessment is None else _assessment(assessment),
         "notice": as_plain(zone.notice),
         "objections": [o.as_dict() for o in zone.objections.values()],
         "term": as_plain(term),
@@ -92,6 +75,30 @@ def zone_document(zone: Zone, policy: Policy, deadlines: list[Deadline] | None =
             }
             for d in (zone.deadlines(policy) if deadlines is None else deadlines)
         ],
+    }
+
+
+def _panel(panel: Panel) -> dict[str, Any]:
+    """The panel as the zone document shows it: members, methods, who declared a conflict, who scored."""
+    return {
+        "round": panel.round,
+        "experts": as_plain(panel.experts),
+        "methods": as_plain(panel.methods),
+        "conflicted": sorted(panel.conflicts),
+        "scored": sorted(panel.sheets),
+    }
+
+
+def _assessment(assessment: Assessment) -> dict[str, Any]:
+    """The latest conclusion: passed or not, on which report and why, and the panel's result."""
+    result = assessment.result
+    return {
+        "round": assessment.round,
+        "passed": assessment.passed,
+        "report": as_plain(assessment.report),
+        "reasons": assessment.reasons,
+        **{key: result[key] for key in ("indicator_system", "total", "maximum", "percentage")},
+        "scores": as_plain(result["scores"]),
     }
 
 

@@ -6,14 +6,18 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import time
 from typing import Any
 from uuid import UUID
 
 from application.clock import SettableClock
 from application.service import ZoneApplication
 from domain.indicators import load_indicator_system
-from domain.values import SHANGHAI, Actor
+from domain.values import SHANGHAI
+from domain.values import Actor
 from domain.zone import Zone
 
 SONGSHAN = Actor("u-ssl", "applicant", "songshan-lake", "Songshan Lake IT office")

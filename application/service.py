@@ -9,7 +9,8 @@ from uuid import UUID
 from application.commands import ZoneCommands
 from application.core import PreconditionFailedError as PreconditionFailedError
 from domain.deadlines import Deadline
-from domain.errors import InvalidValueError, ZoneNotFoundError
+from domain.errors import InvalidValueError
+from domain.errors import ZoneNotFoundError
 from domain.zone import Zone
 
 

@@ -14,11 +14,13 @@ from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from application.settings import Settings
 from application.store import Checkpoint
-from audit.merkle import Tree, leaf_hash
+from audit.merkle import Tree
+from audit.merkle import leaf_hash
 from domain.integrity import canonical_json
 
 LOG_ID = "zonecase"

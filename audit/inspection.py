@@ -6,8 +6,11 @@ violation written past the rules (a bug, a direct write into the store) is found
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 from audit.integrity import StreamChain

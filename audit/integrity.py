@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import StoredEvent
 
-from domain.integrity import GENESIS_HASH, event_hash
+from domain.integrity import GENESIS_HASH
+from domain.integrity import event_hash
 
 
 @dataclass
@@ -23,12 +25,8 @@ class Problem:
 
     def as_dict(self) -> dict[str, Any]:
         """As returned by ``/audit/verify``."""
-        return {
-            "position": self.position,
-            "zone_id": self.originator_id,
-            "seq": self.originator_version,
-            "problem": self.problem,
-        }
+        where = {"position": self.position, "zone_id": self.originator_id, "seq": self.originator_version}
+        return {**where, "problem": self.problem}
 
 
 @dataclass

@@ -7,15 +7,21 @@ An export is a folder: ``events.ndjson`` (every event in log order, as stored), 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from audit.checkpoints import key_id_of, load_public_key, verify_tree_head
-from audit.merkle import Tree, leaf_hash, verify_consistency
-from domain.integrity import GENESIS_HASH, event_hash
+from audit.checkpoints import key_id_of
+from audit.checkpoints import load_public_key
+from audit.checkpoints import verify_tree_head
+from audit.merkle import Tree
+from audit.merkle import leaf_hash
+from audit.merkle import verify_consistency
+from domain.integrity import GENESIS_HASH
+from domain.integrity import event_hash
 
 EVENTS, CHECKPOINTS, PUBLIC_KEY, MANIFEST = "events.ndjson", "checkpoints.json", "public-key.pem", "manifest.json"
 

@@ -23,9 +23,15 @@ import httpx
 
 from api.auth import mint_token
 from application.clock import SettableClock
-from application.sample import BUREAU, EXPERTS, at, file_first_batch, full_scores
+from application.sample import BUREAU
+from application.sample import EXPERTS
+from application.sample import at
+from application.sample import file_first_batch
+from application.sample import full_scores
 from application.settings import Settings
-from bench.common import median_ms, p95_ms, private_schema
+from bench.common import median_ms
+from bench.common import p95_ms
+from bench.common import private_schema
 from domain.values import Actor
 from zonecase.wiring import build
 

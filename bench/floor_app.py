@@ -10,11 +10,14 @@ views, no idempotency, no response document. ``bench/command_path.py`` serves it
 
 import os
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
+from typing import Any
 from uuid import UUID
 
 import jwt
-from fastapi import Depends, FastAPI, Header
+from fastapi import Depends
+from fastapi import FastAPI
+from fastapi import Header
 from fastapi.responses import JSONResponse
 
 from api.schemas import ScoresIn

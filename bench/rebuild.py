@@ -21,20 +21,18 @@ from pathlib import Path
 from tempfile import mkdtemp
 from uuid import uuid4
 
-from application.sample import (
-    ANNUAL_STATISTICS,
-    BUREAU,
-    EXPERTS,
-    FIRST_BATCH_MATERIALS,
-    GOOD_PLAN,
-    GOOD_STATISTICS,
-    LEADING,
-    PUBLIC,
-    SONGSHAN,
-    at,
-    doc,
-    full_scores,
-)
+from application.sample import ANNUAL_STATISTICS
+from application.sample import BUREAU
+from application.sample import EXPERTS
+from application.sample import FIRST_BATCH_MATERIALS
+from application.sample import GOOD_PLAN
+from application.sample import GOOD_STATISTICS
+from application.sample import LEADING
+from application.sample import PUBLIC
+from application.sample import SONGSHAN
+from application.sample import at
+from application.sample import doc
+from application.sample import full_scores
 from application.settings import Settings
 from bench.common import private_schema
 from domain.zone import Zone

@@ -3,12 +3,17 @@ published calendar data does not cover yet — or to correct it."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from datetime import date
+from datetime import datetime
+from typing import TYPE_CHECKING
+from typing import Any
+from uuid import NAMESPACE_URL
+from uuid import UUID
+from uuid import uuid5
 
 from domain.chained import Chained
-from domain.errors import InvalidValueError, NotPermittedError
+from domain.errors import InvalidValueError
+from domain.errors import NotPermittedError
 from domain.values import Actor
 
 

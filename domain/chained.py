@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from datetime import UTC
+from datetime import datetime
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import TypeVar
+from typing import cast
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
 from domain.errors import InvalidValueError
-from domain.integrity import GENESIS_HASH, event_hash, plain
+from domain.integrity import GENESIS_HASH
+from domain.integrity import event_hash
+from domain.integrity import plain
 from domain.values import Actor
 
 T = TypeVar("T", bound="Chained")

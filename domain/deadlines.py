@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC
+from datetime import date
+from datetime import datetime
 from typing import Any
 
 from domain.policy import Policy
-from domain.state import Term, ZoneState
-from domain.values import add_months, add_years, day_after, local_date, start_of_day
+from domain.state import Term
+from domain.state import ZoneState
+from domain.values import add_months
+from domain.values import add_years
+from domain.values import day_after
+from domain.values import local_date
+from domain.values import start_of_day
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import math
 import statistics as pystats
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from importlib import resources
 from pathlib import Path
 from typing import Any

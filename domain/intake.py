@@ -8,7 +8,8 @@ from typing import Any
 
 from domain.conditions import MATERIAL_KINDS
 from domain.errors import InvalidValueError
-from domain.indicators import STATISTICS_FIELDS, IndicatorSystem
+from domain.indicators import STATISTICS_FIELDS
+from domain.indicators import IndicatorSystem
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 AREA_TYPES = ("park", "committee", "town")

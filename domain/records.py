@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Iterable
+from collections.abc import Iterator
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import fields
 from datetime import date
 from types import MappingProxyType
-from typing import Any, TypeVar, overload
+from typing import Any
+from typing import TypeVar
+from typing import overload
 
 K = TypeVar("K")
 V = TypeVar("V")

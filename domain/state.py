@@ -2,15 +2,41 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+from dataclasses import replace
 from datetime import date
 from types import MappingProxyType
 from typing import Any
 
-from domain.records import OMITTED_WHEN_NONE, Record, as_plain, day, frozen, mapping, with_item
+from domain.records import OMITTED_WHEN_NONE
+from domain.records import Record
+from domain.records import as_plain
+from domain.records import day
+from domain.records import frozen
+from domain.records import mapping
+from domain.records import with_item
 
 # --- the application ----------------------------------------------------------------------------
+
+# What each status means, in the words a refusal uses.
+STATUS_WORDS = {
+    "applied": "applied, awaiting formal review (形式审查)",
+    "returned": "returned to the applicant for supplement",
+    "rejected": "rejected",
+    "accepted": "formally accepted, awaiting an expert panel",
+    "assessing": "under assessment by the expert panel",
+    "assessed": "assessed (passed), awaiting the public notice (公示)",
+    "not_passed": "assessed and not passed",
+    "in_notice": "in public notice (公示)",
+    "granted": "granted the title",
+    "in_review": "under review (复核)",
+    "rectifying": "in its rectification period (整改期)",
+    "revoked": "revoked",
+}
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -4,67 +4,61 @@ from __future__ import annotations
 
 import copy
 from dataclasses import replace
-from datetime import UTC, date, datetime
-from typing import Any, ClassVar
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from typing import Any
+from typing import ClassVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from domain import deadlines, intake
-from domain.chained import Chained, Data
-from domain.conditions import Batch, basic_conditions, materials_check, plan_target_checks
+from domain import deadlines
+from domain import intake
+from domain.chained import Chained
+from domain.chained import Data
+from domain.conditions import Batch
+from domain.conditions import basic_conditions
+from domain.conditions import materials_check
+from domain.conditions import plan_target_checks
 from domain.deadlines import Deadline
-from domain.errors import (
-    AlreadyRecordedError,
-    ConditionsNotMetError,
-    ConflictOfInterestError,
-    DeadlinePassedError,
-    IllegalTransitionError,
-    InvalidValueError,
-    NotOnPanelError,
-    NotPermittedError,
-    OutOfOrderError,
-    TooEarlyError,
-    ZoneNotFoundError,
-)
+from domain.errors import AlreadyRecordedError
+from domain.errors import ConditionsNotMetError
+from domain.errors import ConflictOfInterestError
+from domain.errors import DeadlinePassedError
+from domain.errors import IllegalTransitionError
+from domain.errors import InvalidValueError
+from domain.errors import NotOnPanelError
+from domain.errors import NotPermittedError
+from domain.errors import OutOfOrderError
+from domain.errors import TooEarlyError
+from domain.errors import ZoneNotFoundError
 from domain.indicators import IndicatorSystem
 from domain.integrity import sha256_text
 from domain.policy import Policy
-from domain.records import as_plain, with_item
-from domain.state import (
-    AnnualReport,
-    Assessment,
-    Conflict,
-    CreationPeriod,
-    Document,
-    FormalDecision,
-    Notice,
-    Objection,
-    Panel,
-    Plan,
-    Review,
-    Revocation,
-    SelfAssessment,
-    Site,
-    Term,
-    ZoneState,
-)
-from domain.values import Actor, add_months, day_after, local_date
-
-STATUS_WORDS = {
-    "applied": "applied, awaiting formal review (形式审查)",
-    "returned": "returned to the applicant for supplement",
-    "rejected": "rejected",
-    "accepted": "formally accepted, awaiting an expert panel",
-    "assessing": "under assessment by the expert panel",
-    "assessed": "assessed (passed), awaiting the public notice (公示)",
-    "not_passed": "assessed and not passed",
-    "in_notice": "in public notice (公示)",
-    "granted": "granted the title",
-    "in_review": "under review (复核)",
-    "rectifying": "in its rectification period (整改期)",
-    "revoked": "revoked",
-}
+from domain.records import as_plain
+from domain.records import with_item
+from domain.state import STATUS_WORDS
+from domain.state import AnnualReport
+from domain.state import Assessment
+from domain.state import Conflict
+from domain.state import CreationPeriod
+from domain.state import Document
+from domain.state import FormalDecision
+from domain.state import Notice
+from domain.state import Objection
+from domain.state import Panel
+from domain.state import Plan
+from domain.state import Review
+from domain.state import Revocation
+from domain.state import SelfAssessment
+from domain.state import Site
+from domain.state import Term
+from domain.state import ZoneState
+from domain.values import Actor
+from domain.values import add_months
+from domain.values import day_after
+from domain.values import local_date
 
 
 class Zone(Chained, ZoneState):
@@ -291,9 +285,9 @@ class Zone(Chained, ZoneState):
         sites: list[dict[str, Any]],
         batch: Batch,
         materials: list[dict[str, Any]],
-        self_assessment: dict[str, Any] | None,
-        plan: dict[str, Any] | None,
         system: IndicatorSystem,
+        self_assessment: dict[str, Any] | None = None,
+        plan: dict[str, Any] | None = None,
     ) -> Zone:
         """The applicant files an application (申请, §3.1.1); returns the new zone."""
         if actor.role != "applicant" or not actor.org:

@@ -8,7 +8,9 @@ from typing import Any
 from domain.records import as_plain
 from domain.zone import Zone
 from projections.base import ZoneStateProjection
-from projections.storage import Tx, ViewSpec, dumps
+from projections.storage import Tx
+from projections.storage import ViewSpec
+from projections.storage import dumps
 
 
 def rounds_of(zone: Zone) -> list[dict[str, Any]]:

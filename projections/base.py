@@ -3,17 +3,24 @@ view's own), one transaction for rows and tracking, and a Projection that handle
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
+from collections.abc import Sequence
 from contextlib import nullcontext
-from typing import Any, ClassVar, cast
+from typing import Any
+from typing import ClassVar
+from typing import cast
 from uuid import UUID
 
-from eventsourcing.persistence import Mapper, Tracking
+from eventsourcing.persistence import Mapper
+from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 
 from domain.deadlines import Deadline
 from domain.zone import Zone
-from projections.storage import PostgresView, Tx, ViewSpec, track_all_postgres
+from projections.storage import PostgresView
+from projections.storage import Tx
+from projections.storage import ViewSpec
+from projections.storage import track_all_postgres
 
 
 class ViewProjection(Projection[Any]):

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.deadlines import Deadline
 from domain.zone import Zone
 from projections.base import ZoneStateProjection
-from projections.storage import Tx, ViewSpec, where
+from projections.storage import Tx
+from projections.storage import ViewSpec
+from projections.storage import where
 
 
 class DeadlinesProjection(ZoneStateProjection):
@@ -27,21 +30,12 @@ class DeadlinesProjection(ZoneStateProjection):
             "zone_id",
             [str(z.id) for z in zones],
             ("zone_id", "key", "kind", "zone_name", "applicant_org", "due_on", "due_at", "recorded"),
-            [
-                (
-                    str(z.id),
-                    d.key,
-                    d.kind,
-                    z.name,
-                    z.applicant_org,
-                    d.day.isoformat(),
-                    d.due_at.isoformat(),
-                    int(d.recorded),
-                )
-                for z in zones
-                for d in self.deadlines_of(tx, z)
-            ],
+            [_row(z, d) for z in zones for d in self.deadlines_of(tx, z)],
         )
+
+
+def _row(z: Zone, d: Deadline) -> tuple[Any, ...]:
+    return (str(z.id), d.key, d.kind, z.name, z.applicant_org, d.day.isoformat(), d.due_at.isoformat(), int(d.recorded))
 
 
 def list_deadlines(

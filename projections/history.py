@@ -9,7 +9,8 @@ from uuid import UUID
 
 from domain.chained import Chained
 from projections.base import ViewProjection
-from projections.storage import Tx, ViewSpec
+from projections.storage import Tx
+from projections.storage import ViewSpec
 
 
 class HistoryProjection(ViewProjection):

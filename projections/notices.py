@@ -6,7 +6,8 @@ from typing import Any
 
 from domain.zone import Zone
 from projections.base import ZoneStateProjection
-from projections.storage import Tx, ViewSpec
+from projections.storage import Tx
+from projections.storage import ViewSpec
 
 
 def notice_outcome(zone: Zone, number: int) -> str:

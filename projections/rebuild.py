@@ -14,9 +14,13 @@ from typing import Any
 from eventsourcing.persistence import Tracking
 
 from application.service import ZoneApplication
-from projections.base import ViewProjection, process_together
+from projections.base import ViewProjection
+from projections.base import process_together
 from projections.runner import construct_views
-from projections.storage import REBUILDING, PostgresView, set_fingerprint, track_all_postgres
+from projections.storage import REBUILDING
+from projections.storage import PostgresView
+from projections.storage import set_fingerprint
+from projections.storage import track_all_postgres
 
 
 def rebuild(

@@ -14,18 +14,27 @@ import threading
 import time
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
+from dataclasses import dataclass
 from typing import Any
 
-from eventsourcing.persistence import Notification, Tracking
-from eventsourcing.postgres import PostgresDatastore, PostgresFactory
-from eventsourcing.sqlite import SQLiteDatastore, SQLiteFactory
+from eventsourcing.persistence import Notification
+from eventsourcing.persistence import Tracking
+from eventsourcing.postgres import PostgresDatastore
+from eventsourcing.postgres import PostgresFactory
+from eventsourcing.sqlite import SQLiteDatastore
+from eventsourcing.sqlite import SQLiteFactory
 from eventsourcing.utils import Environment
 
 from application.service import ZoneApplication
 from projections import VIEWS
-from projections.base import ViewProjection, ZoneFolder, process_together
-from projections.storage import PostgresView, SQLiteView, Tx, ensure_current_schema
+from projections.base import ViewProjection
+from projections.base import ZoneFolder
+from projections.base import process_together
+from projections.storage import PostgresView
+from projections.storage import SQLiteView
+from projections.storage import Tx
+from projections.storage import ensure_current_schema
 
 log = logging.getLogger("zonecase.projections")
 

@@ -9,7 +9,10 @@ from application.representation import zone_document
 from domain.policy import Policy
 from domain.zone import Zone
 from projections.base import ZoneStateProjection
-from projections.storage import Tx, ViewSpec, dumps, where
+from projections.storage import Tx
+from projections.storage import ViewSpec
+from projections.storage import dumps
+from projections.storage import where
 
 COLUMNS = ("zone_id", "name", "applicant_org", "status", "version", "batch", "applied_on", "updated_at", "document")
 

@@ -8,7 +8,8 @@ import fcntl
 import logging
 import os
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
+from typing import Protocol
 
 log = logging.getLogger("zonecase.scheduler")
 

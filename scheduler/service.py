@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import UTC, datetime
-from typing import Any, Protocol
+from datetime import UTC
+from datetime import datetime
+from typing import Any
+from typing import Protocol
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -15,7 +17,8 @@ from application.service import ZoneApplication
 from application.settings import Settings
 from audit.checkpoints import Checkpointer
 from projections.runner import ViewRunner
-from scheduler.lock import LeaderLock, leader_lock
+from scheduler.lock import LeaderLock
+from scheduler.lock import leader_lock
 from scheduler.sweep import sweep
 
 log = logging.getLogger("zonecase.scheduler")

@@ -9,7 +9,8 @@ from typing import Any
 from uuid import UUID
 
 from application.service import ZoneApplication
-from domain.errors import AlreadyRecordedError, IllegalTransitionError
+from domain.errors import AlreadyRecordedError
+from domain.errors import IllegalTransitionError
 from projections.deadlines import list_deadlines
 
 log = logging.getLogger("zonecase.scheduler")

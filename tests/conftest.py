@@ -13,7 +13,8 @@ from application.clock import SettableClock
 from application.settings import Settings
 from domain.conditions import load_batches
 from domain.indicators import load_indicator_system
-from zonecase.wiring import Container, build
+from zonecase.wiring import Container
+from zonecase.wiring import build
 
 from .helpers import at
 

@@ -4,26 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from application.sample import (
-    ANNUAL_STATISTICS,
-    BUREAU,
-    EXPERTS,
-    FIRST_BATCH_MATERIALS,
-    FULL_MATERIALS,
-    GOOD_PLAN,
-    GOOD_STATISTICS,
-    INSPECTOR,
-    LEADING,
-    NANCHENG,
-    OTHER_TOWN,
-    OUTSIDER_EXPERT,
-    PUBLIC,
-    SONGSHAN,
-    at,
-    doc,
-    file_first_batch,
-    full_scores,
-)
+from application.sample import ANNUAL_STATISTICS
+from application.sample import BUREAU
+from application.sample import EXPERTS
+from application.sample import FIRST_BATCH_MATERIALS
+from application.sample import FULL_MATERIALS
+from application.sample import GOOD_PLAN
+from application.sample import GOOD_STATISTICS
+from application.sample import INSPECTOR
+from application.sample import LEADING
+from application.sample import NANCHENG
+from application.sample import OTHER_TOWN
+from application.sample import OUTSIDER_EXPERT
+from application.sample import PUBLIC
+from application.sample import SONGSHAN
+from application.sample import at
+from application.sample import doc
+from application.sample import file_first_batch
+from application.sample import full_scores
 
 __all__ = [
     "ANNUAL_STATISTICS",

@@ -50,7 +50,9 @@ def token(
     hours: Annotated[float, typer.Option(help="Validity in hours.")] = 12.0,
 ) -> None:
     """Prints a bearer token for local use, signed with ZONECASE_JWT_SECRET."""
-    from api.auth import SecretMissingError, mint_token, resolve_jwt_secret
+    from api.auth import SecretMissingError
+    from api.auth import mint_token
+    from api.auth import resolve_jwt_secret
 
     try:
         secret = resolve_jwt_secret(Settings.from_env())
@@ -164,7 +166,11 @@ def rebuild(
 
     Stop the service first (or expect it to catch up from the rebuilt positions after a restart).
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import BarColumn
+    from rich.progress import MofNCompleteColumn
+    from rich.progress import Progress
+    from rich.progress import TextColumn
+    from rich.progress import TimeRemainingColumn
 
     from application.store import ensure_postgres_schema
     from projections import VIEWS
@@ -209,9 +215,13 @@ def rebuild(
 def export_log(out: Annotated[Path, typer.Option("--out", help="the folder to write")]) -> None:
     """Writes the event log (NDJSON), the signed checkpoints and the public key for offline verification.
     Signs a fresh checkpoint first, so that the export is covered to its last event."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from rich.progress import BarColumn
+    from rich.progress import MofNCompleteColumn
+    from rich.progress import Progress
+    from rich.progress import TextColumn
 
-    from audit.checkpoints import EmptyLogError, SigningKeyMissingError
+    from audit.checkpoints import EmptyLogError
+    from audit.checkpoints import SigningKeyMissingError
     from audit.offline import export
     from zonecase.wiring import build
 
@@ -252,7 +262,9 @@ def verify_offline(
 ) -> None:
     """Verifies an export with no database and no server: every hash and link, every checkpoint's signature,
     the consistency of successive checkpoints. Exits 1 and names each problem by position."""
-    from audit.offline import CHECKPOINTS, EVENTS, verify_export
+    from audit.offline import CHECKPOINTS
+    from audit.offline import EVENTS
+    from audit.offline import verify_export
 
     missing = [name for name in (EVENTS, CHECKPOINTS) if not (folder / name).is_file()]
     if missing:
@@ -270,7 +282,8 @@ def verify_offline(
 @cli.command()
 def keygen(out: Annotated[Path, typer.Option("--out", help="where to write the private key (PEM)")]) -> None:
     """Creates the Ed25519 key that signs checkpoints (set ZONECASE_SIGNING_KEY to its path)."""
-    from audit.checkpoints import SigningKey, public_pem
+    from audit.checkpoints import SigningKey
+    from audit.checkpoints import public_pem
 
     if out.exists():
         console.print(f"[red]{out} exists; not overwriting a key.[/red]")

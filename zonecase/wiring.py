@@ -5,9 +5,12 @@ is built at import time."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+from typing import Any
 
-from application.clock import Clock, SettableClock, SystemClock
+from application.clock import Clock
+from application.clock import SettableClock
+from application.clock import SystemClock
 from application.service import ZoneApplication
 from application.settings import Settings
 from application.store import ensure_postgres_schema
@@ -17,7 +20,8 @@ from domain.indicators import load_indicator_system
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-    from audit.checkpoints import Checkpointer, SigningKey
+    from audit.checkpoints import Checkpointer
+    from audit.checkpoints import SigningKey
     from projections.runner import ViewRunner
 
 
@@ -33,7 +37,8 @@ class Container:
 
     def start_checkpoints(self, key: SigningKey | None = None) -> Checkpointer:
         """Signs tree heads over the log with the configured key (views must be running)."""
-        from audit.checkpoints import Checkpointer, resolve_signing_key
+        from audit.checkpoints import Checkpointer
+        from audit.checkpoints import resolve_signing_key
 
         if self.checkpoints is None:
             runner = self.start_views()
@@ -42,7 +47,8 @@ class Container:
 
     def start_views(self, **runner_options: Any) -> ViewRunner:
         """Opens the read models and starts keeping them current."""
-        from projections.runner import ViewRunner, open_views
+        from projections.runner import ViewRunner
+        from projections.runner import open_views
 
         if self.runner is None:
             env = self.settings.views_env()

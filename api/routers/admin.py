@@ -8,7 +8,8 @@ from typing import Any
 from fastapi import APIRouter
 
 from api import schemas
-from api.deps import Roles, ServicesDep
+from api.deps import Roles
+from api.deps import ServicesDep
 from api.errors import ApiProblem
 from application.clock import SettableClock
 from scheduler.sweep import sweep

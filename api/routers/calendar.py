@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
+from typing import Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
+from fastapi import Path
 
 from api import schemas
-from api.deps import Principal, PrincipalDep, Roles, Services, ServicesDep
+from api.deps import Principal
+from api.deps import PrincipalDep
+from api.deps import Roles
+from api.deps import Services
+from api.deps import ServicesDep
 from domain.calendar_year import CalendarYear
 
 router = APIRouter(prefix="/calendar", tags=["calendar"])

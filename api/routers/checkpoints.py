@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
+from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
+from fastapi import Query
 
-from api.deps import Services, ServicesDep, read
+from api.deps import Services
+from api.deps import ServicesDep
+from api.deps import read
 from api.errors import ApiProblem
-from audit.checkpoints import Checkpointer, EmptyLogError, public_pem
+from audit.checkpoints import Checkpointer
+from audit.checkpoints import EmptyLogError
+from audit.checkpoints import public_pem
 from projections.history import rank_of
 
 router = APIRouter(tags=["checkpoints (public)"])

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
+from typing import Any
 
-from fastapi import APIRouter, File, Path, Request, UploadFile
+from fastapi import APIRouter
+from fastapi import File
+from fastapi import Path
+from fastapi import Request
+from fastapi import UploadFile
 from fastapi.responses import Response
 
 from api import schemas
-from api.deps import PrincipalDep, ServicesDep, require_roles
-from api.documents import MEDIA_TYPES, DocumentStore, sniff
+from api.deps import PrincipalDep
+from api.deps import ServicesDep
+from api.deps import require_roles
+from api.documents import MEDIA_TYPES
+from api.documents import DocumentStore
+from api.documents import sniff
 from api.errors import ApiProblem
 from application.store import DocumentMeta
 

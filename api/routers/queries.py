@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
-from typing import Annotated, Any
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
+from typing import Annotated
+from typing import Any
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi import APIRouter
+from fastapi import Query
+from fastapi import Request
+from fastapi.responses import JSONResponse
+from fastapi.responses import StreamingResponse
 
 from api import schemas
-from api.deps import Roles, Services, ServicesDep, read
+from api.deps import Roles
+from api.deps import Services
+from api.deps import ServicesDep
+from api.deps import read
 from api.errors import ApiProblem
 from audit.inspection import inspect
 from audit.integrity import verify_store

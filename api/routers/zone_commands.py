@@ -3,31 +3,34 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Any
-from uuid import UUID, uuid4
+from typing import Annotated
+from typing import Any
+from uuid import UUID
+from uuid import uuid4
 
-from fastapi import APIRouter, Body, Path
+from fastapi import APIRouter
+from fastapi import Body
+from fastapi import Path
 from fastapi.responses import JSONResponse
 
 from api import schemas
-from api.commands import By, Command
-from application.commands import (
-    AppointPanel,
-    ConcludeAssessment,
-    DecideReview,
-    DeclareConflict,
-    EvaluateAnnualReport,
-    FileAnnualReport,
-    FileScores,
-    FormalReview,
-    Grant,
-    PublishNotice,
-    RequestReview,
-    ResolveObjection,
-    Revoke,
-    SubmitRectification,
-    Supplement,
-)
+from api.commands import By
+from api.commands import Command
+from application.commands import AppointPanel
+from application.commands import ConcludeAssessment
+from application.commands import DecideReview
+from application.commands import DeclareConflict
+from application.commands import EvaluateAnnualReport
+from application.commands import FileAnnualReport
+from application.commands import FileScores
+from application.commands import FormalReview
+from application.commands import Grant
+from application.commands import PublishNotice
+from application.commands import RequestReview
+from application.commands import ResolveObjection
+from application.commands import Revoke
+from application.commands import SubmitRectification
+from application.commands import Supplement
 from application.representation import objection_receipt
 
 log = logging.getLogger("zonecase.api")

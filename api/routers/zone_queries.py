@@ -3,21 +3,38 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated
+from typing import Any
+from typing import Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi import APIRouter
+from fastapi import Query
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.responses import JSONResponse
 
 from api import schemas
-from api.deps import Principal, PrincipalDep, Roles, Services, ServicesDep, read, require_roles
+from api.deps import Principal
+from api.deps import PrincipalDep
+from api.deps import Roles
+from api.deps import Services
+from api.deps import ServicesDep
+from api.deps import read
+from api.deps import require_roles
 from api.errors import ApiProblem
 from api.routers.zone_commands import RESPONSES
-from application.representation import SEES_OBJECTORS, flag_overdue, redact, zone_document, zone_summary
-from audit.dossier import build_dossier, render_html
+from application.representation import SEES_OBJECTORS
+from application.representation import flag_overdue
+from application.representation import redact
+from application.representation import zone_document
+from application.representation import zone_summary
+from audit.dossier import build_dossier
+from audit.dossier import render_html
 from projections.assessments import zone_assessments
 from projections.history import zone_history
-from projections.zones import get_zone, list_zones
+from projections.zones import get_zone
+from projections.zones import list_zones
 
 router = APIRouter(prefix="/zones", tags=["zones"])
 

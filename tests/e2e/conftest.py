@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -80,7 +81,8 @@ class Api:
 
 def first_batch_application(api: Api, **extra: Any) -> dict[str, Any]:
     """The body of Songshan Lake's first-batch application, its creation plan uploaded."""
-    from ..helpers import GOOD_STATISTICS, SONGSHAN
+    from ..helpers import GOOD_STATISTICS
+    from ..helpers import SONGSHAN
 
     plan = api.upload(SONGSHAN, "plan.pdf")
     return {

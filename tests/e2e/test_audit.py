@@ -5,12 +5,20 @@ from __future__ import annotations
 import base64
 import json
 
-from audit.checkpoints import load_public_key, verify_tree_head
-from audit.merkle import verify_consistency, verify_inclusion
+from audit.checkpoints import load_public_key
+from audit.checkpoints import verify_tree_head
+from audit.merkle import verify_consistency
+from audit.merkle import verify_inclusion
 
-from ..helpers import BUREAU, INSPECTOR, LEADING, NANCHENG, SONGSHAN
+from ..helpers import BUREAU
+from ..helpers import INSPECTOR
+from ..helpers import LEADING
+from ..helpers import NANCHENG
+from ..helpers import SONGSHAN
 from .conftest import Api
-from .test_lifecycle import apply, object_during_notice, to_notice
+from .test_lifecycle import apply
+from .test_lifecycle import object_during_notice
+from .test_lifecycle import to_notice
 
 
 def objected_zone(api: Api) -> str:

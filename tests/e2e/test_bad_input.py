@@ -7,8 +7,12 @@ from typing import Any
 
 import pytest
 
-from ..helpers import BUREAU, EXPERTS, SONGSHAN, full_scores
-from .conftest import Api, apply_first_batch
+from ..helpers import BUREAU
+from ..helpers import EXPERTS
+from ..helpers import SONGSHAN
+from ..helpers import full_scores
+from .conftest import Api
+from .conftest import apply_first_batch
 
 
 @pytest.fixture
@@ -257,7 +261,8 @@ def test_idempotency_keys(assessing: tuple[Api, str]) -> None:
 def test_an_idempotency_key_survives_a_restart(tmp_path: Any) -> None:
     """The key and the first response are stored with the events: a new process replays them."""
     from ..conftest import StoreFactory
-    from .conftest import first_batch_application, make_api
+    from .conftest import first_batch_application
+    from .conftest import make_api
 
     url = StoreFactory("sqlite", tmp_path).new_url()
     first = make_api(url, tmp_path / "one")

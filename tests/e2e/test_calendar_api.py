@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from ..helpers import BUREAU, INSPECTOR, SONGSHAN
+from ..helpers import BUREAU
+from ..helpers import INSPECTOR
+from ..helpers import SONGSHAN
 from .conftest import Api
 
 

@@ -8,19 +8,17 @@ from typing import Any
 
 from domain.values import Actor
 
-from ..helpers import (
-    ANNUAL_STATISTICS,
-    BUREAU,
-    EXPERTS,
-    GOOD_PLAN,
-    GOOD_STATISTICS,
-    INSPECTOR,
-    LEADING,
-    NANCHENG,
-    OTHER_TOWN,
-    SONGSHAN,
-    full_scores,
-)
+from ..helpers import ANNUAL_STATISTICS
+from ..helpers import BUREAU
+from ..helpers import EXPERTS
+from ..helpers import GOOD_PLAN
+from ..helpers import GOOD_STATISTICS
+from ..helpers import INSPECTOR
+from ..helpers import LEADING
+from ..helpers import NANCHENG
+from ..helpers import OTHER_TOWN
+from ..helpers import SONGSHAN
+from ..helpers import full_scores
 from .conftest import Api
 
 

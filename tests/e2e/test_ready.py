@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..helpers import BUREAU, GOOD_PLAN
-from .conftest import Api, apply_first_batch
+from ..helpers import BUREAU
+from ..helpers import GOOD_PLAN
+from .conftest import Api
+from .conftest import apply_first_batch
 
 
 def test_ready_names_the_event_a_view_stopped_on(sqlite_api: Api) -> None:

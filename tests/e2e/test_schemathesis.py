@@ -12,12 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import schemathesis
-from hypothesis import HealthCheck, settings
-from schemathesis.checks import content_type_conformance, not_a_server_error, response_schema_conformance
+from hypothesis import HealthCheck
+from hypothesis import settings
+from schemathesis.checks import content_type_conformance
+from schemathesis.checks import not_a_server_error
+from schemathesis.checks import response_schema_conformance
 
 from api.auth import mint_token
 from application.settings import Settings
-from zonecase.wiring import build, create_app
+from zonecase.wiring import build
+from zonecase.wiring import create_app
 
 from ..helpers import at
 from .conftest import SECRET

@@ -3,35 +3,36 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from application.service import PreconditionFailedError
-from audit.integrity import verify_store, verify_zone
+from audit.integrity import verify_store
+from audit.integrity import verify_zone
 from domain import errors
 from scheduler.sweep import sweep
 from zonecase.wiring import Container
 
-from ..conftest import StoreFactory, make_container
-from ..helpers import (
-    ANNUAL_STATISTICS,
-    BUREAU,
-    EXPERTS,
-    FIRST_BATCH_MATERIALS,
-    GOOD_PLAN,
-    GOOD_STATISTICS,
-    LEADING,
-    PUBLIC,
-    SONGSHAN,
-    at,
-    doc,
-    event_history,
-    file_first_batch,
-    full_scores,
-)
+from ..conftest import StoreFactory
+from ..conftest import make_container
+from ..helpers import ANNUAL_STATISTICS
+from ..helpers import BUREAU
+from ..helpers import EXPERTS
+from ..helpers import FIRST_BATCH_MATERIALS
+from ..helpers import GOOD_PLAN
+from ..helpers import GOOD_STATISTICS
+from ..helpers import LEADING
+from ..helpers import PUBLIC
+from ..helpers import SONGSHAN
+from ..helpers import at
+from ..helpers import doc
+from ..helpers import event_history
+from ..helpers import file_first_batch
+from ..helpers import full_scores
 
 
 def walk_to_grant(c: Container) -> Any:

@@ -3,7 +3,8 @@ clean log."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +15,20 @@ from domain.policy import Policy
 from domain.values import SYSTEM
 from domain.zone import Zone
 
-from ..conftest import StoreFactory, make_container
-from ..helpers import ANNUAL_STATISTICS, BUREAU, EXPERTS, LEADING, OUTSIDER_EXPERT, PUBLIC, SONGSHAN, at, full_scores
+from ..conftest import StoreFactory
+from ..conftest import make_container
+from ..helpers import ANNUAL_STATISTICS
+from ..helpers import BUREAU
+from ..helpers import EXPERTS
+from ..helpers import LEADING
+from ..helpers import OUTSIDER_EXPERT
+from ..helpers import PUBLIC
+from ..helpers import SONGSHAN
+from ..helpers import at
+from ..helpers import full_scores
 from ..unit import case
-from .tamper import edit_stored_state, flip_byte_at
+from .tamper import edit_stored_state
+from .tamper import flip_byte_at
 from .test_application import walk_to_grant
 
 DAY = timedelta(days=1)

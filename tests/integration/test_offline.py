@@ -9,10 +9,17 @@ from typing import Any
 
 import pytest
 
-from audit.checkpoints import SigningKey, public_pem, tree_head_message
-from audit.offline import CHECKPOINTS, EVENTS, PUBLIC_KEY, export, verify_export
+from audit.checkpoints import SigningKey
+from audit.checkpoints import public_pem
+from audit.checkpoints import tree_head_message
+from audit.offline import CHECKPOINTS
+from audit.offline import EVENTS
+from audit.offline import PUBLIC_KEY
+from audit.offline import export
+from audit.offline import verify_export
 
-from ..conftest import StoreFactory, make_container
+from ..conftest import StoreFactory
+from ..conftest import make_container
 from ..unit import case
 from .test_application import walk_to_grant
 
@@ -116,7 +123,8 @@ def test_truncated_and_re_signed_with_another_key_is_caught_by_the_pinned_key(ex
     folder = copy(exported, tmp_path)
     rows = lines(folder)[:15]  # drop the last zones' events …
     write(folder, rows)
-    from audit.merkle import Tree, leaf_hash
+    from audit.merkle import Tree
+    from audit.merkle import leaf_hash
 
     forger = SigningKey.generate()  # … and sign a consistent-looking story with a key of one's own
     tree = Tree([leaf_hash(bytes.fromhex(json.loads(r)["hash"])) for r in rows])

@@ -5,20 +5,27 @@ from __future__ import annotations
 
 import collections
 import threading
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from domain.errors import CalendarDataMissingError
-from scheduler.lock import FileLeaderLock, leader_lock
+from scheduler.lock import FileLeaderLock
+from scheduler.lock import leader_lock
 from scheduler.service import DeadlineScheduler
 from scheduler.sweep import sweep
 from zonecase.wiring import Container
 
-from ..conftest import StoreFactory, make_container
-from ..helpers import ANNUAL_STATISTICS, BUREAU, SONGSHAN, at, event_history
+from ..conftest import StoreFactory
+from ..conftest import make_container
+from ..helpers import ANNUAL_STATISTICS
+from ..helpers import BUREAU
+from ..helpers import SONGSHAN
+from ..helpers import at
+from ..helpers import event_history
 from ..unit import case
 
 

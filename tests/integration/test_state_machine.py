@@ -12,17 +12,16 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck
+from hypothesis import settings
 from hypothesis import strategies as st
-from hypothesis.stateful import (
-    Bundle,
-    RuleBasedStateMachine,
-    initialize,
-    invariant,
-    multiple,
-    rule,
-    run_state_machine_as_test,
-)
+from hypothesis.stateful import Bundle
+from hypothesis.stateful import RuleBasedStateMachine
+from hypothesis.stateful import initialize
+from hypothesis.stateful import invariant
+from hypothesis.stateful import multiple
+from hypothesis.stateful import rule
+from hypothesis.stateful import run_state_machine_as_test
 
 from application.settings import Settings
 from audit.integrity import verify_store
@@ -32,26 +31,24 @@ from scheduler.sweep import sweep
 from zonecase.wiring import build
 
 from ..conftest import StoreFactory
-from ..helpers import (
-    ANNUAL_STATISTICS,
-    BUREAU,
-    EXPERTS,
-    FIRST_BATCH_MATERIALS,
-    FULL_MATERIALS,
-    GOOD_PLAN,
-    GOOD_STATISTICS,
-    INSPECTOR,
-    LEADING,
-    NANCHENG,
-    OTHER_TOWN,
-    OUTSIDER_EXPERT,
-    PUBLIC,
-    SONGSHAN,
-    at,
-    doc,
-    file_first_batch,
-    full_scores,
-)
+from ..helpers import ANNUAL_STATISTICS
+from ..helpers import BUREAU
+from ..helpers import EXPERTS
+from ..helpers import FIRST_BATCH_MATERIALS
+from ..helpers import FULL_MATERIALS
+from ..helpers import GOOD_PLAN
+from ..helpers import GOOD_STATISTICS
+from ..helpers import INSPECTOR
+from ..helpers import LEADING
+from ..helpers import NANCHENG
+from ..helpers import OTHER_TOWN
+from ..helpers import OUTSIDER_EXPERT
+from ..helpers import PUBLIC
+from ..helpers import SONGSHAN
+from ..helpers import at
+from ..helpers import doc
+from ..helpers import file_first_batch
+from ..helpers import full_scores
 
 TEST_BATCHES = str(Path(__file__).parent.parent / "data" / "batches-test.json")
 ACTORS = [SONGSHAN, NANCHENG, OTHER_TOWN, BUREAU, LEADING, INSPECTOR, PUBLIC, OUTSIDER_EXPERT, *EXPERTS]

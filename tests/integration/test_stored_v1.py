@@ -18,9 +18,12 @@ from uuid import UUID
 import pytest
 
 from application.settings import Settings
-from audit.checkpoints import SigningKey, load_public_key, verify_tree_head
+from audit.checkpoints import SigningKey
+from audit.checkpoints import load_public_key
+from audit.checkpoints import verify_tree_head
 from audit.integrity import verify_store
-from zonecase.wiring import Container, build
+from zonecase.wiring import Container
+from zonecase.wiring import build
 
 DATA = Path(__file__).parent.parent / "data"
 STORE = DATA / "v1-store.sqlite"

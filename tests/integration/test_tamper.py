@@ -6,10 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from audit.integrity import verify_store, verify_zone
+from audit.integrity import verify_store
+from audit.integrity import verify_zone
 
-from ..conftest import StoreFactory, make_container
-from .tamper import edit_stored_state, flip_byte_at
+from ..conftest import StoreFactory
+from ..conftest import make_container
+from .tamper import edit_stored_state
+from .tamper import flip_byte_at
 from .test_application import walk_to_grant
 
 EDITS = {

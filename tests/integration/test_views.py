@@ -8,18 +8,24 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import Tracking
 
 from projections import rebuild as rebuild_module
 from projections import storage as storage_module
 from projections.rebuild import rebuild
-from projections.runner import ViewsUnavailableError, open_views
+from projections.runner import ViewsUnavailableError
+from projections.runner import open_views
 from projections.storage import PostgresView
 from scheduler.sweep import sweep
 from zonecase.wiring import Container
 
-from ..conftest import StoreFactory, make_container
-from ..helpers import BUREAU, NANCHENG, at, file_first_batch
+from ..conftest import StoreFactory
+from ..conftest import make_container
+from ..helpers import BUREAU
+from ..helpers import NANCHENG
+from ..helpers import at
+from ..helpers import file_first_batch
 from .test_application import walk_to_grant
 
 

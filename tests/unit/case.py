@@ -5,25 +5,25 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
+from uuid import uuid4
 
 from domain.conditions import load_batches
 from domain.indicators import load_indicator_system
 from domain.policy import Policy
 from domain.zone import Zone
 
-from ..helpers import (
-    BUREAU,
-    EXPERTS,
-    FIRST_BATCH_MATERIALS,
-    GOOD_PLAN,
-    GOOD_STATISTICS,
-    LEADING,
-    SONGSHAN,
-    at,
-    doc,
-    full_scores,
-)
+from ..helpers import ANNUAL_STATISTICS
+from ..helpers import BUREAU
+from ..helpers import EXPERTS
+from ..helpers import FIRST_BATCH_MATERIALS
+from ..helpers import GOOD_PLAN
+from ..helpers import GOOD_STATISTICS
+from ..helpers import LEADING
+from ..helpers import SONGSHAN
+from ..helpers import at
+from ..helpers import doc
+from ..helpers import full_scores
 
 SYSTEM = load_indicator_system()
 BATCHES = load_batches(Path(__file__).parent.parent / "data" / "batches-test.json")
@@ -46,10 +46,27 @@ def applied(actor: Any = SONGSHAN, day: str = "2021-07-15", zone_id: UUID | None
     return Zone.file_application(zone_id=zone_id or uuid4(), actor=actor, at=at(day), **kwargs)
 
 
-def accepted(z: Zone | None = None, day: str = "2021-07-20") -> Zone:
-    z = z or applied()
-    z.formal_review(actor=BUREAU, at=at(day), outcome="accepted", reasons="", batch=BATCHES[z.batch], system=SYSTEM)
+def reviewed(z: Zone, outcome: str, reasons: str = "", day: str = "2021-07-20", actor: Any = BUREAU) -> Zone:
+    """The formal review (形式审查) with ``outcome``, by the bureau unless ``actor`` says otherwise."""
+    z.formal_review(actor=actor, at=at(day), outcome=outcome, reasons=reasons, batch=BATCHES[z.batch], system=SYSTEM)
     return z
+
+
+def accepted(z: Zone | None = None, day: str = "2021-07-20") -> Zone:
+    return reviewed(z or applied(), "accepted", day=day)
+
+
+def report(z: Zone, year: int, day: str, actor: Any = SONGSHAN) -> None:
+    """The annual report (年度报告) on ``year``, filed on ``day``."""
+    z.file_annual_report(
+        actor=actor,
+        at=at(day),
+        year=year,
+        statistics=ANNUAL_STATISTICS,
+        summary=f"Work in {year}.",
+        documents=[doc(f"report-{year}.pdf")],
+        policy=POLICY,
+    )
 
 
 def assessing(z: Zone | None = None, day: str = "2021-08-02") -> Zone:

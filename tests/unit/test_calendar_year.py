@@ -7,10 +7,13 @@ from datetime import date
 import pytest
 
 from domain.calendar_year import CalendarYear
-from domain.errors import InvalidValueError, NotPermittedError
+from domain.errors import InvalidValueError
+from domain.errors import NotPermittedError
 from domain.integrity import GENESIS_HASH
 
-from ..helpers import BUREAU, INSPECTOR, at
+from ..helpers import BUREAU
+from ..helpers import INSPECTOR
+from ..helpers import at
 
 HOLIDAYS_2027 = [date(2027, 1, 1), date(2027, 10, 1), date(2027, 10, 4)]
 

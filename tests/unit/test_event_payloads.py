@@ -8,24 +8,32 @@ from typing import Any
 from uuid import UUID
 
 from domain.chained import topic_of
-from domain.integrity import canonical_json, event_hash
+from domain.integrity import canonical_json
+from domain.integrity import event_hash
 from domain.values import SYSTEM as SYSTEM_ACTOR
 from domain.zone import Zone
 
-from ..helpers import (
-    ANNUAL_STATISTICS,
-    BUREAU,
-    EXPERTS,
-    GOOD_PLAN,
-    GOOD_STATISTICS,
-    NANCHENG,
-    PUBLIC,
-    SONGSHAN,
-    at,
-    doc,
-    full_scores,
-)
-from .case import BATCHES, POLICY, SYSTEM, accepted, applied, assessed, assessing, granted, in_notice, scored
+from ..helpers import BUREAU
+from ..helpers import EXPERTS
+from ..helpers import GOOD_PLAN
+from ..helpers import GOOD_STATISTICS
+from ..helpers import NANCHENG
+from ..helpers import PUBLIC
+from ..helpers import SONGSHAN
+from ..helpers import at
+from ..helpers import doc
+from ..helpers import full_scores
+from .case import POLICY
+from .case import SYSTEM
+from .case import accepted
+from .case import applied
+from .case import assessed
+from .case import assessing
+from .case import granted
+from .case import in_notice
+from .case import report
+from .case import reviewed
+from .case import scored
 
 # Computed by running these scenarios on the code before the state became typed (commit c07c3cc).
 HEADS = {
@@ -70,18 +78,6 @@ def zone_id(n: int) -> UUID:
     return UUID(int=0x5A0E_0000_0000_4000_8000_0000_0000_0000 + n)
 
 
-def report(z: Zone, year: int, day: str) -> None:
-    z.file_annual_report(
-        actor=SONGSHAN,
-        at=at(day),
-        year=year,
-        statistics=ANNUAL_STATISTICS,
-        summary=f"Work in {year}.",
-        documents=[doc(f"report-{year}.pdf")],
-        policy=POLICY,
-    )
-
-
 def deadline(z: Zone, key: str, day: str) -> None:
     z.record_deadline(actor=SYSTEM_ACTOR, at=at(day), key=key, policy=POLICY)
 
@@ -108,14 +104,7 @@ def full_lifecycle() -> Zone:
     """Returned, supplemented, accepted; a conflict and a re-filing; an upheld objection and a second round;
     granted; reports on time and late; review failed, rectified, passed; the second term expires unreviewed."""
     z = applied(zone_id=zone_id(1))
-    z.formal_review(
-        actor=BUREAU,
-        at=at("2021-07-16"),
-        outcome="returned",
-        reasons="Add talent targets.",
-        batch=BATCHES[z.batch],
-        system=SYSTEM,
-    )
+    reviewed(z, "returned", "Add talent targets.", day="2021-07-16")
     z.supplement(
         actor=SONGSHAN,
         at=at("2021-07-17"),
@@ -183,14 +172,7 @@ def rectification_overdue() -> Zone:
 def rejected() -> Zone:
     """Rejected at formal review."""
     z = applied(zone_id=zone_id(3))
-    z.formal_review(
-        actor=BUREAU,
-        at=at("2021-07-16"),
-        outcome="rejected",
-        reasons="Not a software park.",
-        batch=BATCHES[z.batch],
-        system=SYSTEM,
-    )
+    reviewed(z, "rejected", "Not a software park.", day="2021-07-16")
     return z
 
 

@@ -8,11 +8,15 @@ from typing import Any
 
 import pytest
 
-from domain.conditions import basic_conditions, load_batches, materials_check
+from domain.conditions import basic_conditions
+from domain.conditions import load_batches
+from domain.conditions import materials_check
 from domain.errors import InvalidValueError
 from domain.indicators import load_indicator_system
 
-from ..helpers import FIRST_BATCH_MATERIALS, GOOD_PLAN, GOOD_STATISTICS
+from ..helpers import FIRST_BATCH_MATERIALS
+from ..helpers import GOOD_PLAN
+from ..helpers import GOOD_STATISTICS
 
 
 def test_the_2021_table_has_25_indicators_8_first_level_3_groups(system: Any) -> None:

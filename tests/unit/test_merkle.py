@@ -7,7 +7,11 @@ import hashlib
 
 import pytest
 
-from audit.merkle import Tree, leaf_hash, node_hash, verify_consistency, verify_inclusion
+from audit.merkle import Tree
+from audit.merkle import leaf_hash
+from audit.merkle import node_hash
+from audit.merkle import verify_consistency
+from audit.merkle import verify_inclusion
 
 # The test data of Certificate Transparency's reference implementation, and its tree heads.
 CT_LEAVES = [

@@ -6,7 +6,8 @@ from datetime import date
 
 import pytest
 
-from application.workdays import ChineseWorkingDays, nth_working_day
+from application.workdays import ChineseWorkingDays
+from application.workdays import nth_working_day
 from domain.errors import CalendarDataMissingError
 
 CAL = ChineseWorkingDays()

@@ -15,25 +15,33 @@ from domain.policy import Policy
 from domain.values import SYSTEM as SYSTEM_ACTOR
 from domain.zone import Zone
 
-from ..helpers import (
-    ANNUAL_STATISTICS,
-    BUREAU,
-    EXPERTS,
-    FIRST_BATCH_MATERIALS,
-    FULL_MATERIALS,
-    GOOD_STATISTICS,
-    INSPECTOR,
-    LEADING,
-    NANCHENG,
-    OTHER_TOWN,
-    OUTSIDER_EXPERT,
-    PUBLIC,
-    SONGSHAN,
-    at,
-    doc,
-    full_scores,
-)
-from .case import BATCHES, POLICY, SYSTEM, accepted, applied, assessed, assessing, granted, in_notice, scored
+from ..helpers import BUREAU
+from ..helpers import EXPERTS
+from ..helpers import FIRST_BATCH_MATERIALS
+from ..helpers import FULL_MATERIALS
+from ..helpers import GOOD_STATISTICS
+from ..helpers import INSPECTOR
+from ..helpers import LEADING
+from ..helpers import NANCHENG
+from ..helpers import OTHER_TOWN
+from ..helpers import OUTSIDER_EXPERT
+from ..helpers import PUBLIC
+from ..helpers import SONGSHAN
+from ..helpers import at
+from ..helpers import doc
+from ..helpers import full_scores
+from .case import BATCHES
+from .case import POLICY
+from .case import SYSTEM
+from .case import accepted
+from .case import applied
+from .case import assessed
+from .case import assessing
+from .case import granted
+from .case import in_notice
+from .case import report
+from .case import reviewed
+from .case import scored
 
 
 def refused(zone: Zone, error: type[errors.ZoneError], act: Callable[[], Any]) -> errors.ZoneError:
@@ -185,14 +193,7 @@ class TestFormalReview:
 
     def test_returned_supplemented_and_accepted(self) -> None:
         z = applied(materials=[doc("annex.pdf", "other")])
-        z.formal_review(
-            actor=BUREAU,
-            at=at("2021-07-20"),
-            outcome="returned",
-            reasons="Creation plan missing.",
-            batch=BATCHES["2021-first"],
-            system=SYSTEM,
-        )
+        reviewed(z, "returned", "Creation plan missing.", day="2021-07-20")
         assert z.status == "returned"
         refused(
             z,
@@ -216,26 +217,12 @@ class TestFormalReview:
         refused(
             z,
             errors.InvalidValueError,
-            lambda: z.formal_review(
-                actor=BUREAU,
-                at=at("2021-07-20"),
-                outcome="rejected",
-                reasons="",
-                batch=BATCHES["2021-first"],
-                system=SYSTEM,
-            ),
+            lambda: reviewed(z, "rejected", "", day="2021-07-20"),
         )
 
     def test_a_rejected_application_takes_no_further_step(self) -> None:
         z = applied()
-        z.formal_review(
-            actor=BUREAU,
-            at=at("2021-07-20"),
-            outcome="rejected",
-            reasons="Not eligible.",
-            batch=BATCHES["2021-first"],
-            system=SYSTEM,
-        )
+        reviewed(z, "rejected", "Not eligible.", day="2021-07-20")
         assert z.status == "rejected"
         refused(z, errors.IllegalTransitionError, lambda: accepted(z, day="2021-07-21"))
         refused(
@@ -250,14 +237,7 @@ class TestFormalReview:
         refused(
             z,
             errors.NotPermittedError,
-            lambda: z.formal_review(
-                actor=actor,
-                at=at("2021-07-20"),
-                outcome="accepted",
-                reasons="",
-                batch=BATCHES["2021-first"],
-                system=SYSTEM,
-            ),
+            lambda: reviewed(z, "accepted", "", day="2021-07-20", actor=actor),
         )
 
     def test_formal_review_happens_once(self) -> None:
@@ -599,18 +579,6 @@ class TestNoticeAndGrant:
 
 
 # --- annual reports (年度报告), review (复核), rectification (整改), revocation (撤销) -------------
-
-
-def report(z: Zone, year: int, day: str, actor: Any = SONGSHAN) -> None:
-    z.file_annual_report(
-        actor=actor,
-        at=at(day),
-        year=year,
-        statistics=ANNUAL_STATISTICS,
-        summary=f"Work in {year}.",
-        documents=[doc(f"report-{year}.pdf")],
-        policy=POLICY,
-    )
 
 
 class TestTerm:
