@@ -59,6 +59,7 @@ from domain.values import Actor
 from domain.values import add_months
 from domain.values import day_after
 from domain.values import local_date
+from domain.values import permit
 
 
 class Zone(Chained, ZoneState):
@@ -321,12 +322,7 @@ class Zone(Chained, ZoneState):
 
     def _guard(self, at: datetime, actor: Actor, *roles: str, own_zone_only: bool = True) -> date:
         intake.instant(at)
-        if actor.role not in roles:
-            raise NotPermittedError(
-                f"A {actor.role.replace('_', ' ')} may not do this; it is for: "
-                + ", ".join(r.replace("_", " ") for r in roles)
-                + "."
-            )
+        permit(actor.role, roles)
         if own_zone_only and actor.role == "applicant" and actor.org != self.applicant_org:
             raise NotPermittedError("An applicant may act only on its own organisation's zone.")
         if self.status == "revoked":
