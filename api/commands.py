@@ -122,16 +122,24 @@ class Command:
         return self.run(body, lambda o: self.app.execute(zone_id, self.actor, command, **o))
 
 
-def By(*roles: str, anonymous: bool = False) -> Any:
-    """The command-context dependency: the caller must hold one of ``roles``."""
+def By(*roles: str, anonymous: bool = False, creates: bool = False) -> Any:
+    """The command-context dependency: the caller must hold one of ``roles`` (checked first: 401, then 403)."""
+    # The defaults are evaluated here, with ``roles``; the caller is declared first, so that a missing token or
+    # a role that may not act is answered before the If-Match header or the body is judged.
+    permitted = Roles(*roles, anonymous=anonymous)
 
     def context(
         request: Request,
         services: ServicesDep,
-        version: IfMatchDep,
+        principal: Principal = permitted,
+        version: IfMatchDep = None,
         key: IdempotencyKeyDep = None,
-        principal: Principal = Roles(*roles, anonymous=anonymous),  # a default: evaluated here, with ``roles``
     ) -> Command:
         return Command(request, services, principal, version, key)
 
-    return Depends(context)
+    def creating(
+        request: Request, services: ServicesDep, principal: Principal = permitted, key: IdempotencyKeyDep = None
+    ) -> Command:
+        return Command(request, services, principal, None, key)
+
+    return Depends(creating if creates else context)

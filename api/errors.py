@@ -60,6 +60,17 @@ TITLES = {
 }
 
 
+# How the zone routes document their errors in the OpenAPI schema.
+ZONE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No or bad token"},
+    403: {"description": "This role or organisation may not do this"},
+    404: {"description": "Unknown zone"},
+    409: {"description": "The zone's history does not allow this step now"},
+    412: {"description": "If-Match names an older version"},
+    422: {"description": "Invalid input"},
+}
+
+
 class ApiProblem(Exception):
     """An error raised at the HTTP edge (authentication, roles, headers, uploads)."""
 

@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from dataclasses import fields
 from datetime import date
 from datetime import datetime
+from typing import TYPE_CHECKING
 from typing import Any
 from typing import ClassVar
 from uuid import UUID
 from uuid import uuid4
 
 from eventsourcing.persistence import IntegrityError
-from typing_extensions import Unpack
 
 from application.core import Idempotency
 from application.core import Options
@@ -29,6 +29,9 @@ from domain.values import SYSTEM
 from domain.values import Actor
 from domain.values import local_date
 from domain.zone import Zone
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 
 @dataclass(frozen=True, kw_only=True)

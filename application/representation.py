@@ -113,9 +113,8 @@ def redact(document: dict[str, Any], role: str) -> dict[str, Any]:
 
 def flag_overdue(document: dict[str, Any], now: datetime) -> dict[str, Any]:
     """Marks each deadline overdue when its due instant has passed."""
-    stamp = datetime.fromisoformat(now.isoformat())
     document["deadlines"] = [
-        {**d, "overdue": datetime.fromisoformat(d["due_at"]) <= stamp} for d in document["deadlines"]
+        {**d, "overdue": datetime.fromisoformat(d["due_at"]) <= now} for d in document["deadlines"]
     ]
     return document
 

@@ -22,13 +22,10 @@ from domain.zone import Zone
 
 SONGSHAN = Actor("u-ssl", "applicant", "songshan-lake", "Songshan Lake IT office")
 NANCHENG = Actor("u-nc", "applicant", "nancheng", "Nancheng IT office")
-OTHER_TOWN = Actor("u-ch", "applicant", "changan", "Chang'an IT office")
 BUREAU = Actor("u-bureau", "bureau", "dg-miit", "Bureau officer")
 LEADING = Actor("u-lg", "leading_group", "dg-leading-group", "Leading group secretary")
-INSPECTOR = Actor("u-insp", "inspector", "dg-audit", "Inspector")
 PUBLIC = Actor("anonymous", "public", "", "")
 EXPERTS = [Actor(f"u-exp{i}", "expert", f"univ-{i}", f"Expert {i}") for i in range(1, 4)]
-OUTSIDER_EXPERT = Actor("u-exp9", "expert", "univ-9", "Expert 9")
 
 
 def at(day: str, hour: int = 10) -> datetime:
@@ -43,13 +40,6 @@ def doc(name: str, kind: str | None = None) -> dict[str, str]:
     return {"kind": kind, **ref} if kind else ref
 
 
-FULL_MATERIALS = [
-    doc("form.pdf", "application_form"),
-    doc("report.pdf", "application_report"),
-    doc("self-assessment.pdf", "self_assessment"),
-    doc("coordination.pdf", "coordination_plan"),
-    doc("creation-plan.pdf", "creation_plan"),
-]
 FIRST_BATCH_MATERIALS = [doc("creation-plan.pdf", "creation_plan"), doc("annex.pdf", "other")]
 
 GOOD_STATISTICS: dict[str, Any] = {

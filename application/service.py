@@ -7,7 +7,6 @@ from datetime import datetime
 from uuid import UUID
 
 from application.commands import ZoneCommands
-from application.core import PreconditionFailedError as PreconditionFailedError
 from domain.deadlines import Deadline
 from domain.errors import InvalidValueError
 from domain.errors import ZoneNotFoundError

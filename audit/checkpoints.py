@@ -22,6 +22,7 @@ from application.store import Checkpoint
 from audit.merkle import Tree
 from audit.merkle import leaf_hash
 from domain.integrity import canonical_json
+from projections.history import hashes_after
 
 LOG_ID = "zonecase"
 
@@ -158,7 +159,7 @@ class Checkpointer:
         self.runner.wait_for(self.app.recorder.max_notification_id(), timeout=30)
         last = self._positions[-1] if self._positions else 0
         with self.runner.read("history") as tx:
-            rows = tx.all("SELECT position, hash FROM {view_history} WHERE position > %s ORDER BY position", (last,))
+            rows = hashes_after(tx, last)
         if rows:
             self._positions.extend(int(r["position"]) for r in rows)
             self._leaves.extend(leaf_hash(bytes.fromhex(r["hash"])) for r in rows)

@@ -96,3 +96,8 @@ def publication_sizes(tx: Tx, zone_id: str) -> list[int]:
         below = tx.one("SELECT COUNT(*) AS n FROM {view_history} WHERE position <= %s", (row["position"],))
         sizes.append(int(below["n"]) if below else 0)
     return sizes
+
+
+def hashes_after(tx: Tx, position: int) -> list[dict[str, Any]]:
+    """``{position, hash}`` of every event after ``position``, in log order (the Merkle tree's leaves)."""
+    return tx.all("SELECT position, hash FROM {view_history} WHERE position > %s ORDER BY position", (position,))

@@ -18,11 +18,10 @@ log = logging.getLogger("zonecase.scheduler")
 
 def due_from_view(runner: Any, now_iso: str) -> list[tuple[UUID, str, str]]:
     """``(zone_id, key, due_at)`` of every unrecorded deadline due by ``now``, soonest first."""
-    view = runner.views["deadlines"].view
     out: list[tuple[UUID, str, str]] = []
     offset = 0
     while True:
-        with view.read() as tx:
+        with runner.read("deadlines") as tx:
             rows = list_deadlines(tx, before=None, kind=None, limit=1000, offset=offset)
         for r in rows:
             if r["due_at"] <= now_iso and not r["recorded"]:

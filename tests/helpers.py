@@ -8,20 +8,29 @@ from application.sample import ANNUAL_STATISTICS
 from application.sample import BUREAU
 from application.sample import EXPERTS
 from application.sample import FIRST_BATCH_MATERIALS
-from application.sample import FULL_MATERIALS
 from application.sample import GOOD_PLAN
 from application.sample import GOOD_STATISTICS
-from application.sample import INSPECTOR
 from application.sample import LEADING
 from application.sample import NANCHENG
-from application.sample import OTHER_TOWN
-from application.sample import OUTSIDER_EXPERT
 from application.sample import PUBLIC
 from application.sample import SONGSHAN
 from application.sample import at
 from application.sample import doc
 from application.sample import file_first_batch
 from application.sample import full_scores
+from domain.values import Actor
+
+OTHER_TOWN = Actor("u-ch", "applicant", "changan", "Chang'an IT office")
+INSPECTOR = Actor("u-insp", "inspector", "dg-audit", "Inspector")
+OUTSIDER_EXPERT = Actor("u-exp9", "expert", "univ-9", "Expert 9")
+
+FULL_MATERIALS = [
+    doc("form.pdf", "application_form"),
+    doc("report.pdf", "application_report"),
+    doc("self-assessment.pdf", "self_assessment"),
+    doc("coordination.pdf", "coordination_plan"),
+    doc("creation-plan.pdf", "creation_plan"),
+]
 
 __all__ = [
     "ANNUAL_STATISTICS",

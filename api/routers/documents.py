@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Annotated
 from typing import Any
 
@@ -59,8 +60,6 @@ async def upload(
         )
     name = (file.filename or "document")[:300]
     digest = _store(request).put(data)
-    from datetime import UTC
-
     meta = DocumentMeta(digest, len(data), media_type, name, principal.sub, c.clock.now().astimezone(UTC).isoformat())
     c.app.side_tables.put_document(meta, principal.org if principal.role == "applicant" else "")
     return {"sha256": digest, "size": len(data), "media_type": media_type, "name": name}

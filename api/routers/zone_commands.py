@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from api import schemas
 from api.commands import By
 from api.commands import Command
+from api.errors import ZONE_RESPONSES
 from application.commands import AppointPanel
 from application.commands import ConcludeAssessment
 from application.commands import DecideReview
@@ -35,25 +36,20 @@ from application.representation import objection_receipt
 
 log = logging.getLogger("zonecase.api")
 router = APIRouter(prefix="/zones", tags=["zones"])
-RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No or bad token"},
-    403: {"description": "This role or organisation may not do this"},
-    404: {"description": "Unknown zone"},
-    409: {"description": "The zone's history does not allow this step now"},
-    412: {"description": "If-Match names an older version"},
-    422: {"description": "Invalid input"},
-}
-ZONE: dict[str, Any] = {"response_model": schemas.ZonePublic, "responses": RESPONSES}
+ZONE: dict[str, Any] = {"response_model": schemas.ZonePublic, "responses": ZONE_RESPONSES}
 
 Bureau = Annotated[Command, By("bureau")]
 Applicant = Annotated[Command, By("applicant")]
+NewZone = Annotated[Command, By("applicant", creates=True)]
 Expert = Annotated[Command, By("expert")]
 LeadingGroup = Annotated[Command, By("leading_group")]
-Anyone = Annotated[Command, By("public", "applicant", "bureau", "expert", "leading_group", anonymous=True)]
+Anyone = Annotated[
+    Command, By("public", "applicant", "bureau", "expert", "leading_group", anonymous=True, creates=True)
+]
 
 
 @router.post("", status_code=201, **ZONE)
-def apply(body: schemas.ZoneCreate, cmd: Applicant) -> JSONResponse:
+def apply(body: schemas.ZoneCreate, cmd: NewZone) -> JSONResponse:
     """An applicant (town government or park committee) files an application (申请). The applicant
     organisation is the token's ``org``. Returns the zone with status ``applied``, 201 and ``Location``."""
     data, zone_id = body.model_dump(mode="json", exclude_none=True), uuid4()
@@ -73,7 +69,7 @@ def formal_review(zone_id: UUID, body: schemas.FormalReviewIn, cmd: Bureau) -> J
 def supplement(zone_id: UUID, body: schemas.SupplementIn, cmd: Applicant) -> JSONResponse:
     """The applicant supplements a returned application; it awaits formal review again."""
     data = body.model_dump(mode="json", exclude_none=True)
-    return cmd.act(zone_id, body, Supplement(**{"materials": [], **data}))
+    return cmd.act(zone_id, body, Supplement(**data))
 
 
 @router.post("/{zone_id}/assessment/panel", **ZONE)
@@ -117,7 +113,9 @@ def publish_notice(zone_id: UUID, body: schemas.NoticeIn, cmd: Bureau) -> JSONRe
     return response
 
 
-@router.post("/{zone_id}/objections", status_code=201, response_model=schemas.ObjectionCreated, responses=RESPONSES)
+@router.post(
+    "/{zone_id}/objections", status_code=201, response_model=schemas.ObjectionCreated, responses=ZONE_RESPONSES
+)
 def raise_objection(zone_id: UUID, body: schemas.ObjectionIn, cmd: Anyone) -> JSONResponse:
     """Anyone may object (异议) while the notice runs; no token is needed. The objector's name and contact
     are shown only to the bureau and inspectors."""
@@ -151,7 +149,7 @@ def file_annual_report(zone_id: UUID, body: schemas.AnnualReportIn, cmd: Applica
     """The applicant reports a year's work and statistics (due January 31 of the next year; later is
     accepted and marked late)."""
     data = body.model_dump(mode="json", exclude_none=True)
-    return cmd.act(zone_id, body, FileAnnualReport(**{"documents": [], **data}))
+    return cmd.act(zone_id, body, FileAnnualReport(**data))
 
 
 @router.post("/{zone_id}/annual-reports/{year}/evaluation", **ZONE)

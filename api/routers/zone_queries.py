@@ -22,8 +22,8 @@ from api.deps import Services
 from api.deps import ServicesDep
 from api.deps import read
 from api.deps import require_roles
+from api.errors import ZONE_RESPONSES
 from api.errors import ApiProblem
-from api.routers.zone_commands import RESPONSES
 from application.representation import SEES_OBJECTORS
 from application.representation import flag_overdue
 from application.representation import redact
@@ -96,7 +96,7 @@ def zones(
     ]
 
 
-@router.get("/{zone_id}", response_model=schemas.ZonePublic, responses=RESPONSES)
+@router.get("/{zone_id}", response_model=schemas.ZonePublic, responses=ZONE_RESPONSES)
 def zone(
     zone_id: UUID,
     c: ServicesDep,
@@ -116,7 +116,7 @@ def zone(
     return JSONResponse(document, headers={"ETag": f'"{document["version"]}"'})
 
 
-@router.get("/{zone_id}/history", response_model=list[schemas.HistoryEntry], responses=RESPONSES)
+@router.get("/{zone_id}/history", response_model=list[schemas.HistoryEntry], responses=ZONE_RESPONSES)
 def history(
     zone_id: UUID,
     c: ServicesDep,
@@ -135,7 +135,9 @@ def history(
     return entries
 
 
-@router.get("/{zone_id}/assessment", responses=RESPONSES, dependencies=[Roles("bureau", "leading_group", "inspector")])
+@router.get(
+    "/{zone_id}/assessment", responses=ZONE_RESPONSES, dependencies=[Roles("bureau", "leading_group", "inspector")]
+)
 def assessment(zone_id: UUID, c: ServicesDep) -> dict[str, Any]:
     """Per-expert and panel scores of every panel round, the indicator-system version, maximum and
     percentage (bureau, leading group, inspector)."""
@@ -155,7 +157,7 @@ def assessment(zone_id: UUID, c: ServicesDep) -> dict[str, Any]:
 
 @router.get(
     "/{zone_id}/dossier",
-    responses={**RESPONSES, 200: {"content": {"text/html": {}}}},
+    responses={**ZONE_RESPONSES, 200: {"content": {"text/html": {}}}},
     dependencies=[Roles("bureau", "inspector")],
 )
 def dossier(

@@ -13,6 +13,7 @@ from ..helpers import SONGSHAN
 from ..helpers import full_scores
 from .conftest import Api
 from .conftest import apply_first_batch
+from .conftest import first_batch_application
 
 
 @pytest.fixture
@@ -281,3 +282,28 @@ def test_an_idempotency_key_survives_a_restart(tmp_path: Any) -> None:
     )
     assert api.position() == position
     again.close()
+
+
+def test_who_is_asking_is_judged_before_what_is_asked(assessing: tuple[Api, str]) -> None:
+    """The caller first (401 without a token, 403 for a role that may not act), then If-Match, then the
+    body: a caller who may not act learns nothing about its request's validity."""
+    api, zid = assessing
+    before = api.position()
+    bad_version = {"If-Match": "seven"}
+    cases = [
+        (None, {"passed": "maybe"}, bad_version, 401, "unauthorized"),
+        (SONGSHAN, {"passed": "maybe"}, bad_version, 403, "forbidden"),
+        (BUREAU, {"passed": "maybe"}, bad_version, 422, "validation_failed"),
+        (BUREAU, {"passed": "maybe"}, {}, 422, "validation_failed"),
+    ]
+    for actor, body, headers, status, code in cases:
+        r = api.post(f"/zones/{zid}/assessment/conclusion", actor, json=body, headers=headers)
+        assert (r.status_code, r.json()["code"]) == (status, code), (actor, r.text)
+    assert api.position() == before
+
+
+def test_an_if_match_header_on_a_creating_command_is_not_read(api: Api) -> None:
+    """POST /zones and an objection create something new: there is no version to match, as before."""
+    body = first_batch_application(api)
+    r = api.post("/zones", SONGSHAN, json=body, headers={"If-Match": "not a version"})
+    assert r.status_code == 201, r.text

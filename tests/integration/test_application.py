@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from application.service import PreconditionFailedError
+from application.core import PreconditionFailedError
 from audit.integrity import verify_store
 from audit.integrity import verify_zone
 from domain import errors

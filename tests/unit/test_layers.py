@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import pytest
@@ -85,6 +86,36 @@ def test_relative_imports_are_resolved_before_they_are_judged(tmp_path: Path) ->
     imported = imports_of(module, root=tmp_path)
     assert imported == [(1, "projections"), (2, "zonecase"), (3, "domain.zone")]
     assert upward_imports({"projections/sneaky.py": imported}) == ["projections/sneaky.py:2 -> zonecase"]
+
+
+WEB = ("fastapi", "starlette", "pydantic", "uvicorn")
+
+
+def foreign_imports(modules: dict[str, list[tuple[int, str]]]) -> list[str]:
+    """What a layer may not use at all: the domain only the standard library and ``eventsourcing.domain``;
+    the web framework and its models only in the API (and the roof that serves it)."""
+    wrong = []
+    for file, imported in sorted(modules.items()):
+        layer = file.split("/")[0]
+        for line, module in imported:
+            top = module.split(".")[0]
+            if layer == "domain" and top not in sys.stdlib_module_names and top != "domain":
+                if module != "eventsourcing.domain":
+                    wrong.append(f"{file}:{line} -> {module}")
+            elif top in WEB and layer not in ("api", "zonecase"):
+                wrong.append(f"{file}:{line} -> {module}")
+    return wrong
+
+
+def test_the_domain_uses_only_the_standard_library_and_the_web_stays_in_the_api() -> None:
+    assert foreign_imports(the_house()) == []
+    assert foreign_imports(
+        {
+            "domain/zone.py": [(1, "eventsourcing.domain"), (2, "eventsourcing.persistence"), (3, "datetime")],
+            "application/service.py": [(4, "eventsourcing.application"), (5, "pydantic")],
+            "api/deps.py": [(6, "fastapi")],
+        }
+    ) == ["application/service.py:5 -> pydantic", "domain/zone.py:2 -> eventsourcing.persistence"]
 
 
 @pytest.mark.parametrize("layer", LAYERS)
