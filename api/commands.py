@@ -1,9 +1,4 @@
-"""The shared path of every command: role, idempotency, the command itself, read-your-writes, the answer.
-
-A command route declares who may act (``By("bureau")``) and says which service call it makes; the
-rest — replaying an ``Idempotency-Key``, passing ``If-Match`` on, waiting until the views show the
-change, the ``ETag`` and ``Location`` — is done here, once.
-"""
+"""The shared path of every command: the caller, idempotency, the command, read-your-writes, the answer."""
 
 from __future__ import annotations
 

@@ -42,12 +42,8 @@ class Services(Protocol):
     runner: ViewRunner | None
     checkpoints: Checkpointer | None
 
-    def start_views(self, **runner_options: Any) -> ViewRunner:
-        """Opens the read models and keeps them current."""
-        ...
-
-    def start_checkpoints(self, key: SigningKey | None = None) -> Checkpointer:
-        """Signs tree heads over the log."""
+    def start(self, key: SigningKey | None = None) -> None:
+        """Starts what a serving process runs: the views and the signed checkpoints."""
         ...
 
     def close(self) -> None:

@@ -89,8 +89,7 @@ def create_app(settings: Settings, services: Services | Callable[[], Services]) 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = callable(services)
         c = services() if callable(services) else services
-        c.start_views()
-        c.start_checkpoints(signing_key)
+        c.start(signing_key)
         app.state.container = c
         deadlines = None
         if owned and settings.scheduler_interval > 0:

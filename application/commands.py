@@ -1,8 +1,4 @@
-"""The commands of the process as values: one small frozen dataclass per act, naming the zone's method
-that performs it, the fields the caller gives, and what the service adds (the policy, the zone's
-indicator system or batch, the documents it must have seen uploaded). ``ZoneCommands.execute`` runs any
-of them through ``ZoneCore.run`` — load, act, save, one retry — and the service's named methods
-(``app.grant(zone_id, actor, announcement_no=…)``) are built from them."""
+"""The acts of the process as values: one frozen dataclass per act, run by ``ZoneCommands.execute``."""
 
 from __future__ import annotations
 

@@ -77,9 +77,7 @@ Act = Callable[[Zone, datetime], None]
 
 
 class ZoneCore(Application[UUID]):
-    """What every command goes through: load, act, save — with the idempotency record in the same
-    transaction, one retry on a concurrent write, the log position kept for read-your-writes — and what
-    the service knows beside the events: batches, indicator systems, uploaded documents, the calendar."""
+    """What every command goes through: load, act, save once (with its idempotency record), retry once."""
 
     def __init__(
         self,

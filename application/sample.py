@@ -1,5 +1,4 @@
-"""Sample cases: the actors, documents and figures of a realistic first batch, and a walk that carries a
-zone through the process on the application service — for tests, benches and ``zonecase demo``."""
+"""Sample cases (a first batch's actors, documents, figures) and a walk through the process on the service."""
 
 from __future__ import annotations
 

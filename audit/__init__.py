@@ -1,2 +1,1 @@
-"""What an auditor or inspector checks: the hash chain, the Merkle tree, signed checkpoints, exports,
-the dispute dossier (争议卷宗) and the inspection report."""
+"""What an inspector checks: hash chain, Merkle tree, checkpoints, exports, dossier (争议卷宗), inspection."""

@@ -1,5 +1,4 @@
-"""What every view shares: a tracking recorder per view (the library's, with a tracking table of the
-view's own), one transaction for rows and tracking, and a Projection that handles events in batches."""
+"""What every view shares: a projection that handles events in batches, and one fold of whole zones."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Rebuilding views from the whole log: in one process, or on PostgreSQL in several, each folding its
-share of the zones (by the last byte of the zone id) in log order."""
+"""Rebuilding views from the whole log: in one process, or on PostgreSQL in several sharing out the zones."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""The views' storage: a tracking recorder per view on SQLite or PostgreSQL (the library's, with a
-tracking table of the view's own), one transaction for rows and tracking, the tables' definitions."""
+"""The views' storage on SQLite or PostgreSQL: tables, a tracking table per view, one transaction for both."""
 
 from __future__ import annotations
 

@@ -1,6 +1,4 @@
-"""The one place that builds everything from settings — the application, its views, its checkpoints and the
-HTTP application over them; only entry points (the command line, tests, benches) import it, and nothing
-is built at import time."""
+"""The one place that builds everything from settings; only entry points import it, nothing at import time."""
 
 from __future__ import annotations
 
@@ -34,6 +32,10 @@ class Container:
     app: ZoneApplication
     runner: ViewRunner | None = None
     checkpoints: Checkpointer | None = None
+
+    def start(self, key: SigningKey | None = None) -> None:
+        """Starts what a serving process runs: the views and the signed checkpoints."""
+        self.start_checkpoints(key)
 
     def start_checkpoints(self, key: SigningKey | None = None) -> Checkpointer:
         """Signs tree heads over the log with the configured key (views must be running)."""
