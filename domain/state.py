@@ -19,6 +19,7 @@ from domain.records import day
 from domain.records import frozen
 from domain.records import mapping
 from domain.records import with_item
+from domain.values import day_after
 
 # --- the application ----------------------------------------------------------------------------
 
@@ -330,9 +331,13 @@ class Objection(Record):
 
 @dataclass(frozen=True, kw_only=True)
 class Term(Record):
-    """A term of the title (称号有效期): granted on, valid until, when the review window opens."""
+    """A term of the title (称号有效期): granted on, its last day, when the review window opens and it expires."""
+
+    # ``valid_until`` is the term's last day. A term recorded before v2 has no ``expires_on``: it was
+    # computed as the grant date plus the term's years, and stays as it was recorded.
 
     announcement_no: str
+    expires_on: date | None = field(default=None, metadata=OMITTED_WHEN_NONE)
     granted_on: date
     number: int
     review_window_opens_on: date
@@ -342,11 +347,17 @@ class Term(Record):
     def from_data(cls, d: Mapping[str, Any]) -> Term:
         return cls(
             announcement_no=d["announcement_no"],
+            expires_on=day(d["expires_on"]) if "expires_on" in d else None,
             granted_on=day(d["granted_on"]),
             number=d["number"],
             review_window_opens_on=day(d["review_window_opens_on"]),
             valid_until=day(d["valid_until"]),
         )
+
+    @property
+    def expiry(self) -> date:
+        """The day the title expires: the day after the term's last day."""
+        return self.expires_on or day_after(self.valid_until)
 
 
 @dataclass(frozen=True, kw_only=True)

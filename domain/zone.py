@@ -732,11 +732,11 @@ class Zone(Chained, ZoneState):
         if today < opens:
             raise TooEarlyError(
                 f"A review can be requested from {opens.isoformat()} (3 months before the title expires on "
-                f"{until.isoformat()})."
+                f"{term.expiry.isoformat()})."
             )
         if today > until:
             raise DeadlinePassedError(
-                f"The title expired on {until.isoformat()}; the review was not requested in time."
+                f"The title expired on {term.expiry.isoformat()}; the review was not requested in time."
             )
         self._record(
             self.ReviewRequested,
@@ -771,7 +771,7 @@ class Zone(Chained, ZoneState):
         term = self.current_term
         assert term is not None
         if passed:
-            next_term = deadlines.new_term(term.number + 1, term.valid_until, policy, announcement_no="")
+            next_term = deadlines.new_term(term.number + 1, term.expiry, policy, announcement_no="")
             self._record(
                 self.ReviewPassed,
                 actor=actor,

@@ -142,7 +142,8 @@ def resolve_objection(zone_id: UUID, objection_id: str, body: schemas.Resolution
 @router.post("/{zone_id}/grant", **ZONE)
 def grant(zone_id: UUID, body: schemas.GrantIn, cmd: LeadingGroup) -> JSONResponse:
     """The leading group grants the title (授予) — only after the notice has ended with no objection open
-    or upheld (经公示无异议). Sets ``valid_until`` three years on."""
+    or upheld (经公示无异议). ``valid_until`` is the term's last day: the day before the same date three years
+    on (granted 2026-10-13 → 2029-10-12); the title expires the day after."""
     return cmd.act(zone_id, body, Grant(**body.model_dump()))
 
 

@@ -486,11 +486,13 @@ class TestNoticeAndGrant:
         )
         granted(z, day="2021-10-12")
         assert z.status == "granted"
-        # three years from the grant, review window three months before
+        # three years from the grant through the day before; it expires the next day, the review window
+        # opens three months before the expiry
         assert z.current_term.as_dict() == {  # type: ignore[union-attr]
             "number": 1,
             "granted_on": "2021-10-12",
-            "valid_until": "2024-10-12",
+            "valid_until": "2024-10-11",
+            "expires_on": "2024-10-12",
             "review_window_opens_on": "2024-07-12",
             "announcement_no": "东制造〔2021〕8号",
         }
@@ -632,7 +634,7 @@ class TestTerm:
         )
 
     def test_review_only_in_the_three_months_before_expiry_and_only_once(self) -> None:
-        z = granted()  # valid until 2024-10-11, window from 2024-07-11
+        z = granted()  # valid until 2024-10-10, expires 2024-10-11, window from 2024-07-11
         e = refused(z, errors.TooEarlyError, lambda: z.request_review(actor=SONGSHAN, at=at("2024-07-10")))
         assert "2024-07-11" in e.message
         z.request_review(actor=SONGSHAN, at=at("2024-07-11"))
@@ -649,8 +651,63 @@ class TestTerm:
         z.decide_review(actor=BUREAU, at=at("2024-09-01"), passed=True, reasons="Targets met.", policy=POLICY)
         assert z.status == "granted"
         assert z.current_term.number == 2  # type: ignore[union-attr]
-        assert z.current_term.valid_until == date(2027, 10, 11)  # type: ignore[union-attr]
+        # continuing from the old term's end (the day after its last day, 2024-10-10)
+        assert z.current_term.granted_on == date(2024, 10, 11)  # type: ignore[union-attr]
+        assert z.current_term.valid_until == date(2027, 10, 10)  # type: ignore[union-attr]
         assert held_years(z.terms)[-1] == 2027
+
+    def test_a_term_runs_three_years_less_a_day_and_expires_the_day_after(self) -> None:
+        z = granted(day="2026-10-13")
+        term = z.current_term
+        assert term is not None
+        assert (term.valid_until, term.expiry, term.review_window_opens_on) == (
+            date(2029, 10, 12),
+            date(2029, 10, 13),
+            date(2029, 7, 13),
+        )
+        due = {d.kind: (d.day.isoformat(), d.due_at.isoformat()) for d in z.deadlines(POLICY)}
+        assert due["review_window_opened"] == ("2029-07-13", "2029-07-12T16:00:00+00:00")
+        assert due["title_expired"] == ("2029-10-13", "2029-10-12T16:00:00+00:00")
+        assert held_years(z.terms) == [2026, 2027, 2028, 2029]
+        assert [k for k in keys(z, "2029-10-12") if not k.startswith("annual")] == ["review_window_opened:1"]
+        assert [k for k in keys(z, "2029-10-13") if not k.startswith("annual")] == [
+            "review_window_opened:1",
+            "title_expired:1",
+        ]
+        refused(z, errors.TooEarlyError, lambda: z.request_review(actor=SONGSHAN, at=at("2029-07-12")))
+        e = refused(z, errors.DeadlinePassedError, lambda: z.request_review(actor=SONGSHAN, at=at("2029-10-13")))
+        assert "2029-10-13" in e.message
+        z.request_review(actor=SONGSHAN, at=at("2029-10-12", 23))  # through the last day
+        z.decide_review(actor=BUREAU, at=at("2029-12-01"), passed=True, reasons="Targets met.", policy=POLICY)
+        renewed = z.state()["terms"][-1]
+        assert (renewed["granted_on"], renewed["valid_until"]) == ("2029-10-13", "2032-10-12")
+
+    def test_a_term_recorded_before_v2_keeps_its_dates_and_deadlines(self) -> None:
+        z = in_notice()
+        z._record(  # as v1 recorded it: valid until the same date 3 years on, no expiry
+            Zone.Granted,
+            actor=LEADING,
+            at=at("2021-10-11"),
+            reason="",
+            announcement_no="x",
+            granted_on="2021-10-11",
+            number=1,
+            review_window_opens_on="2024-07-11",
+            valid_until="2024-10-11",
+        )
+        assert z.state()["terms"][0] == {
+            "announcement_no": "x",
+            "granted_on": "2021-10-11",
+            "number": 1,
+            "review_window_opens_on": "2024-07-11",
+            "valid_until": "2024-10-11",
+        }
+        expired = next(d for d in z.deadlines(POLICY) if d.kind == "title_expired")
+        assert (expired.day, expired.fires_on) == (date(2024, 10, 11), date(2024, 10, 12))  # as v1 derived it
+        z.request_review(actor=SONGSHAN, at=at("2024-10-11"))
+        z.decide_review(actor=BUREAU, at=at("2024-12-01"), passed=True, reasons="Targets met.", policy=POLICY)
+        renewed = z.state()["terms"][-1]
+        assert (renewed["granted_on"], renewed["valid_until"]) == ("2024-10-12", "2027-10-11")
 
     def test_failed_review_rectification_failed_again_revoked_and_then_nothing(self) -> None:
         z = granted()
