@@ -252,11 +252,21 @@ class RectificationIn(In):
     documents: Annotated[list[DocumentRef], Field(max_length=50)] = []
 
 
-class RevocationIn(In):
-    """The revocation (撤销)."""
+class CircularIn(In):
+    """The public circular (通报) of a revocation, shown on ``GET /notices``."""
 
-    reason: Literal["fraud", "statistics_duty", "other"]
+    number: Annotated[str, Field(min_length=1, max_length=200, description="the circular's document number (文号)")]
+    text: Annotated[str, Field(min_length=1, max_length=100000)]
+
+
+class RevocationIn(In):
+    """The revocation (撤销) on §6.6's grounds: 不履行统计义务 (``statistics_duty``), 隐瞒事实 (``concealment``),
+    弄虚作假 (``fraud``) — once established (一经查实: the evidence) and circulated (通报)."""
+
+    reason: Literal["statistics_duty", "concealment", "fraud"]
     details: Annotated[str, Field(min_length=1, max_length=20000)]
+    evidence: Annotated[list[DocumentRef], Field(min_length=1, max_length=50)]
+    circular: CircularIn
 
 
 class ClockIn(In):

@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from domain.policy import Policy
+from domain.state import Rectification
 from domain.state import Term
 from domain.state import ZoneState
 from domain.values import add_months
@@ -107,9 +108,21 @@ def implied(zone: ZoneState, policy: Policy) -> list[Deadline]:
             found.append(_deadline("title_expired", key, current.valid_until, recorded, term=current.number))
     rectification = zone.review.rectification if zone.review is not None else None
     if zone.status == "rectifying" and rectification is not None:
-        key = f"rectification_overdue:{rectification.ordered_on.isoformat()}"
+        key = _rectification_key(rectification)
         found.append(_deadline("rectification_overdue", key, rectification.due_on, recorded))
     return sorted(found, key=lambda d: (d.due_at, d.key))
+
+
+def rectification_lapsed(zone: ZoneState) -> bool:
+    """Whether the rectification period ended with nothing submitted: its overdue deadline is recorded."""
+    rectification = zone.review.rectification if zone.review is not None else None
+    if zone.status != "rectifying" or rectification is None:
+        return False
+    return _rectification_key(rectification) in zone.deadlines_recorded
+
+
+def _rectification_key(rectification: Rectification) -> str:
+    return f"rectification_overdue:{rectification.ordered_on.isoformat()}"
 
 
 def due(zone: ZoneState, at: datetime, policy: Policy) -> list[Deadline]:

@@ -464,17 +464,44 @@ class Review(Record):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Circular(Record):
+    """The public circular (通报) of a revocation on §6.6's grounds: its number, text and the text's hash."""
+
+    number: str
+    text: str
+    text_sha256: str
+
+    @classmethod
+    def from_data(cls, d: Mapping[str, Any]) -> Circular:
+        return cls(number=d["number"], text=d["text"], text_sha256=d["text_sha256"])
+
+
+@dataclass(frozen=True, kw_only=True)
 class Revocation(Record):
     """The revocation (撤销) of the title or the creation qualification."""
 
+    # A revocation on §6.6's grounds records its evidence, circular and scope (creation_qualification
+    # before a grant, title after); those recorded before v2, and the process's own (§6.4, §6.5), do not.
+
     cause: str
+    circular: Circular | None = field(default=None, metadata=OMITTED_WHEN_NONE)
     details: str
+    evidence: tuple[Document, ...] | None = field(default=None, metadata=OMITTED_WHEN_NONE)
     revoked_on: date
+    scope: str | None = field(default=None, metadata=OMITTED_WHEN_NONE)
     reasons: str
 
     @classmethod
     def from_data(cls, d: Mapping[str, Any], *, reasons: str) -> Revocation:
-        return cls(cause=d["cause"], details=d["details"], revoked_on=day(d["revoked_on"]), reasons=reasons)
+        return cls(
+            cause=d["cause"],
+            circular=Circular.from_data(d["circular"]) if "circular" in d else None,
+            details=d["details"],
+            evidence=Document.from_list(d["evidence"]) if "evidence" in d else None,
+            revoked_on=day(d["revoked_on"]),
+            scope=d.get("scope"),
+            reasons=reasons,
+        )
 
 
 class ZoneState:

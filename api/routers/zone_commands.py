@@ -175,7 +175,9 @@ def request_review(
 @router.post("/{zone_id}/review", **ZONE)
 def decide_review(zone_id: UUID, body: schemas.ReviewIn, cmd: Bureau) -> JSONResponse:
     """The bureau decides the review: passed → a new term; failed → a rectification period (整改期,
-    default 6 months); failed after rectification → revoked."""
+    default 6 months); failed after rectification → revoked. Once the rectification period has ended with
+    nothing submitted (the ``rectification_overdue`` deadline recorded), ``passed: false`` revokes at once
+    (cause ``rectification_not_submitted``)."""
     return cmd.act(zone_id, body, DecideReview(**body.model_dump()))
 
 
@@ -187,5 +189,8 @@ def submit_rectification(zone_id: UUID, body: schemas.RectificationIn, cmd: Appl
 
 @router.post("/{zone_id}/revocation", **ZONE)
 def revoke(zone_id: UUID, body: schemas.RevocationIn, cmd: Bureau) -> JSONResponse:
-    """The bureau revokes the title or the creation qualification (撤销, §6.6)."""
+    """The bureau revokes on §6.6's grounds only — ``statistics_duty``, ``concealment`` or ``fraud`` — with
+    the evidence (uploaded documents, at least one) and the public circular (通报, shown on ``GET /notices``).
+    Before a grant it cancels the creation qualification (``revocation.scope``: ``creation_qualification``),
+    after it the title (``title``). Refused (409) before formal acceptance: rejection is the act there."""
     return cmd.act(zone_id, body, Revoke(**body.model_dump()))

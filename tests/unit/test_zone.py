@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -16,6 +17,7 @@ from domain.values import SYSTEM as SYSTEM_ACTOR
 from domain.zone import Zone
 
 from ..helpers import BUREAU
+from ..helpers import CIRCULAR
 from ..helpers import EXPERTS
 from ..helpers import FIRST_BATCH_MATERIALS
 from ..helpers import FULL_MATERIALS
@@ -30,6 +32,7 @@ from ..helpers import SONGSHAN
 from ..helpers import at
 from ..helpers import doc
 from ..helpers import full_scores
+from ..helpers import revocation
 from .case import BATCHES
 from .case import POLICY
 from .case import SYSTEM
@@ -228,7 +231,7 @@ class TestFormalReview:
         refused(
             z,
             errors.IllegalTransitionError,
-            lambda: z.revoke(actor=BUREAU, at=at("2021-07-22"), reason="fraud", details="x"),
+            lambda: z.revoke(actor=BUREAU, at=at("2021-07-22"), **revocation()),
         )
 
     @pytest.mark.parametrize("actor", [SONGSHAN, LEADING, EXPERTS[0], INSPECTOR])
@@ -737,13 +740,57 @@ class TestTerm:
         for act in (
             lambda: report(z, 2024, "2025-03-11"),
             lambda: z.request_review(actor=SONGSHAN, at=at("2025-03-11")),
-            lambda: z.revoke(actor=BUREAU, at=at("2025-03-11"), reason="other", details="again"),
+            lambda: z.revoke(actor=BUREAU, at=at("2025-03-11"), **revocation()),
             lambda: z.record_deadline(
                 actor=SYSTEM_ACTOR, at=at("2025-03-11"), key="annual_report_overdue:2024", policy=POLICY
             ),
         ):
             e = refused(z, errors.IllegalTransitionError, act)
             assert "revoked" in e.message
+
+    def test_a_rectification_never_submitted_lets_the_bureau_revoke_at_once(self) -> None:
+        z = granted()
+        z.request_review(actor=SONGSHAN, at=at("2024-08-01"))
+        z.decide_review(
+            actor=BUREAU, at=at("2024-08-31"), passed=False, reasons="x", policy=POLICY, rectification_months=3
+        )
+
+        def decide(day: str, passed: bool = False, reasons: str = "Nothing was submitted.") -> None:
+            z.decide_review(actor=BUREAU, at=at(day), passed=passed, reasons=reasons, policy=POLICY)
+
+        e = refused(z, errors.IllegalTransitionError, lambda: decide("2024-12-01"))  # due 2024-11-30, not recorded
+        assert "once it submits its rectification." in e.message
+        z.record_deadline(
+            actor=SYSTEM_ACTOR, at=at("2024-12-01"), key="rectification_overdue:2024-08-31", policy=POLICY
+        )
+        e = refused(z, errors.IllegalTransitionError, lambda: decide("2024-12-02", passed=True))
+        assert "decided as failed" in e.message
+        refused(z, errors.InvalidValueError, lambda: decide("2024-12-02", reasons=""))
+        refused(
+            z,
+            errors.NotPermittedError,
+            lambda: z.decide_review(actor=LEADING, at=at("2024-12-02"), passed=False, reasons="x", policy=POLICY),
+        )
+        decide("2024-12-02")
+        assert z.status == "revoked"
+        assert z.state()["revocation"] == {
+            "cause": "rectification_not_submitted",
+            "details": "The rectification period ended with nothing submitted (整改期满未提交整改, §6.4).",
+            "revoked_on": "2024-12-02",
+            "reasons": "Nothing was submitted.",
+        }
+
+    def test_a_late_rectification_is_still_reviewed(self) -> None:
+        z = granted()
+        z.request_review(actor=SONGSHAN, at=at("2024-08-01"))
+        z.decide_review(actor=BUREAU, at=at("2024-09-01"), passed=False, reasons="x", policy=POLICY)
+        z.record_deadline(
+            actor=SYSTEM_ACTOR, at=at("2025-03-02"), key="rectification_overdue:2024-09-01", policy=POLICY
+        )
+        z.submit_rectification(actor=SONGSHAN, at=at("2025-03-05"), summary="Late, but done.")
+        assert z.status == "in_review" and z.review.rectification.submitted.late  # type: ignore[union-attr]
+        z.decide_review(actor=BUREAU, at=at("2025-03-10"), passed=False, reasons="Still short.", policy=POLICY)
+        assert z.revocation is not None and z.revocation.cause == "review_failed_after_rectification"
 
     def test_rectification_months_are_configurable_per_order(self) -> None:
         z = granted()
@@ -757,17 +804,66 @@ class TestTerm:
         z = granted()
         refused(
             z,
-            errors.InvalidValueError,
-            lambda: z.revoke(actor=BUREAU, at=at("2022-05-01"), reason="dislike", details="x"),
-        )
-        refused(
-            z,
             errors.NotPermittedError,
-            lambda: z.revoke(actor=LEADING, at=at("2022-05-01"), reason="fraud", details="x"),
+            lambda: z.revoke(actor=LEADING, at=at("2022-05-01"), **revocation()),
         )
-        z.revoke(actor=BUREAU, at=at("2022-05-01"), reason="fraud", details="Falsified statistics (§6.6).")
+        z.revoke(actor=BUREAU, at=at("2022-05-01"), **revocation())
         assert z.status == "revoked"
-        assert z.revocation.cause == "fraud"  # type: ignore[union-attr]
+        assert z.state()["revocation"] == {
+            "cause": "fraud",
+            "circular": {**CIRCULAR, "text_sha256": hashlib.sha256(CIRCULAR["text"].encode()).hexdigest()},
+            "details": "Falsified statistics (§6.6).",
+            "evidence": [doc("statistics-audit.pdf")],
+            "revoked_on": "2022-05-01",
+            "scope": "title",  # after the grant: the title (撤销称号)
+            "reasons": "Falsified statistics (§6.6).",
+        }
+
+    @pytest.mark.parametrize("reason", ["statistics_duty", "concealment", "fraud"])
+    def test_revocation_only_on_the_grounds_of_6_6(self, reason: str) -> None:
+        z = granted()
+        for bad in ("other", "dislike", None):
+            e = refused(
+                z,
+                errors.InvalidValueError,
+                lambda bad=bad: z.revoke(actor=BUREAU, at=at("2022-05-01"), **revocation(bad)),
+            )
+            assert e.details["errors"][0]["loc"] == ["reason"]
+        z.revoke(actor=BUREAU, at=at("2022-05-01"), **revocation(reason))
+        assert z.revocation is not None and z.revocation.cause == reason
+
+    @pytest.mark.parametrize(
+        ("given", "loc"),
+        [
+            ({"evidence": []}, "evidence"),
+            ({"evidence": None}, "evidence"),
+            ({"evidence": [{"sha256": "nope", "name": "x.pdf"}]}, "evidence"),
+            ({"circular": None}, "circular"),
+            ({"circular": {"number": "", "text": "通报"}}, "circular.number"),
+            ({"circular": {"number": "5号"}}, "circular.text"),
+            ({"details": " "}, "details"),
+        ],
+    )
+    def test_revocation_needs_evidence_and_a_circular(self, given: dict[str, Any], loc: str) -> None:
+        z = granted()
+        e = refused(
+            z, errors.InvalidValueError, lambda: z.revoke(actor=BUREAU, at=at("2022-05-01"), **revocation(**given))
+        )
+        assert e.details["errors"][0]["loc"][0] == loc
+
+    def test_revocation_before_a_grant_cancels_the_creation_qualification(self) -> None:
+        z = assessed()
+        z.revoke(actor=BUREAU, at=at("2021-09-10"), **revocation("concealment"))
+        assert z.status == "revoked"
+        assert z.revocation is not None and z.revocation.scope == "creation_qualification"  # 取消创建资格
+
+    @pytest.mark.parametrize("outcome", ["applied", "returned"])
+    def test_no_revocation_before_formal_acceptance(self, outcome: str) -> None:
+        z = applied() if outcome == "applied" else reviewed(applied(), "returned", "Add the plan.")
+        e = refused(
+            z, errors.IllegalTransitionError, lambda: z.revoke(actor=BUREAU, at=at("2021-07-22"), **revocation())
+        )
+        assert "formally accepted" in e.message and "rejection" in e.message
 
     def test_an_entry_cannot_be_dated_before_the_latest(self) -> None:
         z = granted()
