@@ -118,6 +118,15 @@ def test_after_the_grant_the_title_is_revoked_and_the_circular_is_public(api: Ap
     assert "statistics-audit" not in str(board) and not any("objector" in k for n in board for k in n)
     assert api.get("/notices", None, params={"limit": 1, "offset": 1}).json() == [notice]
 
+    dossier = api.get(f"/zones/{zid}/dossier", INSPECTOR).json()["revocation"]
+    assert dossier["ground"] == "statistics_duty" and dossier["ground_text"] == "不履行统计义务 (§6.6)"
+    assert dossier["evidence"] == body["evidence"] and dossier["circular"]["number"] == CIRCULAR["number"]
+    assert (dossier["scope"], dossier["scope_recorded"]) == ("title", True)
+    assert dossier["revoked_by"]["role"] == "bureau" and dossier["revoked_on"] == "2022-05-10"
+    page = api.get(f"/zones/{zid}/dossier", BUREAU, headers={"Accept": "text/html"}).text
+    assert "撤销 Revocation" in page and CIRCULAR["number"] in page and "statistics-audit.pdf" in page
+    assert "撤销称号 title revoked" in page
+
 
 def test_a_term_runs_three_years_less_a_day(api: Api) -> None:
     zid = granted(api, notice_from="2026-09-14", grant_on="2026-10-13")
@@ -176,3 +185,6 @@ def test_a_rectification_never_submitted_is_decided_as_failed_at_once(api: Api) 
     assert zone["revocation"]["cause"] == "rectification_not_submitted"
     assert zone["revocation"]["reasons"] == failed["reasons"]
     assert api.get(f"/zones/{zid}/history", INSPECTOR).json()[-1]["type"] == "Revoked"
+    dossier = api.get(f"/zones/{zid}/dossier", INSPECTOR).json()["revocation"]
+    assert (dossier["ground"], dossier["evidence"], dossier["circular"]) == ("rectification_not_submitted", [], None)
+    assert (dossier["scope"], dossier["scope_recorded"]) == ("title", False)  # by the process: none recorded
