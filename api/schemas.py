@@ -252,11 +252,21 @@ class RectificationIn(In):
     documents: Annotated[list[DocumentRef], Field(max_length=50)] = []
 
 
-class RevocationIn(In):
-    """The revocation (撤销)."""
+class CircularIn(In):
+    """The public circular (通报) of a revocation, shown on ``GET /notices``."""
 
-    reason: Literal["fraud", "statistics_duty", "other"]
+    number: Annotated[str, Field(min_length=1, max_length=200, description="the circular's document number (文号)")]
+    text: Annotated[str, Field(min_length=1, max_length=100000)]
+
+
+class RevocationIn(In):
+    """The revocation (撤销) on §6.6's grounds: 不履行统计义务 (``statistics_duty``), 隐瞒事实 (``concealment``),
+    弄虚作假 (``fraud``) — once established (一经查实: the evidence) and circulated (通报)."""
+
+    reason: Literal["statistics_duty", "concealment", "fraud"]
     details: Annotated[str, Field(min_length=1, max_length=20000)]
+    evidence: Annotated[list[DocumentRef], Field(min_length=1, max_length=50)]
+    circular: CircularIn
 
 
 class ClockIn(In):
@@ -351,23 +361,30 @@ class HistoryEntry(BaseModel):
 
 
 class NoticePublic(BaseModel):
-    """A public notice, as published."""
+    """A public notice (公示) as published, or the public circular (通报) of a revocation (``kind``)."""
 
+    kind: Literal["notice", "circular"] = "notice"
     zone_id: str
     zone_name: str
-    number: int
+    number: int | str = Field(description="a notice's number on its zone (1, 2 …); a circular's document number")
     text: str
     text_sha256: str
-    starts_on: str
-    ends_on: str
-    working_days: int
-    calendar: str
+    starts_on: str = Field(description="a notice's first day; a circular's: the day of the revocation")
+    ends_on: str | None = Field(description="a notice's last day (none for a circular)")
+    working_days: int | None
+    calendar: str | None
     published_at: str
-    objections: int
-    outcome: str
+    objections: int | None
+    outcome: str | None
     in_force: bool
     tree_head: dict[str, Any] | None = Field(
         default=None, description="the signed checkpoint the notice was published under (size, root, signature)"
+    )
+    ground: Literal["statistics_duty", "concealment", "fraud"] | None = Field(
+        default=None, description="a circular: the ground of §6.6 the revocation was made on"
+    )
+    scope: Literal["creation_qualification", "title"] | None = Field(
+        default=None, description="a circular: what was revoked — the creation qualification or the title"
     )
 
 

@@ -218,11 +218,15 @@ class SubmitRectification(ZoneCommand):
 
 @dataclass(frozen=True, kw_only=True)
 class Revoke(ZoneCommand):
-    """The bureau revokes the title or the creation qualification (撤销)."""
+    """The bureau revokes the creation qualification or the title (撤销) on §6.6's grounds, with evidence and
+    the public circular (通报)."""
 
     act = Zone.revoke
+    uploads = ("evidence",)
     reason: str
     details: str
+    evidence: list[dict[str, Any]]
+    circular: dict[str, Any]
 
 
 @dataclass(frozen=True, kw_only=True)

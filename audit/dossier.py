@@ -11,6 +11,7 @@ from application.representation import zone_document
 from application.service import ZoneApplication
 from audit.checkpoints import Checkpointer
 from domain.records import as_plain
+from domain.zone import Zone
 from projections.assessments import zone_assessments
 from projections.history import zone_history
 from projections.runner import ViewRunner
@@ -75,6 +76,7 @@ def build_dossier(app: ZoneApplication, views: ViewRunner, checkpointer: Checkpo
         "zone": zone_document(zone, app.policy),
         "notices": notices,
         "objections": objections,
+        "revocation": _revocation(zone, next(reversed(by_type.get("Revoked", [])), None)),
         "assessments": rounds,
         "indicator_system": {
             "version": zone.indicator_system,
@@ -91,6 +93,41 @@ def build_dossier(app: ZoneApplication, views: ViewRunner, checkpointer: Checkpo
             "event hash) by RFC 9162 §2.1.3.2, yields the checkpoint's root, whose "
             "Ed25519 signature the public key verifies.",
         },
+    }
+
+
+# The grounds in the document's words: §6.6's, those the process records (§6.4, §6.5), and v1's "other".
+GROUNDS = {
+    "statistics_duty": "不履行统计义务 (§6.6)",
+    "concealment": "隐瞒事实 (§6.6)",
+    "fraud": "弄虚作假 (§6.6)",
+    "other": "其他 (v1)",
+    "no_review_request": "逾期未提出复核申请 (§6.5)",
+    "review_failed_after_rectification": "整改后仍不合格 (§6.4)",
+    "rectification_not_submitted": "整改期满未提交整改 (§6.4)",
+}
+SCOPES = {"creation_qualification": "取消创建资格 creation qualification cancelled", "title": "撤销称号 title revoked"}
+
+
+def _revocation(zone: Zone, event: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The revocation: its ground, evidence, circular and scope, who made it and when."""
+    r = zone.revocation
+    if r is None:
+        return None
+    return {
+        "ground": r.cause,
+        "ground_text": GROUNDS.get(r.cause, r.cause),
+        "details": r.details,
+        "reasons": r.reasons,
+        "revoked_on": r.revoked_on.isoformat(),
+        # recorded since v2; for an earlier revocation (or one by the process) what the history shows
+        "scope": r.scope or ("title" if zone.terms else "creation_qualification"),
+        "scope_recorded": r.scope is not None,
+        "evidence": as_plain(r.evidence) if r.evidence is not None else [],
+        "circular": as_plain(r.circular),
+        "revoked_by": event["actor"] if event else None,
+        "revoked_at": event["at"] if event else None,
+        "seq": event["seq"] if event else None,
     }
 
 
@@ -149,7 +186,29 @@ def render_html(d: dict[str, Any]) -> str:
             f"<tr><td>{_e(o['objector_name'])}<br>{_e(o['contact'])}<br>{_e(o['raised_at'])}</td>"
             f"<td>{_e(o['text'])}</td><td>{evidence}</td><td>{resolution}</td></tr>"
         )
-    out.append("</table><h2>专家评估 Expert assessment</h2>")
+    out.append("</table>")
+    r = d["revocation"]
+    if r is not None:
+        evidence = "<br>".join(f"{_e(x['name'])} <code>{_e(x['sha256'])}</code>" for x in r["evidence"]) or "—"
+        c = r["circular"]
+        circular = (
+            "—"
+            if c is None
+            else f"{_e(c['number'])}<pre style='white-space:pre-wrap'>{_e(c['text'])}</pre>"
+            f"文本哈希 Text SHA-256 <code>{_e(c['text_sha256'])}</code>"
+        )
+        scope = SCOPES.get(r["scope"], r["scope"]) + ("" if r["scope_recorded"] else " (derived: not recorded)")
+        out += [
+            "<h2>撤销 Revocation</h2><table>",
+            f"<tr><th>理由 Ground</th><td>{_e(r['ground_text'])} <code>{_e(r['ground'])}</code><br>"
+            f"{_e(r['details'])}<br>{_e(r['reasons'])}</td></tr>",
+            f"<tr><th>范围 Scope</th><td>{_e(scope)}</td></tr>",
+            f"<tr><th>证据 Evidence</th><td>{evidence}</td></tr>",
+            f"<tr><th>通报 Circular</th><td>{circular}</td></tr>",
+            f"<tr><th>决定 Decided</th><td>{_e(r['revoked_on'])} ({_e(r['revoked_at'])}) by "
+            f"{_actor(r['revoked_by'])}</td></tr></table>",
+        ]
+    out.append("<h2>专家评估 Expert assessment</h2>")
     system = d["indicator_system"]
     out.append(
         f"<p>指标体系 Indicator system {_e(system['version'])}, 满分 maximum {_e(system['maximum'])} "

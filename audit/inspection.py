@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from audit.integrity import StreamChain
+from domain.intake import PROCESS_REVOCATIONS
 from domain.values import local_date
 
 DECISIONS_NEEDING_REASONS = {
@@ -53,7 +54,18 @@ class Inspection:
     findings: list[dict[str, Any]] = field(default_factory=list)
     checked: dict[str, int] = field(
         default_factory=lambda: dict.fromkeys(
-            ("events", "zones", "grants", "score_filings", "decisions", "deadline_events", "annual_reports", "terms"), 0
+            (
+                "events",
+                "zones",
+                "grants",
+                "score_filings",
+                "decisions",
+                "deadline_events",
+                "annual_reports",
+                "terms",
+                "revocations",
+            ),
+            0,
         )
     )
 
@@ -191,6 +203,8 @@ def _check(app: Any, report: Inspection, zones: dict[str, _Zone], n: Any) -> Non
             )
     elif kind == "Revoked":
         z.revoked = True
+        report.checked["revocations"] += 1
+        _check_revocation(report, d, ref, window)
     if kind in DEADLINE_EVENTS:
         report.checked["deadline_events"] += 1
         due_at = datetime.fromisoformat(d["due_at"])
@@ -202,6 +216,21 @@ def _check(app: Any, report: Inspection, zones: dict[str, _Zone], n: Any) -> Non
                 lag_seconds=int(lag.total_seconds()),
                 **ref,
             )
+
+
+def _check_revocation(report: Inspection, d: dict[str, Any], ref: dict[str, Any], window: bool) -> None:
+    # §6.6 revokes "once established" (一经查实) and with a circular (通报); the revocations the process
+    # records itself (§6.4, §6.5) need neither. A revocation recorded before v2 had neither: it is found too.
+    cause = d.get("cause")
+    missing = [name for name in ("evidence", "circular") if not d.get(name)]
+    if window and cause not in PROCESS_REVOCATIONS and missing:
+        report.find(
+            "revocation_without_evidence_or_circular",
+            f"the revocation ({cause}) records no {' and no '.join(missing)}",
+            cause=cause,
+            missing=missing,
+            **ref,
+        )
 
 
 def _check_grant(

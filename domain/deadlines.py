@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from datetime import UTC
 from datetime import date
 from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 from domain.policy import Policy
+from domain.state import Rectification
 from domain.state import Term
 from domain.state import ZoneState
 from domain.values import add_months
@@ -53,14 +55,17 @@ class Deadline:
 
 
 def new_term(number: int, start: date, policy: Policy, *, announcement_no: str) -> Term:
-    """A term of the title from ``start``: its length and review window as the policy sets them."""
-    until = add_years(start, policy.term_years)
+    """A term of the title from ``start`` through the day before the same date ``term_years`` later
+    (2026-10-13 → last day 2029-10-12, expiry 2029-10-13); the review window opens the policy's months
+    before the expiry."""
+    expires = add_years(start, policy.term_years)
     return Term(
         announcement_no=announcement_no,
+        expires_on=expires,
         granted_on=start,
         number=number,
-        review_window_opens_on=add_months(until, -policy.review_window_months),
-        valid_until=until,
+        review_window_opens_on=add_months(expires, -policy.review_window_months),
+        valid_until=expires - timedelta(days=1),
     )
 
 
@@ -97,12 +102,27 @@ def implied(zone: ZoneState, policy: Policy) -> list[Deadline]:
         found.append(_deadline("review_window_opened", key, day, recorded, opens=True, term=current.number))
     if current is not None and zone.status in ("granted", "in_review", "rectifying"):
         key = f"title_expired:{current.number}"
-        found.append(_deadline("title_expired", key, current.valid_until, recorded, term=current.number))
+        if current.expires_on is not None:  # the title expires at the start of the day after the last day
+            found.append(_deadline("title_expired", key, current.expires_on, recorded, opens=True, term=current.number))
+        else:  # a term recorded before v2: due, as then, at the end of its valid_until
+            found.append(_deadline("title_expired", key, current.valid_until, recorded, term=current.number))
     rectification = zone.review.rectification if zone.review is not None else None
     if zone.status == "rectifying" and rectification is not None:
-        key = f"rectification_overdue:{rectification.ordered_on.isoformat()}"
+        key = _rectification_key(rectification)
         found.append(_deadline("rectification_overdue", key, rectification.due_on, recorded))
     return sorted(found, key=lambda d: (d.due_at, d.key))
+
+
+def rectification_lapsed(zone: ZoneState) -> bool:
+    """Whether the rectification period ended with nothing submitted: its overdue deadline is recorded."""
+    rectification = zone.review.rectification if zone.review is not None else None
+    if zone.status != "rectifying" or rectification is None:
+        return False
+    return _rectification_key(rectification) in zone.deadlines_recorded
+
+
+def _rectification_key(rectification: Rectification) -> str:
+    return f"rectification_overdue:{rectification.ordered_on.isoformat()}"
 
 
 def due(zone: ZoneState, at: datetime, policy: Policy) -> list[Deadline]:
@@ -121,7 +141,7 @@ def _deadline(
     year: int | None = None,
     term: int | None = None,
 ) -> Deadline:
-    # A window opens at the start of its day; the others pass at the end of theirs.
+    # A window opens (and a title expires) at the start of its day; the others pass at the end of theirs.
     fires_on = day if opens else day_after(day)
     return Deadline(
         kind=kind,

@@ -10,12 +10,19 @@ from domain.conditions import MATERIAL_KINDS
 from domain.errors import InvalidValueError
 from domain.indicators import STATISTICS_FIELDS
 from domain.indicators import IndicatorSystem
+from domain.integrity import sha256_text
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 AREA_TYPES = ("park", "committee", "town")
 ASSESSMENT_METHODS = ("document_review", "site_visit", "key_interviews", "symposium")
 RATINGS = ("excellent", "good", "pass", "fail")
-REVOCATION_REASONS = ("fraud", "statistics_duty", "other")
+REVOCATION_REASONS = ("statistics_duty", "concealment", "fraud")  # §6.6: 不履行统计义务、隐瞒事实、弄虚作假
+# The revocations the process itself records (§6.4, §6.5), each with the details it records.
+PROCESS_REVOCATIONS = {
+    "no_review_request": "逾期未提出复核申请 (§6.5)",
+    "review_failed_after_rectification": "The review failed again after the rectification period (§6.4).",
+    "rectification_not_submitted": "The rectification period ended with nothing submitted (整改期满未提交整改, §6.4).",
+}
 
 
 def instant(at: datetime) -> None:
@@ -273,11 +280,31 @@ def rectification_months(value: Any) -> int:
     return value
 
 
-def revocation_reason(value: Any) -> str:
-    """Why a title is revoked: fraud, statistics_duty or other (§6.6)."""
-    if value not in REVOCATION_REASONS:
+def revocation(reason: Any, details: Any, evidence: Any, circular: Any) -> dict[str, Any]:
+    """A revocation on §6.6's grounds: the ground, its details, the evidence (at least one document: 一经查实)
+    and the public circular (通报: number and text); what its event records of them."""
+    if reason not in REVOCATION_REASONS:
         raise InvalidValueError(
-            "reason must be fraud, statistics_duty or other.",
+            "reason must be one of §6.6's grounds: statistics_duty (不履行统计义务), concealment (隐瞒事实) "
+            "or fraud (弄虚作假).",
             [{"loc": ["reason"], "msg": " | ".join(REVOCATION_REASONS)}],
         )
-    return str(value)
+    documents = document_refs(evidence, "evidence", kinds=False)
+    if not documents:
+        raise InvalidValueError(
+            "A revocation needs the evidence that established the ground (一经查实): at least one document.",
+            [{"loc": ["evidence"], "msg": "at least one document"}],
+        )
+    if not isinstance(circular, dict):
+        raise InvalidValueError(
+            "A revocation needs its public circular (通报): number and text.",
+            [{"loc": ["circular"], "msg": "an object with number and text"}],
+        )
+    number = text(circular.get("number"), "circular.number", limit=200)
+    body = text(circular.get("text"), "circular.text", limit=100000)
+    return {
+        "cause": str(reason),
+        "details": text(details, "details"),
+        "evidence": documents,
+        "circular": {"number": number, "text": body, "text_sha256": sha256_text(body)},
+    }

@@ -19,6 +19,7 @@ from domain.records import day
 from domain.records import frozen
 from domain.records import mapping
 from domain.records import with_item
+from domain.values import day_after
 
 # --- the application ----------------------------------------------------------------------------
 
@@ -330,9 +331,13 @@ class Objection(Record):
 
 @dataclass(frozen=True, kw_only=True)
 class Term(Record):
-    """A term of the title (称号有效期): granted on, valid until, when the review window opens."""
+    """A term of the title (称号有效期): granted on, its last day, when the review window opens and it expires."""
+
+    # ``valid_until`` is the term's last day. A term recorded before v2 has no ``expires_on``: it was
+    # computed as the grant date plus the term's years, and stays as it was recorded.
 
     announcement_no: str
+    expires_on: date | None = field(default=None, metadata=OMITTED_WHEN_NONE)
     granted_on: date
     number: int
     review_window_opens_on: date
@@ -342,11 +347,17 @@ class Term(Record):
     def from_data(cls, d: Mapping[str, Any]) -> Term:
         return cls(
             announcement_no=d["announcement_no"],
+            expires_on=day(d["expires_on"]) if "expires_on" in d else None,
             granted_on=day(d["granted_on"]),
             number=d["number"],
             review_window_opens_on=day(d["review_window_opens_on"]),
             valid_until=day(d["valid_until"]),
         )
+
+    @property
+    def expiry(self) -> date:
+        """The day the title expires: the day after the term's last day."""
+        return self.expires_on or day_after(self.valid_until)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -453,17 +464,44 @@ class Review(Record):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Circular(Record):
+    """The public circular (通报) of a revocation on §6.6's grounds: its number, text and the text's hash."""
+
+    number: str
+    text: str
+    text_sha256: str
+
+    @classmethod
+    def from_data(cls, d: Mapping[str, Any]) -> Circular:
+        return cls(number=d["number"], text=d["text"], text_sha256=d["text_sha256"])
+
+
+@dataclass(frozen=True, kw_only=True)
 class Revocation(Record):
     """The revocation (撤销) of the title or the creation qualification."""
 
+    # A revocation on §6.6's grounds records its evidence, circular and scope (creation_qualification
+    # before a grant, title after); those recorded before v2, and the process's own (§6.4, §6.5), do not.
+
     cause: str
+    circular: Circular | None = field(default=None, metadata=OMITTED_WHEN_NONE)
     details: str
+    evidence: tuple[Document, ...] | None = field(default=None, metadata=OMITTED_WHEN_NONE)
     revoked_on: date
+    scope: str | None = field(default=None, metadata=OMITTED_WHEN_NONE)
     reasons: str
 
     @classmethod
     def from_data(cls, d: Mapping[str, Any], *, reasons: str) -> Revocation:
-        return cls(cause=d["cause"], details=d["details"], revoked_on=day(d["revoked_on"]), reasons=reasons)
+        return cls(
+            cause=d["cause"],
+            circular=Circular.from_data(d["circular"]) if "circular" in d else None,
+            details=d["details"],
+            evidence=Document.from_list(d["evidence"]) if "evidence" in d else None,
+            revoked_on=day(d["revoked_on"]),
+            scope=d.get("scope"),
+            reasons=reasons,
+        )
 
 
 class ZoneState:

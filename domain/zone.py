@@ -732,11 +732,11 @@ class Zone(Chained, ZoneState):
         if today < opens:
             raise TooEarlyError(
                 f"A review can be requested from {opens.isoformat()} (3 months before the title expires on "
-                f"{until.isoformat()})."
+                f"{term.expiry.isoformat()})."
             )
         if today > until:
             raise DeadlinePassedError(
-                f"The title expired on {until.isoformat()}; the review was not requested in time."
+                f"The title expired on {term.expiry.isoformat()}; the review was not requested in time."
             )
         self._record(
             self.ReviewRequested,
@@ -759,19 +759,21 @@ class Zone(Chained, ZoneState):
     ) -> None:
         """The bureau decides the review: passed → new term; failed → rectification; failed again → revoked."""
         today = self._guard(at, actor, "bureau")
-        if self.status == "rectifying":
+        lapsed = deadlines.rectification_lapsed(self)  # then a failed decision needs no submission (§6.4)
+        if self.status == "rectifying" and (passed is not False or not lapsed):
+            then = ", or decided as failed now that the period ended with nothing submitted" if lapsed else ""
             raise IllegalTransitionError(
-                "The zone is in its rectification period (整改期); "
-                "it is reviewed again once it submits its rectification."
+                f"The zone is in its rectification period (整改期); it is reviewed again once it submits its "
+                f"rectification{then}."
             )
-        self._require_status("in_review", doing="decide a review")
+        self._require_status("in_review", "rectifying", doing="decide a review")
         passed = intake.passed(passed)
         reasons = intake.text(reasons, "reasons")
         assert self.review is not None
         term = self.current_term
         assert term is not None
         if passed:
-            next_term = deadlines.new_term(term.number + 1, term.valid_until, policy, announcement_no="")
+            next_term = deadlines.new_term(term.number + 1, term.expiry, policy, announcement_no="")
             self._record(
                 self.ReviewPassed,
                 actor=actor,
@@ -780,6 +782,8 @@ class Zone(Chained, ZoneState):
                 term=next_term.as_dict(),
                 after_rectification=self.review.rectification is not None,
             )
+        elif self.status == "rectifying":  # the period ended with nothing submitted
+            self._revoke_by_process(actor, at, reasons, "rectification_not_submitted")
         elif self.review.rectification is None:
             months = intake.rectification_months(
                 policy.rectification_months if rectification_months is None else rectification_months
@@ -794,15 +798,7 @@ class Zone(Chained, ZoneState):
                 due_on=add_months(today, months).isoformat(),
             )
         else:
-            self._record(
-                self.Revoked,
-                actor=actor,
-                at=at,
-                reason=reasons,
-                cause="review_failed_after_rectification",
-                details="The review failed again after the rectification period (§6.4).",
-                revoked_on=today.isoformat(),
-            )
+            self._revoke_by_process(actor, at, reasons, "review_failed_after_rectification")
 
     def submit_rectification(
         self, *, actor: Actor, at: datetime, summary: str, documents: list[dict[str, Any]] | None = None
@@ -823,23 +819,38 @@ class Zone(Chained, ZoneState):
             submitted_on=today.isoformat(),
         )
 
-    def revoke(self, *, actor: Actor, at: datetime, reason: str, details: str) -> None:
-        """The bureau revokes the title or the creation qualification (§6.6: fraud, statistics duty …)."""
+    def revoke(
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        reason: str,
+        details: str,
+        evidence: list[dict[str, Any]],
+        circular: dict[str, Any],
+    ) -> None:
+        """The bureau revokes on §6.6's grounds (statistics duty, concealment, fraud), on evidence and with a
+        public circular (通报): the creation qualification before a grant (取消创建资格), the title after."""
         today = self._guard(at, actor, "bureau")
+        if self.status in ("applied", "returned"):
+            raise IllegalTransitionError(
+                f"The zone is {STATUS_WORDS[self.status]}: it has not been formally accepted and holds no creation "
+                "qualification to cancel; rejection at formal review (形式审查) is the act there."
+            )
         if self.status in ("rejected", "not_passed"):
             raise IllegalTransitionError(
                 f"The zone is {STATUS_WORDS[self.status]}: it holds no title or creation qualification to revoke."
             )
-        reason = intake.revocation_reason(reason)
+        data = intake.revocation(reason, details, evidence, circular)
+        scope = "title" if self.terms else "creation_qualification"
         self._record(
-            self.Revoked,
-            actor=actor,
-            at=at,
-            reason=intake.text(details, "details"),
-            cause=reason,
-            details=intake.text(details, "details"),
-            revoked_on=today.isoformat(),
+            self.Revoked, actor=actor, at=at, reason=data["details"], revoked_on=today.isoformat(), scope=scope, **data
         )
+
+    def _revoke_by_process(self, actor: Actor, at: datetime, reason: str, cause: str) -> None:
+        # §6.4 and §6.5 revoke by the course of the process itself: no ground to prove, no circular
+        details, day = intake.PROCESS_REVOCATIONS[cause], local_date(at).isoformat()
+        self._record(self.Revoked, actor=actor, at=at, reason=reason, cause=cause, details=details, revoked_on=day)
 
     # --- deadlines (recorded by the scheduler, each at most once) -----------------------------
 
@@ -866,15 +877,8 @@ class Zone(Chained, ZoneState):
         d = matches[0]
         self._record(self.DEADLINE_EVENTS[d.kind], actor=actor, at=at, reason="", **d.event_data(at))
         if d.kind == "title_expired" and self.status == "granted":
-            self._record(
-                self.Revoked,
-                actor=actor,
-                at=at,
-                reason="No review (复核) was requested before the title expired (§6.5).",
-                cause="no_review_request",
-                details="逾期未提出复核申请 (§6.5)",
-                revoked_on=local_date(at).isoformat(),
-            )
+            reason = "No review (复核) was requested before the title expired (§6.5)."
+            self._revoke_by_process(actor, at, reason, "no_review_request")
 
     # --- reading ------------------------------------------------------------------------------
 

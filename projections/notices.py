@@ -1,4 +1,5 @@
-"""Public notices (公示): every notice as published, for anyone to read (no objector data)."""
+"""Public notices (公示) and revocation circulars (通报): every one as published, for anyone to read (no
+objector data)."""
 
 from __future__ import annotations
 
@@ -40,10 +41,22 @@ COLUMNS = (
     "objections",
     "outcome",
 )
+CIRCULAR_COLUMNS = (
+    "zone_id",
+    "zone_name",
+    "applicant_org",
+    "number",
+    "text",
+    "text_sha256",
+    "ground",
+    "scope",
+    "revoked_on",
+    "published_at",
+)
 
 
 class NoticesProjection(ZoneStateProjection):
-    """``GET /notices``."""
+    """``GET /notices``: the notices, and the circulars of revocations on §6.6's grounds."""
 
     spec = ViewSpec(
         name="view_notices",
@@ -51,6 +64,9 @@ class NoticesProjection(ZoneStateProjection):
             "view_notices": "zone_id TEXT, number INTEGER, zone_name TEXT, applicant_org TEXT, text TEXT, "
             "text_sha256 TEXT, starts_on TEXT, ends_on TEXT, working_days INTEGER, calendar TEXT, "
             "published_at TEXT, objections INTEGER, outcome TEXT, PRIMARY KEY (zone_id, number)",
+            # a table of their own: the notices' rows stay exactly as they were
+            "view_circulars": "zone_id TEXT PRIMARY KEY, zone_name TEXT, applicant_org TEXT, number TEXT, "
+            "text TEXT, text_sha256 TEXT, ground TEXT, scope TEXT, revoked_on TEXT, published_at TEXT",
         },
         indexes=("CREATE INDEX IF NOT EXISTS view_notices_starts ON {view_notices} (starts_on)",),
     )
@@ -82,13 +98,44 @@ class NoticesProjection(ZoneStateProjection):
                 for n in z.notices
             ],
         )
+        circulated = [z for z in zones if z.revocation is not None and z.revocation.circular is not None]
+        tx.replace_rows(
+            "view_circulars", "zone_id", [str(z.id) for z in circulated], CIRCULAR_COLUMNS, _circulars(circulated)
+        )
+
+
+def _circulars(zones: list[Zone]) -> list[tuple[Any, ...]]:
+    rows = []
+    for z in zones:
+        revocation = z.revocation
+        assert revocation is not None and revocation.circular is not None
+        circular = revocation.circular
+        rows.append(
+            (
+                str(z.id),
+                z.name,
+                z.applicant_org,
+                circular.number,
+                circular.text,
+                circular.text_sha256,
+                revocation.cause,
+                revocation.scope,
+                revocation.revoked_on.isoformat(),
+                z.modified_on.isoformat(),  # a revocation is the zone's last event
+            )
+        )
+    return rows
 
 
 def list_notices(tx: Tx, *, limit: int, offset: int) -> list[dict[str, Any]]:
-    """Notices, the latest first."""
+    """Notices and circulars (``kind``), the latest first; a circular's ``starts_on`` is its revocation's day
+    and its document number is ``circular_number``."""
     return tx.all(
-        "SELECT zone_id, number, zone_name, text, text_sha256, starts_on, ends_on, working_days, calendar, "
-        "published_at, objections, outcome FROM {view_notices} ORDER BY starts_on DESC, zone_id, number "
-        "LIMIT %s OFFSET %s",
+        "SELECT * FROM (SELECT 'notice' AS kind, zone_id, number, NULL AS circular_number, zone_name, text, "
+        "text_sha256, starts_on, ends_on, working_days, calendar, published_at, objections, outcome, "
+        "NULL AS ground, NULL AS scope FROM {view_notices} "
+        "UNION ALL SELECT 'circular', zone_id, NULL, number, zone_name, text, text_sha256, revoked_on, NULL, NULL, "
+        "NULL, published_at, NULL, NULL, ground, scope FROM {view_circulars}) AS items "
+        "ORDER BY starts_on DESC, zone_id, kind DESC, number LIMIT %s OFFSET %s",
         (limit, offset),
     )

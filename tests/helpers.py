@@ -35,6 +35,7 @@ FULL_MATERIALS = [
 __all__ = [
     "ANNUAL_STATISTICS",
     "BUREAU",
+    "CIRCULAR",
     "EXPERTS",
     "FIRST_BATCH_MATERIALS",
     "FULL_MATERIALS",
@@ -52,7 +53,21 @@ __all__ = [
     "event_history",
     "file_first_batch",
     "full_scores",
+    "revocation",
 ]
+
+CIRCULAR = {"number": "东工信通〔2022〕5号", "text": "关于撤销松山湖软件和信息技术服务业集聚区称号的通报"}
+
+
+def revocation(reason: str = "fraud", details: str = "Falsified statistics (§6.6).", **extra: Any) -> dict[str, Any]:
+    """A revocation on §6.6's grounds as the bureau gives it: the ground, its details, the evidence, the circular."""
+    return {
+        "reason": reason,
+        "details": details,
+        "evidence": [doc("statistics-audit.pdf")],
+        "circular": CIRCULAR,
+        **extra,
+    }
 
 
 def event_history(app: Any, zone_id: Any) -> list[dict[str, Any]]:

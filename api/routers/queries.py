@@ -38,21 +38,29 @@ def notices(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> list[dict[str, Any]]:
-    """Public notices (公示) in force and past, exactly as published: zone, text and its SHA-256, period.
-    No token needed; no objector data."""
+    """Public notices (公示) in force and past, exactly as published: zone, text and its SHA-256, period;
+    and the circulars (通报, ``kind: circular``) of revocations on §6.6's grounds: number, text and its
+    SHA-256, the day of the revocation (``starts_on``), the ground and the scope. The latest first. No token
+    needed; no objector data."""
     today = local_date(c.clock.now())
     with read(c, "notices") as tx:
         rows = list_notices(tx, limit=limit, offset=offset)
-    heads = _tree_heads(c, rows)
-    return [
-        {
-            **r,
-            "tree_head": heads.get((r["zone_id"], r["number"])),
-            "in_force": r["outcome"] == "in_force"
-            and date.fromisoformat(r["starts_on"]) <= today <= date.fromisoformat(r["ends_on"]),
-        }
-        for r in rows
-    ]
+    heads = _tree_heads(c, [r for r in rows if r["kind"] == "notice"])
+    return [_circular(r) if r["kind"] == "circular" else _notice(r, heads, today) for r in rows]
+
+
+def _notice(r: dict[str, Any], heads: dict[tuple[str, int], dict[str, Any] | None], today: date) -> dict[str, Any]:
+    notice = {k: v for k, v in r.items() if k not in ("circular_number", "ground", "scope")}
+    return {
+        **notice,
+        "tree_head": heads.get((r["zone_id"], r["number"])),
+        "in_force": r["outcome"] == "in_force"
+        and date.fromisoformat(r["starts_on"]) <= today <= date.fromisoformat(r["ends_on"]),
+    }
+
+
+def _circular(r: dict[str, Any]) -> dict[str, Any]:
+    return {**{k: v for k, v in r.items() if k != "circular_number"}, "number": r["circular_number"], "in_force": False}
 
 
 def _tree_heads(c: Services, notices: list[dict[str, Any]]) -> dict[tuple[str, int], dict[str, Any] | None]:

@@ -140,7 +140,8 @@ def resolve_objection(zone_id: UUID, objection_id: str, body: schemas.Resolution
 @router.post("/{zone_id}/grant", **ZONE)
 def grant(zone_id: UUID, body: schemas.GrantIn, cmd: LeadingGroup) -> JSONResponse:
     """The leading group grants the title (授予) — only after the notice has ended with no objection open
-    or upheld (经公示无异议). Sets ``valid_until`` three years on."""
+    or upheld (经公示无异议). ``valid_until`` is the term's last day: the day before the same date three years
+    on (granted 2026-10-13 → 2029-10-12); the title expires the day after."""
     return cmd.act(zone_id, body, Grant(**body.model_dump()))
 
 
@@ -172,7 +173,9 @@ def request_review(
 @router.post("/{zone_id}/review", **ZONE)
 def decide_review(zone_id: UUID, body: schemas.ReviewIn, cmd: Bureau) -> JSONResponse:
     """The bureau decides the review: passed → a new term; failed → a rectification period (整改期,
-    default 6 months); failed after rectification → revoked."""
+    default 6 months); failed after rectification → revoked. Once the rectification period has ended with
+    nothing submitted (the ``rectification_overdue`` deadline recorded), ``passed: false`` revokes at once
+    (cause ``rectification_not_submitted``)."""
     return cmd.act(zone_id, body, DecideReview(**body.model_dump()))
 
 
@@ -184,5 +187,8 @@ def submit_rectification(zone_id: UUID, body: schemas.RectificationIn, cmd: Appl
 
 @router.post("/{zone_id}/revocation", **ZONE)
 def revoke(zone_id: UUID, body: schemas.RevocationIn, cmd: Bureau) -> JSONResponse:
-    """The bureau revokes the title or the creation qualification (撤销, §6.6)."""
+    """The bureau revokes on §6.6's grounds only — ``statistics_duty``, ``concealment`` or ``fraud`` — with
+    the evidence (uploaded documents, at least one) and the public circular (通报, shown on ``GET /notices``).
+    Before a grant it cancels the creation qualification (``revocation.scope``: ``creation_qualification``),
+    after it the title (``title``). Refused (409) before formal acceptance: rejection is the act there."""
     return cmd.act(zone_id, body, Revoke(**body.model_dump()))

@@ -105,6 +105,21 @@ def apply_first_batch(api: Api, **extra: Any) -> str:
     return str(r.json()["id"])
 
 
+def revocation_body(api: Api, reason: str = "fraud", **extra: Any) -> dict[str, Any]:
+    """A revocation on §6.6's grounds with its evidence uploaded by the bureau and its circular."""
+    from ..helpers import BUREAU
+    from ..helpers import CIRCULAR
+
+    evidence = api.upload(BUREAU, "statistics-audit.pdf")
+    return {
+        "reason": reason,
+        "details": "The statistics bureau found the reported revenue falsified.",
+        "evidence": [{"sha256": evidence["sha256"], "name": "statistics-audit.pdf"}],
+        "circular": CIRCULAR,
+        **extra,
+    }
+
+
 def make_api(url: str, tmp_path: Path) -> Iterator[Api]:
     settings = Settings(
         database_url=url, data_dir=tmp_path / "data", jwt_secret=SECRET, allow_time_travel=True, scheduler_interval=0

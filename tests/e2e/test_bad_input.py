@@ -14,6 +14,7 @@ from ..helpers import full_scores
 from .conftest import Api
 from .conftest import apply_first_batch
 from .conftest import first_batch_application
+from .conftest import revocation_body
 
 
 @pytest.fixture
@@ -154,17 +155,16 @@ def test_each_bad_request_is_a_problem_and_records_nothing(assessing: tuple[Api,
     refused(api, api.get(z, BUREAU, params={"as_of": "2022-01-01T00:00:00"}), 422, "validation_failed")
     refused(api, api.get("/zones/not-a-uuid", BUREAU), 422, "validation_failed")
     refused(api, api.get("/zones/00000000-0000-4000-8000-000000000000", BUREAU), 404, "not_found")
+    revoke = revocation_body(api)
     refused(
         api,
-        api.post(
-            "/zones/00000000-0000-4000-8000-000000000000/revocation", BUREAU, json={"reason": "fraud", "details": "x"}
-        ),
+        api.post("/zones/00000000-0000-4000-8000-000000000000/revocation", BUREAU, json=revoke),
         404,
         "not_found",
     )
     refused(
         api,
-        api.post(f"{z}/revocation", BUREAU, json={"reason": "fraud", "details": "x"}, headers={"If-Match": "seven"}),
+        api.post(f"{z}/revocation", BUREAU, json=revoke, headers={"If-Match": "seven"}),
         422,
         "validation_failed",
     )
@@ -174,7 +174,7 @@ def test_each_bad_request_is_a_problem_and_records_nothing(assessing: tuple[Api,
         api.post(
             f"{z}/revocation",
             BUREAU,
-            json={"reason": "fraud", "details": "x"},
+            json=revoke,
             headers={"If-Match": f'"{version - 1}"'},
         ),
         412,

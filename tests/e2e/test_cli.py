@@ -136,7 +136,7 @@ def test_the_readme_walkthrough_runs(env: dict[str, str], tmp_path: Path) -> Non
             timeout=120,
         )
         assert out.returncode == 0, out.stdout + out.stderr
-        assert '{"status":"granted","valid_until":"2024-10-11","version":9}' in out.stdout
+        assert '{"status":"granted","valid_until":"2024-10-10","version":9}' in out.stdout
         assert '"2021-10-08"' in out.stdout
         assert '{"ok":true,"events_checked":9' in out.stdout
 

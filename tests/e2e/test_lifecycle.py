@@ -126,7 +126,7 @@ def granted_reported_reviewed_failed_rectified_revoked(api: Api) -> None:
     assert [f["kind"] for f in api.sweep()] == ["notice_ended"]
     r = api.post(f"/zones/{zid}/grant", LEADING, json={"announcement_no": "东制造〔2021〕8号"})
     assert r.status_code == 200, r.text
-    assert r.json()["valid_until"] == "2024-10-09"
+    assert r.json()["valid_until"] == "2024-10-08"  # the term's last day: 3 years less a day
     assert api.get("/notices", None).json()[0]["outcome"] == "granted"
 
     for year in (2021, 2022, 2023):

@@ -23,6 +23,7 @@ from ..helpers import SONGSHAN
 from ..helpers import full_scores
 from .conftest import Api
 from .conftest import apply_first_batch
+from .conftest import revocation_body
 
 # The columns of the matrix. None is the public (no token).
 ROLES: dict[str, Actor | None] = {
@@ -197,11 +198,8 @@ def test_every_command_by_every_role(sqlite_api: Api) -> None:
         lambda a: api.post(f"{z}/rectification", a, json={"summary": "Done."}),
         perform="applicant (own zone)",
     )
-    m.check(
-        "revoke",
-        {"bureau"},
-        lambda a: api.post(f"{z}/revocation", a, json={"reason": "fraud", "details": "Falsified statistics."}),
-    )
+    revoke = revocation_body(api)
+    m.check("revoke", {"bureau"}, lambda a: api.post(f"{z}/revocation", a, json=revoke))
     commands = {name for name, _, _ in m.cells}
     assert len(commands) == 18  # the 17 commands of API.md, formal review both ways
     # apply: 6 refused + 1; objections: 1 refused + 1; the 16 others: 7 refused + 1 each

@@ -33,6 +33,7 @@ from ..helpers import doc
 from ..helpers import event_history
 from ..helpers import file_first_batch
 from ..helpers import full_scores
+from ..helpers import revocation
 
 
 def walk_to_grant(c: Container) -> Any:
@@ -132,19 +133,19 @@ class TestLifecycleOnEveryStore:
         with pytest.raises(errors.TooEarlyError):
             app.request_review(z.id, SONGSHAN)
         with pytest.raises(errors.InvalidValueError):
-            app.revoke(z.id, BUREAU, reason="dislike", details="x")
+            app.revoke(z.id, BUREAU, **revocation("other"))
         with pytest.raises(errors.NotPermittedError):
-            app.revoke(z.id, SONGSHAN, reason="fraud", details="x")
+            app.revoke(z.id, SONGSHAN, **revocation())
         assert app.recorder.max_notification_id() == before
 
     def test_if_match_version(self, container: Container) -> None:
         z = walk_to_grant(container)
         app = container.app
         with pytest.raises(PreconditionFailedError) as info:
-            app.revoke(z.id, BUREAU, reason="fraud", details="x", expected_version=z.version - 1)
+            app.revoke(z.id, BUREAU, **revocation(), expected_version=z.version - 1)
         assert info.value.details["current_version"] == z.version
         assert app.get_zone(z.id).version == z.version
-        assert app.revoke(z.id, BUREAU, reason="fraud", details="x", expected_version=z.version).status == "revoked"
+        assert app.revoke(z.id, BUREAU, **revocation(), expected_version=z.version).status == "revoked"
 
     def test_unknown_zone_and_unknown_batch(self, container: Container) -> None:
         import uuid

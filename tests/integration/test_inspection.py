@@ -3,6 +3,7 @@ clean log."""
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
 from datetime import timedelta
 from pathlib import Path
@@ -10,10 +11,12 @@ from typing import Any
 
 import pytest
 
+from application.settings import Settings
 from audit.inspection import inspect
 from domain.policy import Policy
 from domain.values import SYSTEM
 from domain.zone import Zone
+from zonecase.wiring import build
 
 from ..conftest import StoreFactory
 from ..conftest import make_container
@@ -26,10 +29,12 @@ from ..helpers import PUBLIC
 from ..helpers import SONGSHAN
 from ..helpers import at
 from ..helpers import full_scores
+from ..helpers import revocation
 from ..unit import case
 from .tamper import edit_stored_state
 from .tamper import flip_byte_at
 from .test_application import walk_to_grant
+from .test_stored_v1 import STORE as V1_STORE
 
 DAY = timedelta(days=1)
 
@@ -65,6 +70,38 @@ def test_a_clean_log_has_no_findings_and_says_what_it_checked(persistent_store: 
     assert result["checked"]["events"] == 12 and result["checked"]["grants"] == 1
     assert result["checked"]["score_filings"] == 3 and result["checked"]["decisions"] == 2
     assert result["summary"] == "No findings: 12 events of 1 zones checked."
+
+
+def test_revocations_with_evidence_and_circular_or_by_the_process_are_no_finding(
+    persistent_store: StoreFactory, tmp_path: Path
+) -> None:
+    c = make_container(persistent_store.new_url(), tmp_path)
+    z = walk_to_grant(c)
+    c.clock.set(at("2022-01-20"))  # type: ignore[attr-defined]
+    c.app.file_annual_report(z.id, SONGSHAN, year=2021, statistics=ANNUAL_STATISTICS, summary="2021")
+    c.clock.set(at("2022-05-01"))  # type: ignore[attr-defined]
+    c.app.revoke(z.id, BUREAU, **revocation())  # §6.6, with evidence and circular
+    expired = case.granted()
+    expired.record_deadline(actor=SYSTEM, at=at("2024-10-11"), key="title_expired:1", policy=Policy())  # §6.5
+    assert expired.revocation is not None and expired.revocation.cause == "no_review_request"
+    c.app.save(expired)
+    result = report(c, "2025-06-01")
+    c.close()
+    assert result["clean"] is True, result["findings"]
+    assert result["checked"]["revocations"] == 2
+
+
+def test_a_v1_revocation_for_fraud_is_found_without_evidence_or_circular(tmp_path: Path) -> None:
+    store = tmp_path / "v1-store.sqlite"
+    shutil.copyfile(V1_STORE, store)
+    c = build(Settings(database_url=f"sqlite:///{store}", data_dir=tmp_path / "data"), check_documents=False)
+    result = report(c, "2025-06-01")
+    c.close()
+    found = [f for f in result["findings"] if f["rule"] == "revocation_without_evidence_or_circular"]
+    assert [(f["zone_id"], f["cause"], f["missing"]) for f in found] == [
+        ("cf4a7b83-eb7d-5cd4-9d74-997b098a8294", "fraud", ["evidence", "circular"])
+    ]  # the store's two revocations by the process (§6.4, §6.5) need neither
+    assert result["checked"]["revocations"] == 3
 
 
 @pytest.fixture
@@ -127,6 +164,20 @@ def seeded(persistent_store: StoreFactory, tmp_path: Path) -> Any:
     app.save(z)
     refs["late_annual_report"] = refs["missing_annual_report"] = refs["deadline_recorded_late"] = z.id
     refs["left_past_expiry"] = z.id
+    # a revocation for fraud with neither evidence nor circular
+    z = case.granted()
+    z._record(
+        Zone.Revoked,
+        actor=BUREAU,
+        at=at("2022-05-01"),
+        reason="Falsified statistics.",
+        cause="fraud",
+        details="Falsified statistics.",
+        revoked_on="2022-05-01",
+        scope="title",
+    )
+    app.save(z)
+    refs["revocation_without_evidence_or_circular"] = z.id
     # a broken hash link
     z = case.accepted()
     app.save(z)
@@ -154,6 +205,9 @@ def test_each_injected_violation_is_found(seeded: Any) -> None:
         2023,
         2024,
     }
+    (revocation,) = found["revocation_without_evidence_or_circular"]
+    assert revocation["missing"] == ["evidence", "circular"] and revocation["event_type"] == "Revoked"
+    assert revocation["cause"] == "fraud" and revocation["seq"] == 10
     broken = found["broken_hash_link"][0]
     assert broken["seq"] == 2 and broken["position"] is not None
     assert all(f["position"] for f in found["grant_without_notice"])  # findings point at events

@@ -46,7 +46,7 @@ def set_clock(c: Container, day: str, hour: int = 10) -> None:
 
 
 class TestThreeYears:
-    """A granted zone walked through its term (granted 2021-10-11, valid until 2024-10-11)."""
+    """A granted zone walked through its term (granted 2021-10-11, valid until 2024-10-10, expiring 2024-10-11)."""
 
     def test_reports_filed_and_missed_the_window_and_expiry_without_request(self, running: Container) -> None:
         c = running
@@ -67,7 +67,9 @@ class TestThreeYears:
         assert [f["key"] for f in sweep(c.app, c.runner)] == ["annual_report_overdue:2023"]
         set_clock(c, "2024-07-11", 0)
         assert [f["key"] for f in sweep(c.app, c.runner)] == ["review_window_opened:1"]
-        set_clock(c, "2024-10-12", 0)
+        set_clock(c, "2024-10-10", 23)
+        assert sweep(c.app, c.runner) == []  # the term's last day
+        set_clock(c, "2024-10-11", 0)
         assert [f["key"] for f in sweep(c.app, c.runner)] == ["title_expired:1"]
         zone = c.app.get_zone(z.id)
         assert zone.status == "revoked" and zone.revocation.cause == "no_review_request"  # type: ignore[union-attr]
@@ -106,9 +108,9 @@ class TestThreeYears:
         assert sweep(c.app, c.runner) == []
         event = event_history(c.app, zones[0].id)[-2]
         assert event["type"] == "TitleExpired"
-        assert event["data"]["due_at"] == "2024-10-11T16:00:00+00:00"
+        assert event["data"]["due_at"] == "2024-10-10T16:00:00+00:00"  # the start of 2024-10-11, the day after the last
         assert event["data"]["recorded_at"] == "2025-03-01T02:00:00+00:00"
-        assert event["data"]["lag_seconds"] == int((at("2025-03-01") - at("2024-10-12", 0)).total_seconds())
+        assert event["data"]["lag_seconds"] == int((at("2025-03-01") - at("2024-10-11", 0)).total_seconds())
 
     def test_the_deadline_view_lists_what_the_history_implies(self, running: Container) -> None:
         c = running

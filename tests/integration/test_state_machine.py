@@ -49,6 +49,7 @@ from ..helpers import at
 from ..helpers import doc
 from ..helpers import file_first_batch
 from ..helpers import full_scores
+from ..helpers import revocation
 
 TEST_BATCHES = str(Path(__file__).parent.parent / "data" / "batches-test.json")
 ACTORS = [SONGSHAN, NANCHENG, OTHER_TOWN, BUREAU, LEADING, INSPECTOR, PUBLIC, OUTSIDER_EXPERT, *EXPERTS]
@@ -253,11 +254,14 @@ def machine_for(url_factory: StoreFactory) -> type[RuleBasedStateMachine]:
         @rule(
             zone=zones,
             actor=mostly(BUREAU),
-            reason=st.sampled_from(["fraud", "statistics_duty", "whim", "nonsense", "-"]),
+            reason=st.sampled_from(["fraud", "statistics_duty", "concealment", "other", "whim", "-"]),
             details=texts,
+            evidence=st.sampled_from([[doc("statistics-audit.pdf")], [], None]),
+            circular=st.sampled_from([{"number": "5号", "text": "通报"}, {"number": "5号"}, None]),
         )
-        def revoke(self, zone: UUID, actor: Actor, reason: str, details: str) -> None:
-            self.attempt(zone, lambda: self.app.revoke(zone, actor, reason=reason, details=details))
+        def revoke(self, zone: UUID, actor: Actor, reason: str, details: str, evidence: Any, circular: Any) -> None:
+            given = revocation(reason, details, evidence=evidence, circular=circular)
+            self.attempt(zone, lambda: self.app.revoke(zone, actor, **given))
 
         @rule(zone=zones, passed=st.booleans())
         def the_right_person_takes_the_next_step(self, zone: UUID, passed: bool) -> None:

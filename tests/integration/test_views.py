@@ -26,6 +26,7 @@ from ..helpers import BUREAU
 from ..helpers import NANCHENG
 from ..helpers import at
 from ..helpers import file_first_batch
+from ..helpers import revocation
 from .test_application import walk_to_grant
 
 
@@ -34,9 +35,10 @@ def populate(c: Container) -> None:
     z = walk_to_grant(c)
     c.clock.set(at("2021-07-16"))  # type: ignore[attr-defined]
     other = file_first_batch(c.app, NANCHENG, name="南城", area_type="town")
+    c.app.formal_review(other.id, BUREAU, outcome="accepted")  # a revocation needs a formally accepted zone
     c.clock.set(at("2023-02-02"))  # type: ignore[attr-defined]
     assert [f["kind"] for f in sweep(c.app)] == ["annual_report_overdue", "annual_report_overdue"]
-    c.app.revoke(other.id, BUREAU, reason="other", details="Withdrawn by the town.")
+    c.app.revoke(other.id, BUREAU, **revocation("concealment", "Concealed a relocation of its main firms."))
     assert z.id != other.id
 
 

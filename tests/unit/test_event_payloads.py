@@ -35,15 +35,20 @@ from .case import report
 from .case import reviewed
 from .case import scored
 
-# Computed by running these scenarios on the code before the state became typed (commit c07c3cc).
+# Computed by running these scenarios on the code before the state became typed (commit c07c3cc). Re-pinned
+# for v2 only where its rules change what the same commands record (the stored v1 events still load and
+# replay: tests/integration/test_stored_v1.py): a new term's last day is 3 years less a day, with its
+# expiry recorded (Granted, ReviewPassed; the title_expired deadline a day earlier) — "full" and
+# "rectification_overdue"; a revocation on §6.6's grounds records its evidence, circular and scope
+# (Revoked, once more "rectification_overdue"). The other two scenarios record what they recorded.
 HEADS = {
-    "full": "a2fded53b3c28df07d3475a71c2ee68490a7fbf17919f32eb5968b7c5bba8a7f",
-    "rectification_overdue": "49e662f34e04b9ac2f8682283542c433d33a37bbcc14d8617877c9f3ad4b3257",
+    "full": "f4b68b19050149022a27119821d6c5964fbff01b22ac6761e444bfc23fdbdbd7",
+    "rectification_overdue": "3ef9eeefcd774c08a1556b5e470411bfcd23b8580cd612b1a8d575135f5e6b5d",
     "rejected": "a6eab12ade5c3f4e21fc22c3765d8ffe14fc8c3c7882ef5e3ed770d188d44f5d",
     "objection_rejects": "edd05fda407db79fc8f59e6ecdd503066a4718373a1e727727b16bc6896929aa",
 }
-BODIES_SHA256 = "85b8b5c29bbc4705028261958d1195b1a77187502988e1c90f31a59d4c5c1d48"
-STATES_SHA256 = "fb451c883bd6aa8e1eb201946567daab84a043c07052ca54446e7c51cc750913"
+BODIES_SHA256 = "6f6ad1e065909d73b243e3f94ecaaea74cf9a95f8224e3966cce9ba4a7273345"
+STATES_SHA256 = "2eae78071060c76b06f3d6c91d33c6ea4d28031c6233a8a04e841d3f078e3336"
 SCORES = full_scores()
 EVENTS = (
     "Applied",
@@ -165,7 +170,14 @@ def rectification_overdue() -> Zone:
     z.decide_review(actor=BUREAU, at=at("2024-08-01"), passed=False, reasons="x", policy=POLICY, rectification_months=3)
     deadline(z, "title_expired:1", "2024-10-12")
     deadline(z, "rectification_overdue:2024-08-01", "2024-11-02")
-    z.revoke(actor=BUREAU, at=at("2024-11-05"), reason="fraud", details="Falsified statistics (§6.6).")
+    z.revoke(
+        actor=BUREAU,
+        at=at("2024-11-05"),
+        reason="fraud",
+        details="Falsified statistics (§6.6).",
+        evidence=[doc("statistics-audit.pdf")],  # v2: §6.6 revocations carry evidence and circular
+        circular={"number": "东工信通〔2024〕12号", "text": "关于撤销称号的通报"},
+    )
     return z
 
 

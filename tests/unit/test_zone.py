@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -16,6 +17,7 @@ from domain.values import SYSTEM as SYSTEM_ACTOR
 from domain.zone import Zone
 
 from ..helpers import BUREAU
+from ..helpers import CIRCULAR
 from ..helpers import EXPERTS
 from ..helpers import FIRST_BATCH_MATERIALS
 from ..helpers import FULL_MATERIALS
@@ -30,6 +32,7 @@ from ..helpers import SONGSHAN
 from ..helpers import at
 from ..helpers import doc
 from ..helpers import full_scores
+from ..helpers import revocation
 from .case import BATCHES
 from .case import POLICY
 from .case import SYSTEM
@@ -228,7 +231,7 @@ class TestFormalReview:
         refused(
             z,
             errors.IllegalTransitionError,
-            lambda: z.revoke(actor=BUREAU, at=at("2021-07-22"), reason="fraud", details="x"),
+            lambda: z.revoke(actor=BUREAU, at=at("2021-07-22"), **revocation()),
         )
 
     @pytest.mark.parametrize("actor", [SONGSHAN, LEADING, EXPERTS[0], INSPECTOR])
@@ -486,11 +489,13 @@ class TestNoticeAndGrant:
         )
         granted(z, day="2021-10-12")
         assert z.status == "granted"
-        # three years from the grant, review window three months before
+        # three years from the grant through the day before; it expires the next day, the review window
+        # opens three months before the expiry
         assert z.current_term.as_dict() == {  # type: ignore[union-attr]
             "number": 1,
             "granted_on": "2021-10-12",
-            "valid_until": "2024-10-12",
+            "valid_until": "2024-10-11",
+            "expires_on": "2024-10-12",
             "review_window_opens_on": "2024-07-12",
             "announcement_no": "东制造〔2021〕8号",
         }
@@ -632,7 +637,7 @@ class TestTerm:
         )
 
     def test_review_only_in_the_three_months_before_expiry_and_only_once(self) -> None:
-        z = granted()  # valid until 2024-10-11, window from 2024-07-11
+        z = granted()  # valid until 2024-10-10, expires 2024-10-11, window from 2024-07-11
         e = refused(z, errors.TooEarlyError, lambda: z.request_review(actor=SONGSHAN, at=at("2024-07-10")))
         assert "2024-07-11" in e.message
         z.request_review(actor=SONGSHAN, at=at("2024-07-11"))
@@ -649,8 +654,63 @@ class TestTerm:
         z.decide_review(actor=BUREAU, at=at("2024-09-01"), passed=True, reasons="Targets met.", policy=POLICY)
         assert z.status == "granted"
         assert z.current_term.number == 2  # type: ignore[union-attr]
-        assert z.current_term.valid_until == date(2027, 10, 11)  # type: ignore[union-attr]
+        # continuing from the old term's end (the day after its last day, 2024-10-10)
+        assert z.current_term.granted_on == date(2024, 10, 11)  # type: ignore[union-attr]
+        assert z.current_term.valid_until == date(2027, 10, 10)  # type: ignore[union-attr]
         assert held_years(z.terms)[-1] == 2027
+
+    def test_a_term_runs_three_years_less_a_day_and_expires_the_day_after(self) -> None:
+        z = granted(day="2026-10-13")
+        term = z.current_term
+        assert term is not None
+        assert (term.valid_until, term.expiry, term.review_window_opens_on) == (
+            date(2029, 10, 12),
+            date(2029, 10, 13),
+            date(2029, 7, 13),
+        )
+        due = {d.kind: (d.day.isoformat(), d.due_at.isoformat()) for d in z.deadlines(POLICY)}
+        assert due["review_window_opened"] == ("2029-07-13", "2029-07-12T16:00:00+00:00")
+        assert due["title_expired"] == ("2029-10-13", "2029-10-12T16:00:00+00:00")
+        assert held_years(z.terms) == [2026, 2027, 2028, 2029]
+        assert [k for k in keys(z, "2029-10-12") if not k.startswith("annual")] == ["review_window_opened:1"]
+        assert [k for k in keys(z, "2029-10-13") if not k.startswith("annual")] == [
+            "review_window_opened:1",
+            "title_expired:1",
+        ]
+        refused(z, errors.TooEarlyError, lambda: z.request_review(actor=SONGSHAN, at=at("2029-07-12")))
+        e = refused(z, errors.DeadlinePassedError, lambda: z.request_review(actor=SONGSHAN, at=at("2029-10-13")))
+        assert "2029-10-13" in e.message
+        z.request_review(actor=SONGSHAN, at=at("2029-10-12", 23))  # through the last day
+        z.decide_review(actor=BUREAU, at=at("2029-12-01"), passed=True, reasons="Targets met.", policy=POLICY)
+        renewed = z.state()["terms"][-1]
+        assert (renewed["granted_on"], renewed["valid_until"]) == ("2029-10-13", "2032-10-12")
+
+    def test_a_term_recorded_before_v2_keeps_its_dates_and_deadlines(self) -> None:
+        z = in_notice()
+        z._record(  # as v1 recorded it: valid until the same date 3 years on, no expiry
+            Zone.Granted,
+            actor=LEADING,
+            at=at("2021-10-11"),
+            reason="",
+            announcement_no="x",
+            granted_on="2021-10-11",
+            number=1,
+            review_window_opens_on="2024-07-11",
+            valid_until="2024-10-11",
+        )
+        assert z.state()["terms"][0] == {
+            "announcement_no": "x",
+            "granted_on": "2021-10-11",
+            "number": 1,
+            "review_window_opens_on": "2024-07-11",
+            "valid_until": "2024-10-11",
+        }
+        expired = next(d for d in z.deadlines(POLICY) if d.kind == "title_expired")
+        assert (expired.day, expired.fires_on) == (date(2024, 10, 11), date(2024, 10, 12))  # as v1 derived it
+        z.request_review(actor=SONGSHAN, at=at("2024-10-11"))
+        z.decide_review(actor=BUREAU, at=at("2024-12-01"), passed=True, reasons="Targets met.", policy=POLICY)
+        renewed = z.state()["terms"][-1]
+        assert (renewed["granted_on"], renewed["valid_until"]) == ("2024-10-12", "2027-10-11")
 
     def test_failed_review_rectification_failed_again_revoked_and_then_nothing(self) -> None:
         z = granted()
@@ -680,13 +740,57 @@ class TestTerm:
         for act in (
             lambda: report(z, 2024, "2025-03-11"),
             lambda: z.request_review(actor=SONGSHAN, at=at("2025-03-11")),
-            lambda: z.revoke(actor=BUREAU, at=at("2025-03-11"), reason="other", details="again"),
+            lambda: z.revoke(actor=BUREAU, at=at("2025-03-11"), **revocation()),
             lambda: z.record_deadline(
                 actor=SYSTEM_ACTOR, at=at("2025-03-11"), key="annual_report_overdue:2024", policy=POLICY
             ),
         ):
             e = refused(z, errors.IllegalTransitionError, act)
             assert "revoked" in e.message
+
+    def test_a_rectification_never_submitted_lets_the_bureau_revoke_at_once(self) -> None:
+        z = granted()
+        z.request_review(actor=SONGSHAN, at=at("2024-08-01"))
+        z.decide_review(
+            actor=BUREAU, at=at("2024-08-31"), passed=False, reasons="x", policy=POLICY, rectification_months=3
+        )
+
+        def decide(day: str, passed: bool = False, reasons: str = "Nothing was submitted.") -> None:
+            z.decide_review(actor=BUREAU, at=at(day), passed=passed, reasons=reasons, policy=POLICY)
+
+        e = refused(z, errors.IllegalTransitionError, lambda: decide("2024-12-01"))  # due 2024-11-30, not recorded
+        assert "once it submits its rectification." in e.message
+        z.record_deadline(
+            actor=SYSTEM_ACTOR, at=at("2024-12-01"), key="rectification_overdue:2024-08-31", policy=POLICY
+        )
+        e = refused(z, errors.IllegalTransitionError, lambda: decide("2024-12-02", passed=True))
+        assert "decided as failed" in e.message
+        refused(z, errors.InvalidValueError, lambda: decide("2024-12-02", reasons=""))
+        refused(
+            z,
+            errors.NotPermittedError,
+            lambda: z.decide_review(actor=LEADING, at=at("2024-12-02"), passed=False, reasons="x", policy=POLICY),
+        )
+        decide("2024-12-02")
+        assert z.status == "revoked"
+        assert z.state()["revocation"] == {
+            "cause": "rectification_not_submitted",
+            "details": "The rectification period ended with nothing submitted (整改期满未提交整改, §6.4).",
+            "revoked_on": "2024-12-02",
+            "reasons": "Nothing was submitted.",
+        }
+
+    def test_a_late_rectification_is_still_reviewed(self) -> None:
+        z = granted()
+        z.request_review(actor=SONGSHAN, at=at("2024-08-01"))
+        z.decide_review(actor=BUREAU, at=at("2024-09-01"), passed=False, reasons="x", policy=POLICY)
+        z.record_deadline(
+            actor=SYSTEM_ACTOR, at=at("2025-03-02"), key="rectification_overdue:2024-09-01", policy=POLICY
+        )
+        z.submit_rectification(actor=SONGSHAN, at=at("2025-03-05"), summary="Late, but done.")
+        assert z.status == "in_review" and z.review.rectification.submitted.late  # type: ignore[union-attr]
+        z.decide_review(actor=BUREAU, at=at("2025-03-10"), passed=False, reasons="Still short.", policy=POLICY)
+        assert z.revocation is not None and z.revocation.cause == "review_failed_after_rectification"
 
     def test_rectification_months_are_configurable_per_order(self) -> None:
         z = granted()
@@ -700,17 +804,66 @@ class TestTerm:
         z = granted()
         refused(
             z,
-            errors.InvalidValueError,
-            lambda: z.revoke(actor=BUREAU, at=at("2022-05-01"), reason="dislike", details="x"),
-        )
-        refused(
-            z,
             errors.NotPermittedError,
-            lambda: z.revoke(actor=LEADING, at=at("2022-05-01"), reason="fraud", details="x"),
+            lambda: z.revoke(actor=LEADING, at=at("2022-05-01"), **revocation()),
         )
-        z.revoke(actor=BUREAU, at=at("2022-05-01"), reason="fraud", details="Falsified statistics (§6.6).")
+        z.revoke(actor=BUREAU, at=at("2022-05-01"), **revocation())
         assert z.status == "revoked"
-        assert z.revocation.cause == "fraud"  # type: ignore[union-attr]
+        assert z.state()["revocation"] == {
+            "cause": "fraud",
+            "circular": {**CIRCULAR, "text_sha256": hashlib.sha256(CIRCULAR["text"].encode()).hexdigest()},
+            "details": "Falsified statistics (§6.6).",
+            "evidence": [doc("statistics-audit.pdf")],
+            "revoked_on": "2022-05-01",
+            "scope": "title",  # after the grant: the title (撤销称号)
+            "reasons": "Falsified statistics (§6.6).",
+        }
+
+    @pytest.mark.parametrize("reason", ["statistics_duty", "concealment", "fraud"])
+    def test_revocation_only_on_the_grounds_of_6_6(self, reason: str) -> None:
+        z = granted()
+        for bad in ("other", "dislike", None):
+            e = refused(
+                z,
+                errors.InvalidValueError,
+                lambda bad=bad: z.revoke(actor=BUREAU, at=at("2022-05-01"), **revocation(bad)),
+            )
+            assert e.details["errors"][0]["loc"] == ["reason"]
+        z.revoke(actor=BUREAU, at=at("2022-05-01"), **revocation(reason))
+        assert z.revocation is not None and z.revocation.cause == reason
+
+    @pytest.mark.parametrize(
+        ("given", "loc"),
+        [
+            ({"evidence": []}, "evidence"),
+            ({"evidence": None}, "evidence"),
+            ({"evidence": [{"sha256": "nope", "name": "x.pdf"}]}, "evidence"),
+            ({"circular": None}, "circular"),
+            ({"circular": {"number": "", "text": "通报"}}, "circular.number"),
+            ({"circular": {"number": "5号"}}, "circular.text"),
+            ({"details": " "}, "details"),
+        ],
+    )
+    def test_revocation_needs_evidence_and_a_circular(self, given: dict[str, Any], loc: str) -> None:
+        z = granted()
+        e = refused(
+            z, errors.InvalidValueError, lambda: z.revoke(actor=BUREAU, at=at("2022-05-01"), **revocation(**given))
+        )
+        assert e.details["errors"][0]["loc"][0] == loc
+
+    def test_revocation_before_a_grant_cancels_the_creation_qualification(self) -> None:
+        z = assessed()
+        z.revoke(actor=BUREAU, at=at("2021-09-10"), **revocation("concealment"))
+        assert z.status == "revoked"
+        assert z.revocation is not None and z.revocation.scope == "creation_qualification"  # 取消创建资格
+
+    @pytest.mark.parametrize("outcome", ["applied", "returned"])
+    def test_no_revocation_before_formal_acceptance(self, outcome: str) -> None:
+        z = applied() if outcome == "applied" else reviewed(applied(), "returned", "Add the plan.")
+        e = refused(
+            z, errors.IllegalTransitionError, lambda: z.revoke(actor=BUREAU, at=at("2021-07-22"), **revocation())
+        )
+        assert "formally accepted" in e.message and "rejection" in e.message
 
     def test_an_entry_cannot_be_dated_before_the_latest(self) -> None:
         z = granted()
