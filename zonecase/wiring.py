@@ -58,9 +58,11 @@ class Container:
         return self.runner
 
     def close(self) -> None:
-        """Stops the views and releases connections."""
+        """Stops the views and releases connections (the views' own too)."""
         if self.runner is not None:
             self.runner.stop()
+            for datastore in {id(p.view.datastore): p.view.datastore for p in self.runner.views.values()}.values():
+                datastore.close()
             self.runner = None
         self.app.close()
 
