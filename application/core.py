@@ -150,7 +150,8 @@ class ZoneCore(Application[UUID]):
             zone: Any = self.repository.get(zone_id)
         except AggregateNotFoundError:
             raise ZoneNotFoundError(f"No zone {zone_id}.") from None
-        assert isinstance(zone, Zone)
+        if not isinstance(zone, Zone):  # a call or a calendar year: chained records beside the zones
+            raise ZoneNotFoundError(f"No zone {zone_id}.")
         return zone
 
     def run(

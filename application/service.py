@@ -34,7 +34,7 @@ class ZoneApplication(ZoneCommands):
             if event.timestamp > instant:  # type: ignore[attr-defined]
                 break
             zone = event.mutate(zone)  # type: ignore[attr-defined]
-        if zone is None:
+        if not isinstance(zone, Zone):  # none yet, or not a zone's events (a call's, a calendar year's)
             raise ZoneNotFoundError(f"Zone {zone_id} did not exist at {instant.isoformat()}.")
         return zone
 

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from domain.call import call_aggregate_id
+
 from ..conftest import StoreFactory
 from ..conftest import make_container
 from ..helpers import BUREAU
@@ -354,3 +356,13 @@ def test_two_applications_at_the_same_moment_by_one_organisation_record_one(
         assert cases == {"nancheng": (str(meanwhile[0].id),), "changan": (r.json()["id"],)}
     finally:
         other.close()
+
+
+def test_a_calls_record_is_not_a_zone(sqlite_api: Api) -> None:
+    api, call = sqlite_api, call_aggregate_id("2021-first")  # its id is known to anyone: uuid5 of the call's
+    before = api.position()
+    for path in ("", "/history", "/assessment", "/dossier", "?as_of=2099-01-01T00:00:00%2B08:00"):
+        refused(api, api.get(f"/zones/{call}{path}", INSPECTOR), 404, "not_found")
+    refused(api, api.post(f"/zones/{call}/formal-review", BUREAU, json={"outcome": "accepted"}), 404, "not_found")
+    assert api.get("/zones", INSPECTOR).json() == []
+    assert api.position() == before
