@@ -27,11 +27,14 @@ from application.core import Options
 from application.core import PreconditionFailedError
 from application.service import ZoneApplication
 from application.store import IdempotencyRecord
+from domain.call import Call
+from domain.errors import DuplicateApplicationError
 from domain.errors import VersionConflictError
 from domain.values import Actor
 from domain.zone import Zone
 
 READ_YOUR_WRITES_TIMEOUT = 5.0
+Recorded = Zone | Call  # what a command records on: a zone, or a call for applications
 
 
 def request_hash(request: Request, body: BaseModel | None) -> str:
@@ -44,11 +47,11 @@ def request_hash(request: Request, body: BaseModel | None) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-def _replay(record: IdempotencyRecord) -> JSONResponse:
+def _replay(record: IdempotencyRecord, collection: str) -> JSONResponse:
     body = json.loads(record.body)
     headers = {"Idempotency-Replayed": "true"}
     if record.status == 201 and isinstance(body, dict) and "id" in body:
-        headers["Location"] = f"/zones/{body['id']}"
+        headers["Location"] = f"{collection}/{body['id']}"
     return JSONResponse(body, status_code=record.status, headers=headers)
 
 
@@ -75,14 +78,15 @@ class Command:
     def run(
         self,
         body: BaseModel | None,
-        act: Callable[[Options], Zone],
+        act: Callable[[Options], Recorded],
         *,
         status: int = 200,
-        answer: Callable[[Zone], dict[str, Any]] | None = None,
+        answer: Callable[[Any], dict[str, Any]] | None = None,
     ) -> JSONResponse:
         """Runs ``act`` once per idempotency key, waits until the views show it, and answers
-        (by default with the zone as the caller may see it)."""
+        (by default with the zone as the caller may see it; a 201 names the new record's ``Location``)."""
         side, digest = self.app.side_tables, request_hash(self.request, body)
+        collection = self.request.url.path.rstrip("/")
         if self.key is not None:
             earlier = side.get_idempotency(self.principal.sub, self.key)
             if earlier is not None:
@@ -90,26 +94,30 @@ class Command:
                     raise ApiProblem(
                         422, "idempotency_key_reused", "This Idempotency-Key was already used with a different request."
                     )
-                return _replay(earlier)
+                return _replay(earlier, collection)
         options: Options = {"expected_version": self.version}
         if self.key is not None:
             options["idempotency"] = Idempotency(self.principal.sub, self.key, digest, status, self.principal.role)
         self.app.forget_position()
         try:
-            zone = act(options)
-        except VersionConflictError as e:
+            recorded = act(options)
+        except (VersionConflictError, DuplicateApplicationError) as e:
             if isinstance(e, PreconditionFailedError) or self.key is None:
                 raise
             earlier = side.get_idempotency(self.principal.sub, self.key)  # a concurrent twin won the race
             if earlier is None:
                 raise
-            return _replay(earlier)
+            return _replay(earlier, collection)
         if self.services.runner is not None:
             self.services.runner.wait_for(self.app.last_position(), READ_YOUR_WRITES_TIMEOUT)
-        payload = answer(zone) if answer is not None else self.app.answer(zone, self.principal.role)
-        headers = {"ETag": f'"{zone.version}"'}
+        if answer is not None:
+            payload = answer(recorded)
+        else:
+            assert isinstance(recorded, Zone)
+            payload = self.app.answer(recorded, self.principal.role)
+        headers = {"ETag": f'"{recorded.version}"'}
         if status == 201 and "id" in payload:
-            headers["Location"] = f"/zones/{payload['id']}"
+            headers["Location"] = f"{collection}/{payload['id']}"
         return JSONResponse(payload, status_code=status, headers=headers)
 
     def act(self, zone_id: UUID, body: BaseModel | None, command: ZoneCommand) -> JSONResponse:

@@ -103,7 +103,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(errors.ZoneError)
     async def zone_error(request: Request, exc: errors.ZoneError) -> JSONResponse:
         status = next(s for cls, s in STATUS_OF if isinstance(exc, cls))
-        extra = {k: v for k, v in exc.details.items() if k in ("checks", "current_version", "errors")}
+        extra = {k: v for k, v in exc.details.items() if k in ("checks", "current_version", "errors", "open_case")}
         return problem(status, exc.code, exc.message, **extra)
 
     @app.exception_handler(ApiProblem)

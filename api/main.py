@@ -18,6 +18,7 @@ from api.deps import Services
 from api.documents import DocumentStore
 from api.routers import admin
 from api.routers import calendar
+from api.routers import calls
 from api.routers import checkpoints
 from api.routers import documents
 from api.routers import queries
@@ -124,6 +125,7 @@ def create_app(settings: Settings, services: Services | Callable[[], Services]) 
     app.include_router(documents.router)
     app.include_router(queries.router)
     app.include_router(calendar.router)
+    app.include_router(calls.router)
     app.include_router(checkpoints.router)
     if settings.allow_time_travel:
         app.include_router(admin.router)

@@ -15,9 +15,9 @@ from uuid import uuid4
 
 from eventsourcing.persistence import IntegrityError
 
+from application.calls import CallBook
 from application.core import Idempotency
 from application.core import Options
-from application.core import ZoneCore
 from application.representation import objection_receipt
 from application.workdays import sources
 from domain.errors import VersionConflictError
@@ -254,7 +254,7 @@ def named(command: type[ZoneCommand]) -> Callable[..., Zone]:
     return run
 
 
-class ZoneCommands(ZoneCore):
+class ZoneCommands(CallBook):
     """Every act of the process on a zone: ``execute`` for a command value, or the named method."""
 
     def execute(self, zone_id: UUID, actor: Actor, command: ZoneCommand, **options: Unpack[Options]) -> Zone:
@@ -275,22 +275,38 @@ class ZoneCommands(ZoneCore):
 
     def apply(self, actor: Actor, *, batch: str, zone_id: UUID | None = None, **given: Any) -> Zone:
         """An applicant files an application (申请) — name, area type, sites, materials, self-assessment, plan — in
-        the call ``batch``; returns the new zone (status ``applied``)."""
+        the call ``batch``; returns the new zone (status ``applied``).
+
+        The zone and the case it opens in the call are saved together: of two applications by one
+        organisation at the same moment, one conflicts on the call, is retried once, and is then refused as a
+        duplicate."""
         idempotency: Idempotency | None = given.pop("idempotency", None)
         self._check_documents(given.get("materials"), "materials")
-        zone = Zone.file_application(
-            zone_id=zone_id or uuid4(),
-            actor=actor,
-            at=self.clock.now(),
-            batch=self._batch(batch),
-            system=self.system,
-            **given,
-        )
-        try:
-            self._save_with(zone, idempotency, None)
-        except IntegrityError:
-            raise VersionConflictError("A zone with this id already exists; nothing was recorded.") from None
-        return zone
+        zone_id = zone_id or uuid4()
+        for attempt in (1, 2):
+            call, at = self._call_for(batch), self.clock.now()
+            earlier = self._statuses(call, actor.org)
+            previous = call.open_case(actor=actor, at=at, zone_id=zone_id, earlier=earlier)
+            zone = Zone.file_application(
+                zone_id=zone_id,
+                actor=actor,
+                at=at,
+                batch=call.batch(),
+                system=self.system,
+                previous_case=previous,
+                **given,
+            )
+            try:
+                self._save_with(zone, idempotency, None, call)
+            except IntegrityError:
+                if attempt == 1 and not self.recorder.select_events(zone_id, limit=1):
+                    continue  # the call moved on: another application in it was saved meanwhile
+                raise VersionConflictError(
+                    "A zone with this id already exists, or the call changed at the same moment twice; "
+                    "nothing was recorded."
+                ) from None
+            return zone
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def raise_objection(
         self, zone_id: UUID, actor: Actor, *, idempotency: Idempotency | None = None, **given: Any

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from datetime import datetime
@@ -15,10 +16,12 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.domain import MutableOrImmutableAggregate
 from eventsourcing.persistence import ApplicationRecorder
 from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import Notification
 from eventsourcing.persistence import Recording
 
 from application.clock import Clock
@@ -144,7 +147,8 @@ class ZoneCore(Application[UUID]):
             zone: Any = self.repository.get(zone_id)
         except AggregateNotFoundError:
             raise ZoneNotFoundError(f"No zone {zone_id}.") from None
-        assert isinstance(zone, Zone)
+        if not isinstance(zone, Zone):  # a call or a calendar year: chained records beside the zones
+            raise ZoneNotFoundError(f"No zone {zone_id}.")
         return zone
 
     def run(
@@ -182,13 +186,28 @@ class ZoneCore(Application[UUID]):
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _save_with(
-        self, zone: Zone, idempotency: Idempotency | None, answer: Callable[[Zone], dict[str, Any]] | None
+        self,
+        zone: Zone,
+        idempotency: Idempotency | None,
+        answer: Callable[[Zone], dict[str, Any]] | None,
+        *others: Aggregate,
     ) -> None:
+        """Saves ``others`` (the call a new zone opens a case in) and the zone in one transaction."""
         if idempotency is None:
-            self.save(zone)
+            self.save(*others, zone)
             return
         body = answer(zone) if answer is not None else self.answer(zone, idempotency.role)
-        self.save(zone, idempotency=idempotency.record(body))
+        self.save(*others, zone, idempotency=idempotency.record(body))
+
+    def notifications_of(self, topic: str) -> Iterator[Notification]:
+        """The log's events of one topic (e.g. every zone's ``Applied``), in log order."""
+        start = 1
+        while True:
+            page = self.recorder.select_notifications(start=start, limit=500, topics=[topic])
+            yield from page
+            if len(page) < 500:
+                return
+            start = page[-1].id + 1
 
     def _system_for(self, zone: Zone) -> IndicatorSystem:
         try:
@@ -206,15 +225,6 @@ class ZoneCore(Application[UUID]):
         ]
         if unknown:
             raise InvalidValueError(f"{field} references documents that were never uploaded.", unknown)
-
-    def _batch(self, batch_id: str) -> Batch:
-        try:
-            return self.batches[batch_id]
-        except (KeyError, TypeError):
-            raise InvalidValueError(
-                f"Unknown batch {batch_id!r}; open calls for applications: {', '.join(sorted(self.batches))}.",
-                [{"loc": ["batch"], "msg": "unknown batch"}],
-            ) from None
 
     # --- the working-day calendar ---------------------------------------------------------------
 

@@ -39,6 +39,13 @@ def doc(name: str, kind: str | None = None) -> dict[str, str]:
     return {"kind": kind, **ref} if kind else ref
 
 
+FULL_MATERIALS = [
+    doc("form.pdf", "application_form"),
+    doc("report.pdf", "application_report"),
+    doc("self-assessment.pdf", "self_assessment"),
+    doc("coordination.pdf", "coordination_plan"),
+    doc("creation-plan.pdf", "creation_plan"),
+]
 FIRST_BATCH_MATERIALS = [doc("creation-plan.pdf", "creation_plan"), doc("annex.pdf", "other")]
 
 GOOD_STATISTICS: dict[str, Any] = {
@@ -80,15 +87,23 @@ def full_scores(value: float | None = None, *, share: float = 0.8) -> dict[str, 
     return {str(n): (value if value is not None else round(i.weight * share, 2)) for n, i in system.indicators.items()}
 
 
-def file_first_batch(app: Any, actor: Actor = SONGSHAN, name: str = "松山湖", area_type: str = "park") -> Any:
-    """A complete first-batch application (the usual materials, statistics and plan) by ``actor``."""
+def file_first_batch(
+    app: Any,
+    actor: Actor = SONGSHAN,
+    name: str = "松山湖",
+    area_type: str = "park",
+    batch: str = "2021-first",
+    materials: list[dict[str, str]] = FIRST_BATCH_MATERIALS,
+) -> Any:
+    """A complete first-batch application (the usual materials, statistics and plan) by ``actor`` (or, with
+    ``batch`` and ``materials``, the same application in a later call)."""
     return app.apply(
         actor,
         name=name,
         area_type=area_type,
         sites=[{"name": "core"}],
-        batch="2021-first",
-        materials=FIRST_BATCH_MATERIALS,
+        batch=batch,
+        materials=materials,
         self_assessment={"statistics": GOOD_STATISTICS},
         plan=GOOD_PLAN,
     )
@@ -113,9 +128,16 @@ class Walk:
         assert self.zone_id is not None, "apply first"
         return self.app.get_zone(self.zone_id)
 
-    def apply(self, day: str, actor: Actor = SONGSHAN, name: str = "松山湖软件和信息技术服务业集聚区") -> Walk:
-        """The applicant files a complete first-batch application."""
-        self.zone_id = file_first_batch(self.on(day).app, actor, name=name, area_type="park").id
+    def apply(
+        self,
+        day: str,
+        actor: Actor = SONGSHAN,
+        name: str = "松山湖软件和信息技术服务业集聚区",
+        batch: str = "2021-first",
+        materials: list[dict[str, str]] = FIRST_BATCH_MATERIALS,
+    ) -> Walk:
+        """The applicant files a complete first-batch application (or one in the call ``batch``)."""
+        self.zone_id = file_first_batch(self.on(day).app, actor, name, "park", batch, materials).id
         return self
 
     def step(self, day: str, act: Callable[[UUID], Any]) -> Walk:
@@ -213,13 +235,28 @@ def _later(day: date, days: int) -> str:
     return date.fromordinal(day.toordinal() + days).isoformat()
 
 
+SECOND_CALL: dict[str, Any] = {
+    "call_id": "2024-second",
+    "name": "第二批次东莞市软件和信息技术服务业集聚区 (second batch)",
+    "opens_on": date(2024, 4, 1),
+    "closes_on": date(2024, 6, 30),
+    "creation_period": {"start_year": 2024, "end_year": 2026},
+    "other_materials_required": ["园区发展情况说明 park development statement"],
+    "pass_mark": 60,
+}
+SECOND_CALL_MATERIALS = [*FULL_MATERIALS, doc("park-statement.pdf", "other")]
+
+
 def demo(app: ZoneApplication, clock: SettableClock) -> list[Zone]:
-    """Fills an empty store with the first batch's zones at different stages, 2021–2024 (a newcomer's first
-    look): Songshan Lake granted, three annual reports evaluated, its review (复核) passed — in its second
-    term; Nancheng's first application returned, supplemented and not passed; its second in public notice
-    (公示) with an objection open; a second Songshan Lake zone under assessment."""
-    if app.recorder.max_notification_id():
-        raise ValueError("The store already holds events; the demo fills an empty store only.")
+    """Fills a store without zones with zones at different stages, 2021–2024 (a newcomer's first look), in
+    the first batch (imported from the calls file first) and a second call the bureau publishes in 2024:
+    Songshan Lake granted, three annual reports evaluated, its review (复核) passed — in its second term;
+    Nancheng's first application returned, supplemented and not passed; its second, which follows that case,
+    in public notice (公示) with an objection open; a second Songshan Lake zone, in the second call, under
+    assessment."""
+    if next(app.zone_ids(), None) is not None:
+        raise ValueError("The store already holds events of zones; the demo fills a store without zones only.")
+    app.import_calls()
     songshan = Walk(app, clock).to_grant("2021-07-15", SONGSHAN, "松山湖软件和信息技术服务业集聚区")
     for year in (2021, 2022, 2023):
         songshan.report(year).evaluate(year, f"{year + 1}-03-01", rating="excellent" if year == 2023 else "good")
@@ -237,7 +274,12 @@ def demo(app: ZoneApplication, clock: SettableClock) -> list[Zone]:
     in_notice = Walk(app, clock).apply("2024-03-04", NANCHENG, "南城数字经济产业园集聚区").accept("2024-03-11")
     in_notice.assess("2024-03-18").notice("2024-04-12", starts_on="2024-04-15").objection("2024-04-16")
 
-    assessing = Walk(app, clock).apply("2024-05-06", SONGSHAN, "松山湖国际创新创业社区集聚区").accept("2024-05-13")
+    clock.set(at("2024-03-25"))
+    app.publish_call(BUREAU, **SECOND_CALL, reason="东莞市工业和信息化局关于开展第二批集聚区创建申报工作的通知")
+    assessing = Walk(app, clock).apply(
+        "2024-05-06", SONGSHAN, "松山湖国际创新创业社区集聚区", SECOND_CALL["call_id"], SECOND_CALL_MATERIALS
+    )
+    assessing.accept("2024-05-13")
     assessing.step(
         "2024-05-20",
         lambda z: app.appoint_panel(

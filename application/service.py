@@ -33,7 +33,7 @@ class ZoneApplication(ZoneCommands):
             if event.timestamp > instant:  # type: ignore[attr-defined]
                 break
             zone = event.mutate(zone)  # type: ignore[attr-defined]
-        if zone is None:
+        if not isinstance(zone, Zone):  # none yet, or not a zone's events (a call's, a calendar year's)
             raise ZoneNotFoundError(f"Zone {zone_id} did not exist at {instant.isoformat()}.")
         return zone
 
@@ -49,14 +49,8 @@ class ZoneApplication(ZoneCommands):
 
     def zone_ids(self) -> Iterator[UUID]:
         """Every zone's id, in the order the zones were created."""
-        start = 1
-        while True:
-            batch = self.recorder.select_notifications(start=start, limit=500, topics=[_APPLIED_TOPIC])
-            for n in batch:
-                yield n.originator_id if isinstance(n.originator_id, UUID) else UUID(str(n.originator_id))
-            if len(batch) < 500:
-                return
-            start = batch[-1].id + 1
+        for n in self.notifications_of(_APPLIED_TOPIC):
+            yield n.originator_id if isinstance(n.originator_id, UUID) else UUID(str(n.originator_id))
 
 
 _APPLIED_TOPIC = f"{Zone.Applied.__module__}:{Zone.Applied.__qualname__}"

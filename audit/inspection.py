@@ -42,6 +42,7 @@ class _Zone:
     review_requested_terms: set[int] = field(default_factory=set)
     revoked: bool = False
     chain: StreamChain = field(default_factory=StreamChain)
+    is_zone: bool = False  # a stream of zone events (the calendar's and the calls' are chained too)
 
 
 @dataclass
@@ -129,7 +130,7 @@ def inspect(app: Any, *, start: datetime | None, end: datetime, lag_tolerance: t
             break
         position = page[-1].id
     _check_terms(report, zones)
-    report.checked["zones"] = len(zones)
+    report.checked["zones"] = sum(z.is_zone for z in zones.values())
     return report
 
 
@@ -145,8 +146,9 @@ def _check(app: Any, report: Inspection, zones: dict[str, _Zone], n: Any) -> Non
         return
     at: datetime = state["timestamp"]
     report.checked["events"] += 1
-    if ":Zone." not in n.topic:  # the calendar's entries are chained too, but are not a zone's
+    if ":Zone." not in n.topic:  # the calendar's entries and the calls are chained too, but are not a zone's
         return
+    z.is_zone = True
     d, reason, actor = state["data"], state["reason"], state["actor"]
     ref = {"zone_id": zone_id, "position": n.id, "seq": seq, "event_type": kind}
     window = report.in_window(at)

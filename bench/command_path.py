@@ -25,13 +25,16 @@ from api.auth import mint_token
 from application.clock import SettableClock
 from application.sample import BUREAU
 from application.sample import EXPERTS
+from application.sample import FULL_MATERIALS
 from application.sample import at
 from application.sample import file_first_batch
 from application.sample import full_scores
 from application.settings import Settings
 from bench.common import median_ms
+from bench.common import open_call
 from bench.common import p95_ms
 from bench.common import private_schema
+from bench.common import town
 from domain.values import Actor
 from zonecase.wiring import build
 
@@ -40,8 +43,9 @@ SECRET = "bench-secret-0123456789abcdef0123456789"
 
 def assessing_zones(app, count: int) -> list:  # type: ignore[no-untyped-def]
     ids = []
+    call = open_call(app)
     for i in range(count):
-        z = file_first_batch(app, name=f"zone {i}")
+        z = file_first_batch(app, town(i), f"zone {i}", "town", call, FULL_MATERIALS)
         app.formal_review(z.id, BUREAU, outcome="accepted")
         app.appoint_panel(
             z.id, BUREAU, experts=[{"sub": e.sub, "name": e.name} for e in EXPERTS], methods=["site_visit"]

@@ -1,4 +1,5 @@
-"""What the benchmarks share: a private PostgreSQL schema, medians, the last line with the ratio."""
+"""What the benchmarks share: a private PostgreSQL schema, medians, the last line with the ratio, and a call
+for applications open to any town (one organisation holds one open case per call: each zone is a town's)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,22 @@ from contextlib import contextmanager
 import psycopg
 from psycopg import sql
 
+from application.sample import BUREAU
+from domain.values import Actor
+
 BASE_URL = os.environ.get("ZONECASE_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/zonecase_test")
+CALL = "bench"
+
+
+def open_call(app) -> str:  # type: ignore[no-untyped-def]
+    """Publishes (as the bureau) a call any town may apply in, with the full §5 materials; returns its id."""
+    app.publish_call(BUREAU, call_id=CALL, name="bench call", creation_period={"start_year": 2021, "end_year": 2023})
+    return CALL
+
+
+def town(n: int) -> Actor:
+    """The applicant of the ``n``-th bench zone: a town of its own."""
+    return Actor(f"u-town-{n}", "applicant", f"town-{n}", f"Town {n} IT office")
 
 
 @contextmanager

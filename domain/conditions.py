@@ -6,10 +6,13 @@ import json
 from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from domain.errors import DeadlinePassedError
+from domain.errors import TooEarlyError
 from domain.indicators import IndicatorSystem
 
 MATERIAL_KINDS = (
@@ -43,6 +46,20 @@ class Batch:
     members_only: bool
     exempt_materials: tuple[str, ...]
     other_materials_required: tuple[str, ...]
+    opens_on: date | None = None  # the filing window, both days inclusive (Asia/Shanghai); None: no limit
+    closes_on: date | None = None
+    pass_mark: float | None = None  # a percentage of the indicator system's maximum, 0..100
+
+    def check_window(self, day: date) -> None:
+        """Refuses an application filed on ``day`` outside the call's filing window."""
+        if self.opens_on is not None and day < self.opens_on:
+            raise TooEarlyError(
+                f"The call {self.id} opens for applications on {self.opens_on.isoformat()}; it is {day.isoformat()}."
+            )
+        if self.closes_on is not None and day > self.closes_on:
+            raise DeadlinePassedError(
+                f"The call {self.id} closed for applications on {self.closes_on.isoformat()}; it is {day.isoformat()}."
+            )
 
     def is_exempt(self, org: str) -> bool:
         """Whether ``org`` submits only items (3) and (4) (the first-batch exemption, §5)."""
@@ -73,8 +90,15 @@ def load_batches(path: str | Path | None = None) -> dict[str, Batch]:
             members_only=bool(b.get("members_only", False)),
             exempt_materials=tuple(b.get("exempt_materials", [])),
             other_materials_required=tuple(b.get("other_materials_required", [])),
+            opens_on=_day(b.get("opens_on")),
+            closes_on=_day(b.get("closes_on")),
+            pass_mark=b.get("pass_mark"),
         )
     return out
+
+
+def _day(value: str | None) -> date | None:
+    return None if value is None else date.fromisoformat(value)
 
 
 def materials_check(batch: Batch, org: str, materials: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -92,6 +92,24 @@ class VersionConflictError(ZoneError):
     code = "version_conflict"
 
 
+class DuplicateApplicationError(ZoneError):
+    """The organisation already holds an open case in this call for applications."""
+
+    code = "duplicate_application"
+
+
+class AlreadyExistsError(ZoneError):
+    """A record with this id exists already (a second one would stand for the first)."""
+
+    code = "already_exists"
+
+
+class CallNotFoundError(ZoneNotFoundError):
+    """No call for applications with this id has been published."""
+
+    code = "not_found"
+
+
 class CalendarDataMissingError(ZoneError):
     """The working-day calendar has no data for a date needed to count a period."""
 

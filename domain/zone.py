@@ -289,8 +289,10 @@ class Zone(Chained, ZoneState):
         system: IndicatorSystem,
         self_assessment: dict[str, Any] | None = None,
         plan: dict[str, Any] | None = None,
+        previous_case: UUID | None = None,
     ) -> Zone:
-        """The applicant files an application (申请, §3.1.1); returns the new zone."""
+        """The applicant files an application (申请, §3.1.1) within the call's window; returns the new zone
+        (``previous_case``: the organisation's earlier case in the call, rejected, not passed or revoked)."""
         if actor.role != "applicant" or not actor.org:
             raise NotPermittedError("Only an applicant (a town government or park committee) may apply.")
         intake.instant(at)
@@ -302,6 +304,7 @@ class Zone(Chained, ZoneState):
                 f"The batch {batch.id} is created by {', '.join(batch.members.values())} only "
                 f"(§1.3); organisation {actor.org} is not one of them."
             )
+        batch.check_window(local_date(at))
         own_assessment = intake.self_assessment(system, self_assessment)
         data: dict[str, Any] = {
             "name": name,
@@ -316,6 +319,8 @@ class Zone(Chained, ZoneState):
             "indicator_system": system.version,
             "applied_on": local_date(at).isoformat(),
         }
+        if previous_case is not None:  # only then: a first case records what it always recorded
+            data["previous_case"] = str(previous_case)
         return cls._start(cls.Applied, aggregate_id=zone_id, actor=actor, at=at, **data)
 
     # --- guards -------------------------------------------------------------------------------

@@ -16,7 +16,9 @@ auth() { echo "Authorization: Bearer $1"; }
 curl -sf -X PUT "$BASE/admin/clock" -H "$(auth "$BUREAU")" -H 'Content-Type: application/json' \
   -d '{"now": "2021-07-15T10:00:00+08:00"}' >/dev/null
 
-# 3. Upload the creation plan, then apply (first batch: Songshan Lake submits only items 3 and 4, §5)
+# 3. The call for applications (public; the first batch is imported on first start), the creation plan
+#    uploaded, then the application (first batch: Songshan Lake submits only items 3 and 4, §5)
+curl -sf "$BASE/calls/2021-first" | jq -c '{id, members: [.members[].org], exempt_materials}'
 printf '%%PDF-1.4 creation plan\n' > /tmp/plan.pdf
 PLAN=$(curl -sf -X POST "$BASE/documents" -H "$(auth "$APPLICANT")" -F file=@/tmp/plan.pdf | jq -r .sha256)
 ZONE=$(curl -sf -X POST "$BASE/zones" -H "$(auth "$APPLICANT")" -H 'Content-Type: application/json' -H 'Idempotency-Key: apply-1' -d '{

@@ -101,9 +101,12 @@ def persistent_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator
 
 
 def make_container(url: str, tmp_path: Path, start: str = "2021-07-15") -> Container:
-    """A container on ``url`` with a settable clock starting at ``start`` (Asia/Shanghai, 10:00)."""
+    """A container on ``url`` with a settable clock starting at ``start`` (Asia/Shanghai, 10:00), started as
+    the service starts: the calls of the calls file imported (on a store that has them, nothing happens)."""
     settings = Settings(database_url=url, data_dir=tmp_path / "data")
-    return build(settings, clock=SettableClock(at(start)), check_documents=False)
+    c = build(settings, clock=SettableClock(at(start)), check_documents=False)
+    c.app.import_calls()
+    return c
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from application.sample import ANNUAL_STATISTICS
 from application.sample import BUREAU
 from application.sample import EXPERTS
 from application.sample import FIRST_BATCH_MATERIALS
+from application.sample import FULL_MATERIALS
 from application.sample import GOOD_PLAN
 from application.sample import GOOD_STATISTICS
 from application.sample import LEADING
@@ -23,14 +24,6 @@ from domain.values import Actor
 OTHER_TOWN = Actor("u-ch", "applicant", "changan", "Chang'an IT office")
 INSPECTOR = Actor("u-insp", "inspector", "dg-audit", "Inspector")
 OUTSIDER_EXPERT = Actor("u-exp9", "expert", "univ-9", "Expert 9")
-
-FULL_MATERIALS = [
-    doc("form.pdf", "application_form"),
-    doc("report.pdf", "application_report"),
-    doc("self-assessment.pdf", "self_assessment"),
-    doc("coordination.pdf", "coordination_plan"),
-    doc("creation-plan.pdf", "creation_plan"),
-]
 
 __all__ = [
     "ANNUAL_STATISTICS",

@@ -34,7 +34,9 @@ class Container:
     checkpoints: Checkpointer | None = None
 
     def start(self, key: SigningKey | None = None) -> None:
-        """Starts what a serving process runs: the views and the signed checkpoints."""
+        """Starts what a serving process runs: the calls of the calls file (imported on first start), the views
+        and the signed checkpoints."""
+        self.app.import_calls()
         self.start_checkpoints(key)
 
     def start_checkpoints(self, key: SigningKey | None = None) -> Checkpointer:
@@ -60,9 +62,11 @@ class Container:
         return self.runner
 
     def close(self) -> None:
-        """Stops the views and releases connections."""
+        """Stops the views and releases connections (the views' own too)."""
         if self.runner is not None:
             self.runner.stop()
+            for datastore in {id(p.view.datastore): p.view.datastore for p in self.runner.views.values()}.values():
+                datastore.close()
             self.runner = None
         self.app.close()
 

@@ -120,9 +120,14 @@ def revocation_body(api: Api, reason: str = "fraud", **extra: Any) -> dict[str, 
     }
 
 
-def make_api(url: str, tmp_path: Path) -> Iterator[Api]:
+def make_api(url: str, tmp_path: Path, **overrides: Any) -> Iterator[Api]:
     settings = Settings(
-        database_url=url, data_dir=tmp_path / "data", jwt_secret=SECRET, allow_time_travel=True, scheduler_interval=0
+        database_url=url,
+        data_dir=tmp_path / "data",
+        jwt_secret=SECRET,
+        allow_time_travel=True,
+        scheduler_interval=0,
+        **overrides,
     )  # deadlines are swept when a test says so (the scheduler has tests of its own)
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         api = Api(client)

@@ -108,7 +108,8 @@ def test_rebuild_from_the_command_line_gives_the_same_rows(
     env["ZONECASE_DATABASE_URL"] = url
     out = run(["rebuild", "--workers", "2"], {**env, "COLUMNS": "120"}, tmp_path)  # two processes on PostgreSQL
     assert out.returncode == 0, out.stderr
-    assert "rebuilt zones, history, assessments, deadlines, notices from 11 events" in out.stdout
+    # from the zone's 11 events and the call's 2 (published on start, the case the zone opened)
+    assert "rebuilt zones, history, assessments, deadlines, notices from 13 events" in out.stdout
     c = make_container(url, tmp_path)
     try:
         after = {name: p.view.dump() for name, p in open_views(c.app, c.settings.views_env()).items()}
@@ -138,7 +139,8 @@ def test_the_readme_walkthrough_runs(env: dict[str, str], tmp_path: Path) -> Non
         assert out.returncode == 0, out.stdout + out.stderr
         assert '{"status":"granted","valid_until":"2024-10-10","version":9}' in out.stdout
         assert '"2021-10-08"' in out.stdout
-        assert '{"ok":true,"events_checked":9' in out.stdout
+        assert '{"id":"2021-first","members":["songshan-lake","nancheng"]' in out.stdout
+        assert '{"ok":true,"events_checked":11' in out.stdout  # the zone's 9, the call's publication and the case
 
 
 def _granted_zones(url: str, tmp_path: Path, count: int) -> list[Any]:
@@ -234,7 +236,8 @@ def test_demo_fills_an_empty_store_with_zones_at_different_stages_and_only_once(
     assert again.returncode == 2 and "already holds events" in again.stdout + again.stderr
     verified = run(["store", "verify"], env, tmp_path)
     assert verified.returncode == 0, verified.stdout
-    assert json.loads(verified.stdout)["events_checked"] == 19 + 9 + 9 + 4
+    # the zones' events, and the calls': each published, and a case opened by each zone
+    assert json.loads(verified.stdout)["events_checked"] == 19 + 9 + 9 + 4 + 2 + 4
 
     from application.settings import Settings
     from zonecase.wiring import build
@@ -242,8 +245,19 @@ def test_demo_fills_an_empty_store_with_zones_at_different_stages_and_only_once(
     c = build(Settings.from_env(env), check_documents=False)
     try:
         zones = {c.app.get_zone(i).name: c.app.get_zone(i) for i in c.app.zone_ids()}
+        applied = {z.name: next(iter(c.app.events.get(z.id))).data for z in zones.values()}  # type: ignore[attr-defined]
+        calls = {call.call_id: call for call in c.app.calls()}
     finally:
         c.close()
+    # one open case per organisation and call: Nancheng's second follows its first, which did not pass;
+    # Songshan Lake's second is in the second call, which the bureau published
+    first = zones["南城软件和信息技术服务业集聚区"]
+    assert first.status == "not_passed"
+    assert applied["南城数字经济产业园集聚区"]["previous_case"] == str(first.id)
+    assert [n for n, d in applied.items() if "previous_case" in d] == ["南城数字经济产业园集聚区"]
+    assert zones["松山湖国际创新创业社区集聚区"].batch == "2024-second"
+    assert [h["actor"]["role"] for h in calls["2021-first"].history] == ["system"]
+    assert [h["actor"]["role"] for h in calls["2024-second"].history] == ["bureau"]
     songshan = zones["松山湖软件和信息技术服务业集聚区"]
     assert (songshan.status, len(songshan.terms), sorted(songshan.annual_reports)) == (
         "granted",

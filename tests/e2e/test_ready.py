@@ -27,13 +27,14 @@ def test_ready_names_the_event_a_view_stopped_on(sqlite_api: Api) -> None:
     zid = apply_first_batch(api, plan=GOOD_PLAN)
     r = api.post(f"/zones/{zid}/formal-review", BUREAU, json={"outcome": "accepted"})
     assert r.status_code == 503 and r.json()["code"] == "views_unavailable"
-    assert "history view stopped on event 2 (FormallyAccepted)" in r.json()["detail"]
+    # the log: the call's publication (1), the case the application opened in it (2), the application (3)
+    assert "history view stopped on event 4 (FormallyAccepted)" in r.json()["detail"]
     ready = api.get("/ready", None)
     assert ready.status_code == 503
     failed = ready.json()["views"]["history"]["failed"]
     assert failed == {
         "view": "history",
-        "position": 2,
+        "position": 4,
         "zone_id": zid,
         "event_type": "FormallyAccepted",
         "error": "RuntimeError: disk full",

@@ -67,9 +67,10 @@ def test_a_clean_log_has_no_findings_and_says_what_it_checked(persistent_store: 
     result = report(c, "2022-06-01")
     c.close()
     assert result["clean"] is True and result["findings"] == []
-    assert result["checked"]["events"] == 12 and result["checked"]["grants"] == 1
+    # every event's chain is checked, the first batch's two (published, the case) too; they are not a zone's
+    assert result["checked"]["events"] == 2 + 12 and result["checked"]["grants"] == 1
     assert result["checked"]["score_filings"] == 3 and result["checked"]["decisions"] == 2
-    assert result["summary"] == "No findings: 12 events of 1 zones checked."
+    assert result["summary"] == "No findings: 14 events of 1 zones checked."
 
 
 def test_revocations_with_evidence_and_circular_or_by_the_process_are_no_finding(

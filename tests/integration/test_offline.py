@@ -23,10 +23,12 @@ from ..conftest import make_container
 from ..unit import case
 from .test_application import walk_to_grant
 
+CALL = 2  # the log opens with the first batch's publication and the case the first zone opened in it
+
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An export of three zones' histories with a checkpoint after each (SQLite)."""
+    """An export of the first batch's call and three zones' histories, a checkpoint after each zone (SQLite)."""
     root = tmp_path_factory.mktemp("export")
     c = make_container(f"sqlite:///{root / 'store.sqlite'}", root)
     checkpointer = c.start_checkpoints(SigningKey.generate())
@@ -64,46 +66,47 @@ def positions(report: Any) -> set[int]:
 def test_an_untouched_export_verifies(exported: Path) -> None:
     report = verify_export(exported / "out", exported / "bureau-key.pem")
     assert report.ok, report.problems
-    assert report.events_checked == 11 + 9 + 8 and report.checkpoints_checked == 3
+    assert report.events_checked == CALL + 11 + 9 + 8 and report.checkpoints_checked == 3
 
 
 def test_an_edited_event_is_named(exported: Path, tmp_path: Path) -> None:
     folder = copy(exported, tmp_path)
     rows = lines(folder)
-    event = json.loads(rows[4])
+    event = json.loads(rows[CALL + 4])
     event["body"]["data"]["scores"]["1"] = 5.0  # a kinder score
-    rows[4] = json.dumps(event, ensure_ascii=False, sort_keys=True) + "\n"
+    rows[CALL + 4] = json.dumps(event, ensure_ascii=False, sort_keys=True) + "\n"
     write(folder, rows)
     report = verify_export(folder, exported / "bureau-key.pem")
     assert not report.ok
-    assert report.problems[0] == {"position": 5, "line": 5, "problem": "its content does not match its hash (edited)"}
+    edited = {"position": CALL + 5, "line": CALL + 5, "problem": "its content does not match its hash (edited)"}
+    assert report.problems[0] == edited
     assert any("root does not match" in p["problem"] for p in report.problems)
 
 
 def test_a_removed_event_is_named(exported: Path, tmp_path: Path) -> None:
     folder = copy(exported, tmp_path)
     rows = lines(folder)
-    del rows[8]  # the objection
+    del rows[CALL + 8]  # the objection
     write(folder, rows)
     report = verify_export(folder, exported / "bureau-key.pem")
-    assert "removed" in report.problems[0]["problem"] and report.problems[0]["position"] == 10
+    assert "removed" in report.problems[0]["problem"] and report.problems[0]["position"] == CALL + 10
 
 
 def test_reordered_events_are_named(exported: Path, tmp_path: Path) -> None:
     folder = copy(exported, tmp_path)
     rows = lines(folder)
-    rows[2], rows[3] = rows[3], rows[2]
+    rows[CALL + 2], rows[CALL + 3] = rows[CALL + 3], rows[CALL + 2]
     write(folder, rows)
     report = verify_export(folder, exported / "bureau-key.pem")
-    assert {3, 4} <= positions(report)
+    assert {CALL + 3, CALL + 4} <= positions(report)
     assert any("out of order" in p["problem"] for p in report.problems)
 
 
 def test_an_inserted_event_is_named(exported: Path, tmp_path: Path) -> None:
     folder = copy(exported, tmp_path)
     rows = lines(folder)
-    forged = json.loads(rows[10])  # a second grant, hash recomputed so that it looks genuine
-    forged["position"], forged["version"] = 11, 12
+    forged = json.loads(rows[CALL + 10])  # a second grant, hash recomputed so that it looks genuine
+    forged["position"], forged["version"] = CALL + 11, 12
     from datetime import datetime
     from uuid import UUID
 
@@ -112,16 +115,16 @@ def test_an_inserted_event_is_named(exported: Path, tmp_path: Path) -> None:
     forged["hash"] = event_hash(
         forged["topic"], UUID(forged["originator_id"]), 12, datetime.fromisoformat(forged["timestamp"]), forged["body"]
     )
-    rows.insert(11, json.dumps(forged, sort_keys=True) + "\n")
+    rows.insert(CALL + 11, json.dumps(forged, sort_keys=True) + "\n")
     write(folder, rows)
     report = verify_export(folder, exported / "bureau-key.pem")
-    inserted = [p for p in report.problems if p["line"] == 12]
+    inserted = [p for p in report.problems if p["line"] == CALL + 12]
     assert (inserted and "chain broken" in inserted[0]["problem"]) or "out of order" in inserted[0]["problem"]
 
 
 def test_truncated_and_re_signed_with_another_key_is_caught_by_the_pinned_key(exported: Path, tmp_path: Path) -> None:
     folder = copy(exported, tmp_path)
-    rows = lines(folder)[:15]  # drop the last zones' events …
+    rows = lines(folder)[: CALL + 15]  # drop the last zones' events …
     write(folder, rows)
     from audit.merkle import Tree
     from audit.merkle import leaf_hash
@@ -129,7 +132,7 @@ def test_truncated_and_re_signed_with_another_key_is_caught_by_the_pinned_key(ex
     forger = SigningKey.generate()  # … and sign a consistent-looking story with a key of one's own
     tree = Tree([leaf_hash(bytes.fromhex(json.loads(r)["hash"])) for r in rows])
     forged = []
-    for size in (11, 15):
+    for size in (CALL + 11, CALL + 15):
         head = {
             "tree_size": size,
             "root_hash": tree.root(size).hex(),
@@ -145,14 +148,14 @@ def test_truncated_and_re_signed_with_another_key_is_caught_by_the_pinned_key(ex
     report = verify_export(folder, exported / "bureau-key.pem")  # … against the bureau's key it does not
     assert not report.ok
     assert all("not the bureau's key" in p["problem"] for p in report.problems)
-    assert [p["tree_size"] for p in report.problems] == [11, 15]
+    assert [p["tree_size"] for p in report.problems] == [CALL + 11, CALL + 15]
 
 
 def test_truncated_under_the_real_checkpoints(exported: Path, tmp_path: Path) -> None:
     folder = copy(exported, tmp_path)
-    write(folder, lines(folder)[:20])
+    write(folder, lines(folder)[: CALL + 20])
     report = verify_export(folder, exported / "bureau-key.pem")
-    assert any("truncated after position 20" in p["problem"] for p in report.problems)
+    assert any(f"truncated after position {CALL + 20}" in p["problem"] for p in report.problems)
 
 
 def test_export_and_verify_from_the_command_line(persistent_store: StoreFactory, tmp_path: Path) -> None:
@@ -176,8 +179,8 @@ def test_export_and_verify_from_the_command_line(persistent_store: StoreFactory,
     assert run("keygen", "--out", str(key)).returncode == 0
     assert run("export", "--out", str(tmp_path / "exp")).returncode == 0
     ok = run("verify", str(tmp_path / "exp"), "--public-key", str(tmp_path / "exp" / PUBLIC_KEY))
-    assert ok.returncode == 0 and json.loads(ok.stdout)["events_checked"] == 11
+    assert ok.returncode == 0 and json.loads(ok.stdout)["events_checked"] == CALL + 11
     rows = lines(tmp_path / "exp")
-    write(tmp_path / "exp", rows[:5] + rows[6:])
+    write(tmp_path / "exp", rows[: CALL + 5] + rows[CALL + 6 :])
     bad = run("verify", str(tmp_path / "exp"))
-    assert bad.returncode == 1 and json.loads(bad.stdout)["problems"][0]["position"] == 7
+    assert bad.returncode == 1 and json.loads(bad.stdout)["problems"][0]["position"] == CALL + 7

@@ -77,6 +77,7 @@ def machine_for(url_factory: StoreFactory) -> type[RuleBasedStateMachine]:
             self.clock = SettableClock(at("2021-07-01"))
             self.c = build(s, clock=self.clock, check_documents=False)
             self.app = self.c.app
+            self.app.import_calls()
             self.known: dict[UUID, dict[str, Any]] = {}
 
         def teardown(self) -> None:

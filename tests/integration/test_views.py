@@ -11,6 +11,7 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.persistence import Tracking
 
+from domain.values import Actor
 from projections import rebuild as rebuild_module
 from projections import storage as storage_module
 from projections.rebuild import rebuild
@@ -28,6 +29,8 @@ from ..helpers import at
 from ..helpers import file_first_batch
 from ..helpers import revocation
 from .test_application import walk_to_grant
+
+LATER = {"start_year": 2024, "end_year": 2026}
 
 
 def populate(c: Container) -> None:
@@ -97,8 +100,10 @@ def test_a_rebuild_cut_short_is_done_again_when_the_views_are_next_opened(
 ) -> None:
     c, runner = live
     populate(c)
+    c.app.publish_call(BUREAU, call_id="2024-second", name="a later call", creation_period=LATER)
     for i in range(16):  # enough zones that both processes get some (they are shared out by a hash of the id)
-        file_first_batch(c.app, NANCHENG, name=f"zone {i}", area_type="town")
+        town = Actor(f"u-town-{i}", "applicant", f"town-{i}", f"Town {i}")  # one open case per town and call
+        file_first_batch(c.app, town, name=f"zone {i}", area_type="town", batch="2024-second")
     runner.wait_for(c.app.last_position(), timeout=5)
     before = dump(runner.views)
     runner.stop()
@@ -192,13 +197,14 @@ def test_a_view_that_fails_on_an_event_stops_there_and_says_which(store: StoreFa
             original(tx, zones)
 
         notices.write_zones = write_zones  # type: ignore[attr-defined]
-        with pytest.raises(ViewsUnavailableError, match="notices view stopped on event 9"):
+        # the zone's 9th event is the log's 11th: the call's publication and the case it opened come first
+        with pytest.raises(ViewsUnavailableError, match="notices view stopped on event 11"):
             walk_to_grant(c)
             runner.wait_for(c.app.last_position(), timeout=5)
         failure = runner.status()["views"]["notices"]["failed"]
-        assert failure["position"] == 9 and failure["event_type"] == "ObjectionRaised"
+        assert failure["position"] == 11 and failure["event_type"] == "ObjectionRaised"
         assert "cannot count" in failure["error"]
-        assert runner.status()["views"]["notices"]["position"] == 8  # everything before it, nothing after
+        assert runner.status()["views"]["notices"]["position"] == 10  # everything before it, nothing after
         import time
 
         deadline = time.monotonic() + 5

@@ -1,0 +1,79 @@
+"""Calls for applications (申报通知): published and corrected by the bureau, read by anyone."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi import Path
+from fastapi.responses import JSONResponse
+
+from api.commands import By
+from api.commands import Command
+from api.deps import ServicesDep
+from api.errors import ApiProblem
+from api.schemas_calls import CallCorrection
+from api.schemas_calls import CallIn
+from api.schemas_calls import CallOut
+from application.calls import call_document
+
+router = APIRouter(prefix="/calls", tags=["calls"])
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No or bad token"},
+    403: {"description": "Only the bureau publishes and corrects calls"},
+    404: {"description": "Unknown call"},
+    409: {"description": "The call's id is taken (already_exists)"},
+    412: {"description": "If-Match names an older version of the call"},
+    422: {"description": "Invalid input: a bad date, a window that closes before it opens, a missing reason …"},
+}
+Bureau = Annotated[Command, By("bureau")]
+PathId = Annotated[str, Path(max_length=50)]
+TERMS = {"id", "reason"}  # what the body says beside the terms
+
+
+@router.post("", status_code=201, response_model=CallOut, responses=RESPONSES)
+def publish_call(body: CallIn, cmd: Bureau) -> JSONResponse:
+    """The bureau publishes a call for applications (申报通知): its id, name, filing window (``opens_on`` …
+    ``closes_on``, both days included; none: no limit), creation period, the organisations it names and
+    whether only they may apply, the §5 materials those members are exempted from, the "other materials"
+    (§5 (4)) it asks for, and optionally a pass mark. 201 with ``Location``; an id taken → 409 ``already_exists``."""
+    terms = body.model_dump(exclude=TERMS)
+    return cmd.run(
+        body,
+        lambda o: cmd.app.publish_call(
+            cmd.actor, call_id=body.id, reason=body.reason, idempotency=o.get("idempotency"), **terms
+        ),
+        status=201,
+        answer=call_document,
+    )
+
+
+@router.put("/{call_id}", response_model=CallOut, responses=RESPONSES)
+def correct_call(call_id: PathId, body: CallCorrection, cmd: Bureau) -> JSONResponse:
+    """The bureau corrects a call: the whole body as it should read, with the ``reason``. The earlier terms
+    stay in the call's history; zones filed in it keep the creation period they applied for."""
+    if body.id is not None and body.id != call_id:
+        raise ApiProblem(
+            422,
+            "validation_failed",
+            f"The body names call {body.id}, the path {call_id}; a call's id cannot be corrected.",
+            errors=[{"loc": ["id"], "msg": "must be the id in the path"}],
+        )
+    terms = body.model_dump(exclude=TERMS)
+    return cmd.run(
+        body, lambda o: cmd.app.correct_call(cmd.actor, call_id, body.reason, **o, **terms), answer=call_document
+    )
+
+
+@router.get("", response_model=list[CallOut], tags=["public"])
+def list_calls(c: ServicesDep) -> list[dict[str, Any]]:
+    """Every call for applications, in the order published, each with its history of corrections (who, when,
+    why). No token needed."""
+    return [call_document(call) for call in c.app.calls()]
+
+
+@router.get("/{call_id}", response_model=CallOut, responses={404: {"description": "Unknown call"}}, tags=["public"])
+def get_call(call_id: PathId, c: ServicesDep) -> dict[str, Any]:
+    """One call for applications as it stands, with its history of corrections. No token needed."""
+    return call_document(c.app.call(call_id))
