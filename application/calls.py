@@ -7,12 +7,11 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from application.core import Idempotency
-from application.core import PreconditionFailedError
 from application.core import ZoneCore
+from application.core import expect_version
 from domain.call import Call
 from domain.call import call_aggregate_id
 from domain.chained import topic_of
@@ -71,12 +70,7 @@ class CallBook(ZoneCore):
 
     def find_call(self, call_id: str) -> Call | None:
         """The call with this id as it stands, or None."""
-        try:
-            call: Any = self.repository.get(call_aggregate_id(call_id))
-        except AggregateNotFoundError:
-            return None
-        assert isinstance(call, Call)
-        return call
+        return self.find(call_aggregate_id(call_id), Call)
 
     def call(self, call_id: str) -> Call:
         """The call with this id as it stands (``not_found`` when none was published)."""
@@ -122,12 +116,7 @@ class CallBook(ZoneCore):
         """The bureau corrects a call's terms, with its reason; a concurrent write is retried once."""
         for attempt in (1, 2):
             call = self.call(call_id)
-            if expected_version is not None and call.version != expected_version:
-                raise PreconditionFailedError(
-                    f"The call is at version {call.version}, not {expected_version}: it changed meanwhile. "
-                    "Reload it and try again.",
-                    current_version=call.version,
-                )
+            expect_version("call", call.version, expected_version)
             call.correct(actor=actor, at=self.clock.now(), reason=reason, **terms)
             try:
                 self._save_call(call, idempotency)

@@ -11,6 +11,7 @@ from datetime import date
 from datetime import datetime
 from typing import Any
 from typing import TypedDict
+from typing import TypeVar
 from typing import cast
 from uuid import UUID
 
@@ -77,6 +78,18 @@ class Options(TypedDict, total=False):
 
 
 Act = Callable[[Zone, datetime], None]
+
+
+def expect_version(what: str, version: int, expected: int | None) -> None:
+    """Refuses (412) when the caller saw another version of the ``what`` than the one stored."""
+    if expected is not None and version != expected:
+        raise PreconditionFailedError(
+            f"The {what} is at version {version}, not {expected}: someone else changed it. Reload it and try again.",
+            current_version=version,
+        )
+
+
+T = TypeVar("T")
 
 
 class ZoneCore(Application[UUID]):
@@ -166,12 +179,7 @@ class ZoneCore(Application[UUID]):
         stored in the same transaction as the events."""
         for attempt in (1, 2):
             zone = self.get_zone(zone_id)
-            if expected_version is not None and zone.version != expected_version:
-                raise PreconditionFailedError(
-                    f"The zone is at version {zone.version}, not {expected_version}: someone else changed it. "
-                    "Reload it and try again.",
-                    current_version=zone.version,
-                )
+            expect_version("zone", zone.version, expected_version)
             act(zone, self.clock.now())
             try:
                 self._save_with(zone, idempotency, answer)
@@ -228,14 +236,17 @@ class ZoneCore(Application[UUID]):
 
     # --- the working-day calendar ---------------------------------------------------------------
 
-    def calendar_override(self, year: int) -> CalendarYear | None:
-        """The calendar the bureau entered for ``year``, if any."""
+    def find(self, aggregate_id: UUID, kind: type[T]) -> T | None:
+        """The aggregate with this id if it is a ``kind``, or None."""
         try:
-            entered: Any = self.repository.get(calendar_year_id(year))
+            found: Any = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
-        assert isinstance(entered, CalendarYear)
-        return entered
+        return found if isinstance(found, kind) else None
+
+    def calendar_override(self, year: int) -> CalendarYear | None:
+        """The calendar the bureau entered for ``year``, if any."""
+        return self.find(calendar_year_id(year), CalendarYear)
 
     def enter_calendar(self, actor: Actor, *, year: int, **entry: Any) -> CalendarYear:
         """The bureau enters (or corrects, with a reason) a year's ``holidays`` and adjusted ``working_days``,

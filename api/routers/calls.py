@@ -20,12 +20,15 @@ from application.calls import call_document
 
 router = APIRouter(prefix="/calls", tags=["calls"])
 RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No or bad token"},
-    403: {"description": "Only the bureau publishes and corrects calls"},
-    404: {"description": "Unknown call"},
-    409: {"description": "The call's id is taken (already_exists)"},
-    412: {"description": "If-Match names an older version of the call"},
-    422: {"description": "Invalid input: a bad date, a window that closes before it opens, a missing reason …"},
+    status: {"description": text}
+    for status, text in {
+        401: "No or bad token",
+        403: "Only the bureau publishes and corrects calls",
+        404: "Unknown call",
+        409: "The call's id is taken (already_exists)",
+        412: "If-Match names an older version of the call",
+        422: "Invalid input: a bad date, a window that closes before it opens, a missing reason …",
+    }.items()
 }
 Bureau = Annotated[Command, By("bureau")]
 PathId = Annotated[str, Path(max_length=50)]

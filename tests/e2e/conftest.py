@@ -233,3 +233,12 @@ def sqlite_api(tmp_path: Path) -> Iterator[Api]:
     """The API on SQLite only (for the long matrices)."""
     factory = StoreFactory("sqlite", tmp_path)
     yield from make_api(factory.new_url(), tmp_path)
+
+
+def refused(api: Api, response: Any, status: int, code: str) -> dict[str, Any]:
+    """A problem with ``status`` and ``code`` (application/problem+json), with its detail."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = dict(response.json())
+    assert body["code"] == code and body["status"] == status and body["detail"]
+    return body

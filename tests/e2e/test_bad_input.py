@@ -14,6 +14,7 @@ from ..helpers import full_scores
 from .conftest import Api
 from .conftest import apply_first_batch
 from .conftest import first_batch_application
+from .conftest import refused
 from .conftest import revocation_body
 
 
@@ -44,14 +45,6 @@ def assessing(api: Api) -> tuple[Api, str]:
     )
     assert r.status_code == 200
     return api, zid
-
-
-def refused(api: Api, response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = dict(response.json())
-    assert body["code"] == code and body["status"] == status and body["detail"]
-    return body
 
 
 def test_each_bad_request_is_a_problem_and_records_nothing(assessing: tuple[Api, str]) -> None:

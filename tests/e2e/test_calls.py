@@ -27,6 +27,7 @@ from ..helpers import file_first_batch
 from .conftest import Api
 from .conftest import first_batch_application
 from .conftest import make_api
+from .conftest import refused
 
 TEST_BATCHES = str(Path(__file__).parent.parent / "data" / "batches-test.json")
 SECOND: dict[str, Any] = {
@@ -41,15 +42,6 @@ SECOND: dict[str, Any] = {
     "other_materials_required": ["园区发展情况说明 park development statement"],
     "pass_mark": 60,
 }
-
-
-def refused(api: Api, response: Any, status: int, code: str) -> dict[str, Any]:
-    """A problem with ``status`` and ``code``, and nothing recorded (the caller took ``before``)."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = dict(response.json())
-    assert body["code"] == code and body["status"] == status and body["detail"]
-    return body
 
 
 def published(api: Api, **changes: Any) -> dict[str, Any]:

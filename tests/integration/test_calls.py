@@ -4,7 +4,6 @@ processes start at the same moment."""
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -25,7 +24,6 @@ from ..helpers import SONGSHAN
 from ..helpers import file_first_batch
 from .test_stored_v1 import EVENTS
 from .test_stored_v1 import EXPECTED
-from .test_stored_v1 import STORE
 from .test_stored_v1 import ZONES
 from .test_stored_v1 import read_views
 from .test_stored_v1 import settings_for
@@ -52,17 +50,8 @@ def test_two_processes_starting_at_the_same_moment_import_the_call_once(
         second.close()
 
 
-@pytest.fixture
-def v1_store(tmp_path: Path) -> Path:
-    folder = tmp_path / "store"
-    folder.mkdir()
-    copy = folder / STORE.name
-    shutil.copyfile(STORE, copy)
-    return copy
-
-
-def test_the_v1_store_gets_the_first_batch_with_the_cases_filed_in_it(v1_store: Path, tmp_path: Path) -> None:
-    settings = replace(settings_for(v1_store, tmp_path), jwt_secret="x" * 32, scheduler_interval=0)  # no sweep
+def test_the_v1_store_gets_the_first_batch_with_the_cases_filed_in_it(store_copy: Path, tmp_path: Path) -> None:
+    settings = replace(settings_for(store_copy, tmp_path), jwt_secret="x" * 32, scheduler_interval=0)  # no sweep
     started = build(settings, check_documents=False)  # the sample documents are referenced, not uploaded
     with TestClient(create_app(container=started)) as client:
         app = started.app
@@ -93,7 +82,7 @@ def test_the_v1_store_gets_the_first_batch_with_the_cases_filed_in_it(v1_store: 
     with TestClient(create_app(settings)) as client:  # a second start imports nothing
         assert client.app.state.container.app.recorder.max_notification_id() == head  # type: ignore[attr-defined]
 
-    got = read_views(views_file(v1_store, tmp_path))
+    got = read_views(views_file(store_copy, tmp_path))
     for table, spec in EXPECTED["tables"].items():
         if table != "view_history":
             assert got[table] == spec["rows"], f"{table} differs from v1"

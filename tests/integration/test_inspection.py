@@ -4,7 +4,6 @@ clean log."""
 from __future__ import annotations
 
 import shutil
-from datetime import date
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,6 @@ from ..conftest import make_container
 from ..helpers import ANNUAL_STATISTICS
 from ..helpers import BUREAU
 from ..helpers import EXPERTS
-from ..helpers import LEADING
 from ..helpers import OUTSIDER_EXPERT
 from ..helpers import PUBLIC
 from ..helpers import SONGSHAN
@@ -37,22 +35,6 @@ from .test_application import walk_to_grant
 from .test_stored_v1 import STORE as V1_STORE
 
 DAY = timedelta(days=1)
-
-
-def forge_grant(z: Any, day: str) -> None:
-    """Records a grant on ``day`` below the aggregate's rules (its guards bypassed)."""
-    d = date.fromisoformat(day)
-    z._record(
-        Zone.Granted,
-        actor=LEADING,
-        at=at(day),
-        reason="",
-        number=1,
-        granted_on=day,
-        valid_until=d.replace(year=d.year + 3).isoformat(),
-        review_window_opens_on=d.replace(year=d.year + 3, month=d.month - 3).isoformat(),
-        announcement_no="x",
-    )
 
 
 def report(c: Any, to: str) -> dict[str, Any]:
@@ -115,7 +97,7 @@ def seeded(persistent_store: StoreFactory, tmp_path: Path) -> Any:
 
     # a grant with no notice at all
     z = case.assessed()
-    forge_grant(z, "2021-09-05")
+    case.forge_v1_grant(z, "2021-09-05")
     app.save(z)
     refs["grant_without_notice"] = z.id
     # a grant while an objection is open, before the notice ended
@@ -123,7 +105,7 @@ def seeded(persistent_store: StoreFactory, tmp_path: Path) -> Any:
     z.raise_objection(
         actor=PUBLIC, at=at("2021-09-28"), objection_id="o1", objector_name="Li", contact="li@x", text="?"
     )
-    forge_grant(z, "2021-10-01")
+    case.forge_v1_grant(z, "2021-10-01")
     app.save(z)
     refs["grant_with_objection"] = refs["grant_before_notice_ended"] = z.id
     # scores by an expert not on the panel, and by a conflicted one

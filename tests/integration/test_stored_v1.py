@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -74,16 +73,6 @@ ZONES = {
     UUID("c243bb00-3894-5124-8e80-89bc5de97312"): ("松山湖西区数据园", "assessing", 6),
     UUID("37268717-73fc-5f93-9049-8d38aafe2923"): ("南城莞太路信息园", "returned", 2),
 }
-
-
-@pytest.fixture
-def store_copy(tmp_path: Path) -> Path:
-    """The v1 store copied to a folder of its own (the views are made beside it)."""
-    folder = tmp_path / "store"
-    folder.mkdir()
-    copy = folder / STORE.name
-    shutil.copyfile(STORE, copy)
-    return copy
 
 
 def settings_for(store: Path, tmp_path: Path) -> Settings:

@@ -122,3 +122,19 @@ def granted(z: Zone | None = None, day: str = "2021-10-11") -> Zone:
     z = z or in_notice()
     z.grant(actor=LEADING, at=at(day), announcement_no="东制造〔2021〕8号", policy=POLICY)
     return z
+
+
+def forge_v1_grant(z: Zone, day: str) -> None:
+    """Records a grant on ``day`` as v1 recorded it (valid until the same date 3 years on), its guards bypassed."""
+    d = date.fromisoformat(day)
+    z._record(
+        Zone.Granted,
+        actor=LEADING,
+        at=at(day),
+        reason="",
+        number=1,
+        granted_on=day,
+        valid_until=d.replace(year=d.year + 3).isoformat(),
+        review_window_opens_on=d.replace(year=d.year + 3, month=d.month - 3).isoformat(),
+        announcement_no="x",
+    )

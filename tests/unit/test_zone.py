@@ -40,6 +40,7 @@ from .case import accepted
 from .case import applied
 from .case import assessed
 from .case import assessing
+from .case import forge_v1_grant
 from .case import granted
 from .case import in_notice
 from .case import report
@@ -687,17 +688,7 @@ class TestTerm:
 
     def test_a_term_recorded_before_v2_keeps_its_dates_and_deadlines(self) -> None:
         z = in_notice()
-        z._record(  # as v1 recorded it: valid until the same date 3 years on, no expiry
-            Zone.Granted,
-            actor=LEADING,
-            at=at("2021-10-11"),
-            reason="",
-            announcement_no="x",
-            granted_on="2021-10-11",
-            number=1,
-            review_window_opens_on="2024-07-11",
-            valid_until="2024-10-11",
-        )
+        forge_v1_grant(z, "2021-10-11")  # valid until the same date 3 years on, no expiry
         assert z.state()["terms"][0] == {
             "announcement_no": "x",
             "granted_on": "2021-10-11",

@@ -1,0 +1,20 @@
+"""Fixtures of the integration tests: a copy of the store made with the code before the layers moved."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+V1_STORE = Path(__file__).resolve().parents[1] / "data" / "v1-store.sqlite"
+
+
+@pytest.fixture
+def store_copy(tmp_path: Path) -> Path:
+    """The v1 store copied to a folder of its own (the views are made beside it)."""
+    folder = tmp_path / "store"
+    folder.mkdir()
+    copy = folder / V1_STORE.name
+    shutil.copyfile(V1_STORE, copy)
+    return copy
