@@ -20,6 +20,7 @@ from ..helpers import FIRST_BATCH_MATERIALS
 from ..helpers import GOOD_PLAN
 from ..helpers import GOOD_STATISTICS
 from ..helpers import LEADING
+from ..helpers import PUBLIC
 from ..helpers import SONGSHAN
 from ..helpers import at
 from ..helpers import doc
@@ -138,3 +139,11 @@ def forge_v1_grant(z: Zone, day: str) -> None:
         review_window_opens_on=d.replace(year=d.year + 3, month=d.month - 3).isoformat(),
         announcement_no="x",
     )
+
+
+def objected(z: Zone, text: str, day: str = "2021-09-28", objection_id: str = "o1") -> Zone:
+    """A member of the public (Li) objects to the notice on ``day``."""
+    z.raise_objection(
+        actor=PUBLIC, at=at(day), objection_id=objection_id, objector_name="Li", contact="li@example.org", text=text
+    )
+    return z

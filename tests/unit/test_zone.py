@@ -43,6 +43,7 @@ from .case import assessing
 from .case import forge_v1_grant
 from .case import granted
 from .case import in_notice
+from .case import objected
 from .case import report
 from .case import reviewed
 from .case import scored
@@ -459,14 +460,7 @@ class TestNoticeAndGrant:
 
     def test_grant_refused_while_an_objection_is_open_then_allowed_once_dismissed(self) -> None:
         z = in_notice()
-        z.raise_objection(
-            actor=PUBLIC,
-            at=at("2021-09-28"),
-            objection_id="o1",
-            objector_name="Li",
-            contact="li@example.org",
-            text="Revenue overstated.",
-        )
+        objected(z, "Revenue overstated.")
         refused(z, errors.IllegalTransitionError, lambda: granted(z, day="2021-10-11"))
         z.resolve_objection(
             actor=BUREAU,
@@ -503,14 +497,7 @@ class TestNoticeAndGrant:
 
     def test_an_upheld_objection_sends_the_zone_back_to_assessment(self) -> None:
         z = in_notice()
-        z.raise_objection(
-            actor=PUBLIC,
-            at=at("2021-09-28"),
-            objection_id="o1",
-            objector_name="Li",
-            contact="li@example.org",
-            text="Platforms counted twice.",
-        )
+        objected(z, "Platforms counted twice.")
         refused(
             z,
             errors.InvalidValueError,
@@ -540,14 +527,7 @@ class TestNoticeAndGrant:
 
     def test_an_upheld_objection_can_reject_and_then_nothing_is_granted(self) -> None:
         z = in_notice()
-        z.raise_objection(
-            actor=PUBLIC,
-            at=at("2021-09-28"),
-            objection_id="o1",
-            objector_name="Li",
-            contact="li@example.org",
-            text="Fraudulent statistics.",
-        )
+        objected(z, "Fraudulent statistics.")
         z.resolve_objection(
             actor=BUREAU,
             at=at("2021-10-11"),
