@@ -120,7 +120,7 @@ class Command:
             headers["Location"] = f"{collection}/{payload['id']}"
         return JSONResponse(payload, status_code=status, headers=headers)
 
-    def act(self, zone_id: UUID, body: BaseModel | None, command: ZoneCommand) -> JSONResponse:
+    def send(self, zone_id: UUID, body: BaseModel | None, command: ZoneCommand) -> JSONResponse:
         """Runs a command value on a zone (see ``run``)."""
         return self.run(body, lambda o: self.app.execute(zone_id, self.actor, command, **o))
 

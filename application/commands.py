@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 class ZoneCommand:
     """One act on an existing zone: its fields are what the caller gives, passed on by name."""
 
-    act: ClassVar[Callable[..., None]]
+    method: ClassVar[Callable[..., None]]  # the zone's method that performs the act
     needs: ClassVar[tuple[str, ...]] = ()  # what the service adds: "policy", "system", "batch"
     uploads: ClassVar[tuple[str, ...]] = ()  # the fields that reference uploaded documents
 
@@ -44,14 +44,14 @@ class ZoneCommand:
 
     def perform(self, service: ZoneCommands, zone: Zone, actor: Actor, at: datetime) -> None:
         """Calls the zone's method with the fields and what the service adds."""
-        type(self).act(zone, actor=actor, at=at, **self.given(), **service.context(self.needs, zone))
+        type(self).method(zone, actor=actor, at=at, **self.given(), **service.context(self.needs, zone))
 
 
 @dataclass(frozen=True, kw_only=True)
 class FormalReview(ZoneCommand):
     """The bureau's formal review (形式审查): accepted, returned or rejected."""
 
-    act = Zone.formal_review
+    method = Zone.formal_review
     needs = ("batch", "system")
     outcome: str
     reasons: str = ""
@@ -61,7 +61,7 @@ class FormalReview(ZoneCommand):
 class Supplement(ZoneCommand):
     """The applicant supplements a returned application."""
 
-    act = Zone.supplement
+    method = Zone.supplement
     uploads = ("materials",)
     materials: list[dict[str, Any]]
     statistics: dict[str, Any] | None = None
@@ -73,7 +73,7 @@ class Supplement(ZoneCommand):
 class AppointPanel(ZoneCommand):
     """The bureau appoints the expert panel (专家评估组)."""
 
-    act = Zone.appoint_panel
+    method = Zone.appoint_panel
     needs = ("policy",)
     experts: list[dict[str, Any]]
     methods: list[str]
@@ -84,7 +84,7 @@ class AppointPanel(ZoneCommand):
 class DeclareConflict(ZoneCommand):
     """A panel expert declares a conflict of interest (回避)."""
 
-    act = Zone.declare_conflict
+    method = Zone.declare_conflict
     reason: str
 
 
@@ -92,7 +92,7 @@ class DeclareConflict(ZoneCommand):
 class FileScores(ZoneCommand):
     """A panel expert files scores for every indicator."""
 
-    act = Zone.file_scores
+    method = Zone.file_scores
     needs = ("system",)
     scores: dict[str, Any]
     comment: str = ""
@@ -102,7 +102,7 @@ class FileScores(ZoneCommand):
 class ConcludeAssessment(ZoneCommand):
     """The bureau confirms the panel's report and forms the conclusion (评估结论)."""
 
-    act = Zone.conclude_assessment
+    method = Zone.conclude_assessment
     needs = ("system", "policy")
     uploads = ("report",)
     passed: bool
@@ -114,7 +114,7 @@ class ConcludeAssessment(ZoneCommand):
 class PublishNotice(ZoneCommand):
     """The bureau publishes the public notice (公示); its end is counted in working days."""
 
-    act = Zone.publish_notice
+    method = Zone.publish_notice
     text: str
     starts_on: date | None = None
     working_days: int | None = None
@@ -133,7 +133,7 @@ class PublishNotice(ZoneCommand):
 class RaiseObjection(ZoneCommand):
     """Anyone raises an objection (异议) during the notice."""
 
-    act = Zone.raise_objection
+    method = Zone.raise_objection
     uploads = ("evidence",)
     objection_id: str
     objector_name: str
@@ -146,7 +146,7 @@ class RaiseObjection(ZoneCommand):
 class ResolveObjection(ZoneCommand):
     """The bureau resolves an objection: dismissed, or upheld with its consequence."""
 
-    act = Zone.resolve_objection
+    method = Zone.resolve_objection
     objection_id: str
     outcome: str
     consequence: str | None = None
@@ -157,7 +157,7 @@ class ResolveObjection(ZoneCommand):
 class Grant(ZoneCommand):
     """The leading group grants the title (授予)."""
 
-    act = Zone.grant
+    method = Zone.grant
     needs = ("policy",)
     announcement_no: str
     reason: str = ""
@@ -167,7 +167,7 @@ class Grant(ZoneCommand):
 class FileAnnualReport(ZoneCommand):
     """The applicant files a year's report (年度报告)."""
 
-    act = Zone.file_annual_report
+    method = Zone.file_annual_report
     needs = ("policy",)
     uploads = ("documents",)
     year: int
@@ -180,7 +180,7 @@ class FileAnnualReport(ZoneCommand):
 class EvaluateAnnualReport(ZoneCommand):
     """The bureau's yearly tracking evaluation (跟踪评价) of a report."""
 
-    act = Zone.evaluate_annual_report
+    method = Zone.evaluate_annual_report
     needs = ("system",)
     year: int
     rating: str
@@ -191,7 +191,7 @@ class EvaluateAnnualReport(ZoneCommand):
 class RequestReview(ZoneCommand):
     """The applicant requests the review (复核)."""
 
-    act = Zone.request_review
+    method = Zone.request_review
     reason: str = ""
 
 
@@ -199,7 +199,7 @@ class RequestReview(ZoneCommand):
 class DecideReview(ZoneCommand):
     """The bureau decides a review: passed, rectification (整改), or revoked."""
 
-    act = Zone.decide_review
+    method = Zone.decide_review
     needs = ("policy",)
     passed: bool
     reasons: str
@@ -210,7 +210,7 @@ class DecideReview(ZoneCommand):
 class SubmitRectification(ZoneCommand):
     """The applicant submits its rectification (整改)."""
 
-    act = Zone.submit_rectification
+    method = Zone.submit_rectification
     uploads = ("documents",)
     summary: str
     documents: list[dict[str, Any]] | None = None
@@ -221,7 +221,7 @@ class Revoke(ZoneCommand):
     """The bureau revokes the creation qualification or the title (撤销) on §6.6's grounds, with evidence and
     the public circular (通报)."""
 
-    act = Zone.revoke
+    method = Zone.revoke
     uploads = ("evidence",)
     reason: str
     details: str
@@ -233,7 +233,7 @@ class Revoke(ZoneCommand):
 class RecordDeadline(ZoneCommand):
     """A deadline the scheduler records (each at most once)."""
 
-    act = Zone.record_deadline
+    method = Zone.record_deadline
     needs = ("policy",)
     key: str
 

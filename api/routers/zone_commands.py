@@ -62,40 +62,40 @@ def apply(body: schemas.ZoneCreate, cmd: NewZone) -> JSONResponse:
 def formal_review(zone_id: UUID, body: schemas.FormalReviewIn, cmd: Bureau) -> JSONResponse:
     """The bureau's formal review (形式审查): ``accepted`` (only with complete materials and every basic
     condition met — a refusal lists the failing checks), ``returned`` for supplement, or ``rejected``."""
-    return cmd.act(zone_id, body, FormalReview(**body.model_dump()))
+    return cmd.send(zone_id, body, FormalReview(**body.model_dump()))
 
 
 @router.post("/{zone_id}/supplements", **ZONE)
 def supplement(zone_id: UUID, body: schemas.SupplementIn, cmd: Applicant) -> JSONResponse:
     """The applicant supplements a returned application; it awaits formal review again."""
     data = body.model_dump(mode="json", exclude_none=True)
-    return cmd.act(zone_id, body, Supplement(**data))
+    return cmd.send(zone_id, body, Supplement(**data))
 
 
 @router.post("/{zone_id}/assessment/panel", **ZONE)
 def appoint_panel(zone_id: UUID, body: schemas.PanelIn, cmd: Bureau) -> JSONResponse:
     """The bureau appoints the expert panel (专家评估组) and records its methods."""
-    return cmd.act(zone_id, body, AppointPanel(**body.model_dump(mode="json")))
+    return cmd.send(zone_id, body, AppointPanel(**body.model_dump(mode="json")))
 
 
 @router.post("/{zone_id}/assessment/conflicts", **ZONE)
 def declare_conflict(zone_id: UUID, body: schemas.ConflictIn, cmd: Expert) -> JSONResponse:
     """An expert on the panel declares a conflict of interest (回避); they may then not score."""
-    return cmd.act(zone_id, body, DeclareConflict(reason=body.reason))
+    return cmd.send(zone_id, body, DeclareConflict(reason=body.reason))
 
 
 @router.put("/{zone_id}/assessment/scores", **ZONE)
 def file_scores(zone_id: UUID, body: schemas.ScoresIn, cmd: Expert) -> JSONResponse:
     """An unconflicted panel expert files scores for every indicator (0..weight); re-filing replaces
     the sheet, and both stay in the history."""
-    return cmd.act(zone_id, body, FileScores(**body.model_dump()))
+    return cmd.send(zone_id, body, FileScores(**body.model_dump()))
 
 
 @router.post("/{zone_id}/assessment/conclusion", **ZONE)
 def conclude(zone_id: UUID, body: schemas.ConclusionIn, cmd: Bureau) -> JSONResponse:
     """The bureau confirms the panel's report and forms the conclusion (评估结论): ``assessed`` or
     ``not_passed``, with the panel score under the zone's indicator-system version."""
-    return cmd.act(zone_id, body, ConcludeAssessment(**body.model_dump()))
+    return cmd.send(zone_id, body, ConcludeAssessment(**body.model_dump()))
 
 
 @router.post("/{zone_id}/notice", **ZONE)
@@ -103,7 +103,7 @@ def publish_notice(zone_id: UUID, body: schemas.NoticeIn, cmd: Bureau) -> JSONRe
     """The bureau publishes the public notice (公示); ``notice.ends_on`` is counted in working days on the
     Chinese calendar (default 5). A checkpoint is signed at once: the notice shows the tree head it was
     published under (``GET /notices``)."""
-    response = cmd.act(zone_id, body, PublishNotice(**body.model_dump()))
+    response = cmd.send(zone_id, body, PublishNotice(**body.model_dump()))
     checkpoints = cmd.services.checkpoints
     if response.status_code == 200 and checkpoints is not None:
         try:
@@ -134,7 +134,7 @@ def raise_objection(zone_id: UUID, body: schemas.ObjectionIn, cmd: Anyone) -> JS
 def resolve_objection(zone_id: UUID, objection_id: str, body: schemas.ResolutionIn, cmd: Bureau) -> JSONResponse:
     """The bureau resolves an objection: ``dismissed``, or ``upheld`` with ``consequence`` ``reassess``
     (back to ``accepted``, a new panel) or ``reject``."""
-    return cmd.act(zone_id, body, ResolveObjection(objection_id=objection_id, **body.model_dump()))
+    return cmd.send(zone_id, body, ResolveObjection(objection_id=objection_id, **body.model_dump()))
 
 
 @router.post("/{zone_id}/grant", **ZONE)
@@ -142,7 +142,7 @@ def grant(zone_id: UUID, body: schemas.GrantIn, cmd: LeadingGroup) -> JSONRespon
     """The leading group grants the title (授予) — only after the notice has ended with no objection open
     or upheld (经公示无异议). ``valid_until`` is the term's last day: the day before the same date three years
     on (granted 2026-10-13 → 2029-10-12); the title expires the day after."""
-    return cmd.act(zone_id, body, Grant(**body.model_dump()))
+    return cmd.send(zone_id, body, Grant(**body.model_dump()))
 
 
 @router.post("/{zone_id}/annual-reports", **ZONE)
@@ -150,7 +150,7 @@ def file_annual_report(zone_id: UUID, body: schemas.AnnualReportIn, cmd: Applica
     """The applicant reports a year's work and statistics (due January 31 of the next year; later is
     accepted and marked late)."""
     data = body.model_dump(mode="json", exclude_none=True)
-    return cmd.act(zone_id, body, FileAnnualReport(**data))
+    return cmd.send(zone_id, body, FileAnnualReport(**data))
 
 
 @router.post("/{zone_id}/annual-reports/{year}/evaluation", **ZONE)
@@ -158,7 +158,7 @@ def evaluate_annual_report(
     zone_id: UUID, year: Annotated[int, Path(ge=2000, le=2100)], body: schemas.EvaluationIn, cmd: Bureau
 ) -> JSONResponse:
     """The bureau's yearly tracking evaluation (跟踪评价) of a filed report; threshold checks are attached."""
-    return cmd.act(zone_id, body, EvaluateAnnualReport(year=year, **body.model_dump()))
+    return cmd.send(zone_id, body, EvaluateAnnualReport(year=year, **body.model_dump()))
 
 
 @router.post("/{zone_id}/review-request", **ZONE)
@@ -167,7 +167,7 @@ def request_review(
 ) -> JSONResponse:
     """The applicant requests the review (复核) within the 3 months before ``valid_until``."""
     reason = body.reason if body else ""
-    return cmd.act(zone_id, body, RequestReview(reason=reason))
+    return cmd.send(zone_id, body, RequestReview(reason=reason))
 
 
 @router.post("/{zone_id}/review", **ZONE)
@@ -176,13 +176,13 @@ def decide_review(zone_id: UUID, body: schemas.ReviewIn, cmd: Bureau) -> JSONRes
     default 6 months); failed after rectification → revoked. Once the rectification period has ended with
     nothing submitted (the ``rectification_overdue`` deadline recorded), ``passed: false`` revokes at once
     (cause ``rectification_not_submitted``)."""
-    return cmd.act(zone_id, body, DecideReview(**body.model_dump()))
+    return cmd.send(zone_id, body, DecideReview(**body.model_dump()))
 
 
 @router.post("/{zone_id}/rectification", **ZONE)
 def submit_rectification(zone_id: UUID, body: schemas.RectificationIn, cmd: Applicant) -> JSONResponse:
     """The applicant submits its rectification (整改); the zone is reviewed again."""
-    return cmd.act(zone_id, body, SubmitRectification(**body.model_dump()))
+    return cmd.send(zone_id, body, SubmitRectification(**body.model_dump()))
 
 
 @router.post("/{zone_id}/revocation", **ZONE)
@@ -191,4 +191,4 @@ def revoke(zone_id: UUID, body: schemas.RevocationIn, cmd: Bureau) -> JSONRespon
     the evidence (uploaded documents, at least one) and the public circular (通报, shown on ``GET /notices``).
     Before a grant it cancels the creation qualification (``revocation.scope``: ``creation_qualification``),
     after it the title (``title``). Refused (409) before formal acceptance: rejection is the act there."""
-    return cmd.act(zone_id, body, Revoke(**body.model_dump()))
+    return cmd.send(zone_id, body, Revoke(**body.model_dump()))
