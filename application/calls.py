@@ -12,6 +12,7 @@ from eventsourcing.persistence import IntegrityError
 from application.core import Idempotency
 from application.core import ZoneCore
 from application.core import expect_version
+from application.core import retried_once
 from domain.call import Call
 from domain.call import call_aggregate_id
 from domain.chained import topic_of
@@ -19,7 +20,6 @@ from domain.conditions import Batch
 from domain.errors import AlreadyExistsError
 from domain.errors import CallNotFoundError
 from domain.errors import InvalidValueError
-from domain.errors import VersionConflictError
 from domain.values import SYSTEM
 from domain.values import Actor
 from domain.zone import Zone
@@ -114,20 +114,15 @@ class CallBook(ZoneCore):
         **terms: Any,
     ) -> Call:
         """The bureau corrects a call's terms, with its reason; a concurrent write is retried once."""
-        for attempt in (1, 2):
+
+        def attempt() -> Call:
             call = self.call(call_id)
             expect_version("call", call.version, expected_version)
             call.correct(actor=actor, at=self.clock.now(), reason=reason, **terms)
-            try:
-                self._save_call(call, idempotency)
-            except IntegrityError:  # an application opened a case meanwhile
-                if attempt == 2:
-                    raise VersionConflictError(
-                        "The call changed at the same moment, twice; nothing was recorded."
-                    ) from None
-                continue
+            self._save_call(call, idempotency)  # an application may have opened a case meanwhile
             return call
-        raise AssertionError("unreachable")  # pragma: no cover
+
+        return retried_once(attempt, "The call changed at the same moment, twice")
 
     def import_calls(self) -> list[str]:
         """Publishes, as the system, each call of the calls file the store does not hold yet (on first start),

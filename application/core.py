@@ -92,6 +92,18 @@ def expect_version(what: str, version: int, expected: int | None) -> None:
 T = TypeVar("T")
 
 
+def retried_once(attempt: Callable[[], T], twice: str) -> T:
+    """``attempt()`` (load, act, save); a concurrent write is retried once on fresh state, then reported."""
+    try:
+        return attempt()
+    except IntegrityError:
+        pass
+    try:
+        return attempt()
+    except IntegrityError:
+        raise VersionConflictError(f"{twice}; nothing was recorded. Try again.") from None
+
+
 class ZoneCore(Application[UUID]):
     """What every command goes through: load, act, save once (with its idempotency record), retry once."""
 
@@ -177,21 +189,15 @@ class ZoneCore(Application[UUID]):
 
         With ``idempotency`` the answer (``answer(zone)``, by default the zone as its caller sees it) is
         stored in the same transaction as the events."""
-        for attempt in (1, 2):
+
+        def attempt() -> Zone:
             zone = self.get_zone(zone_id)
             expect_version("zone", zone.version, expected_version)
             act(zone, self.clock.now())
-            try:
-                self._save_with(zone, idempotency, answer)
-            except IntegrityError:
-                if attempt == 2:
-                    raise VersionConflictError(
-                        "The zone was changed by someone else at the same moment, twice; nothing was recorded. "
-                        "Try again."
-                    ) from None
-                continue
+            self._save_with(zone, idempotency, answer)
             return zone
-        raise AssertionError("unreachable")  # pragma: no cover
+
+        return retried_once(attempt, "The zone was changed by someone else at the same moment, twice")
 
     def _save_with(
         self,
