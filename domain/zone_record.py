@@ -1,0 +1,291 @@
+"""The zone's record (集聚区案件): its events, the guards every act passes, and the state read back."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import replace
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from typing import Any
+from typing import ClassVar
+
+from eventsourcing.domain import Aggregate
+
+from domain import intake
+from domain.chained import Chained
+from domain.chained import Data
+from domain.errors import IllegalTransitionError
+from domain.errors import NotPermittedError
+from domain.errors import OutOfOrderError
+from domain.records import as_plain
+from domain.records import with_item
+from domain.state import STATUS_WORDS
+from domain.state import AnnualReport
+from domain.state import Assessment
+from domain.state import Conflict
+from domain.state import CreationPeriod
+from domain.state import Document
+from domain.state import FormalDecision
+from domain.state import Notice
+from domain.state import Objection
+from domain.state import Panel
+from domain.state import Plan
+from domain.state import Review
+from domain.state import Revocation
+from domain.state import SelfAssessment
+from domain.state import Site
+from domain.state import Term
+from domain.state import ZoneState
+from domain.values import Actor
+from domain.values import local_date
+from domain.values import permit
+
+
+class ZoneRecord(Chained, ZoneState):
+    """What a zone records and how its state is rebuilt; the acts that record it are in the ``zone_*`` modules."""
+
+    # Every act checks first and then records; the events' ``assign`` methods only build the state from what was
+    # recorded, so that replaying the stored events always rebuilds the same state. The events are redefined on
+    # ``Zone`` by eventsourcing (``domain.zone:Zone.Applied`` …): that is the topic every stored event names.
+
+    class Event(Chained.Event):
+        """Every zone event: who, why, what, and its place in the hash chain."""
+
+    # --- events -------------------------------------------------------------------------------
+
+    class Applied(Event, Aggregate.Created):
+        """The applicant filed its application (申请)."""
+
+        def assign(self, z: ZoneRecord, d: Data) -> None:  # what a new zone has not had yet: ZoneState's defaults
+            z.name = d["name"]
+            z.applicant_org = d["applicant_org"]
+            z.area_type = d["area_type"]
+            z.sites = tuple(Site(address=s["address"], name=s["name"]) for s in d["sites"])
+            z.batch = d["batch"]
+            z.creation_period = CreationPeriod(**d["creation_period"])
+            z.materials = Document.from_list(d["materials"])
+            z.self_assessment = SelfAssessment.from_data(d["self_assessment"])
+            z.plan = Plan.from_data(d["plan"])
+            z.indicator_system = d["indicator_system"]
+            z.status = "applied"
+            z.applied_on = d["applied_on"]
+
+    class FormalReviewed(Event):
+        """The bureau's formal review (形式审查) decided; each subclass names the outcome."""
+
+        status: ClassVar[str]
+
+        def assign(self, z: ZoneRecord, d: Data) -> None:
+            z.status = self.status
+            z.formal_decision = FormalDecision.from_data(d, reasons=self.reason)
+
+    class FormallyAccepted(FormalReviewed):
+        """The bureau's formal review (形式审查) found the application complete and eligible."""
+
+        status = "accepted"
+
+    class ApplicationReturned(FormalReviewed):
+        """The bureau returned the application for supplement."""
+
+        status = "returned"
+
+    class ApplicationRejected(FormalReviewed):
+        """The bureau rejected the application at formal review."""
+
+        status = "rejected"
+
+    class Supplemented(Event):
+        """The applicant supplemented its materials; the application awaits formal review again."""
+
+        def assign(self, z: ZoneRecord, d: Data) -> None:
+            z.status = "applied"
+            z.materials = Document.from_list(d["materials"])
+            if d.get("self_assessment") is not None:
+                z.self_assessment = SelfAssessment.from_data(d["self_assessment"])
+            if d.get("plan") is not None:
+                z.plan = Plan.from_data(d["plan"])
+
+    class PanelAppointed(Event):
+        """The bureau appointed the expert panel (专家评估组)."""
+
+        def assign(self, z: ZoneRecord, d: Data) -> None:
+            z.status = "assessing"
+            z.panel = Panel.from_data(d, appointed_at=self.timestamp.isoformat(), appointed_by=self.actor)
+
+    class ConflictDeclared(Event):
+        """An expert declared a conflict of interest and will not score."""
+
+        def assign(self, z: ZoneRecord, d: Data) -> None:
+            assert z.panel is not None
+            conflict = Conflict(declared_at=d["declared_at"], reason=self.reason)
+            z.panel = z.panel.with_conflict(d["expert"], conflict)
+
+    class ScoresFiled(Event):
+        """An expert filed (or re-filed) scores for the 25 indicators."""
+
+        def assign(self, z: ZoneRecord, d: Data) -> None:
+            assert z.panel is not None
+            z.panel = z.panel.with_sheet(d["expert"], d["scores"], d["comment"], d["filed_at"])
+
+    class Assessed(Event):
+        """The bureau confirmed the panel's report and formed the conclusion (评估结论)."""
+
+        def assign(self, z: ZoneRecord, d: Data) -> None:
+            z.status = "assessed" if d["passed"] else "not_passed"
+            z.assessment = Assessment.from_data(d, reasons=self.reason)
+            z.assessments = (*z.assessments, z.assessment)
+
+    class Publicized(Event):
+        """The bureau published the public notice (公示)."""
+
+        def assign(self, z: ZoneRecord, d: Data) -> None:
+            z.status = "in_notice"
+            z.notice = Notice.from_data(d)
+            z.notices = (*z.notices, z.notice)
+
+    class ObjectionRaised(Event):
+        """Someone raised an objection (异议) during the public notice."""
+
+        def assign(self, z: ZoneRecord, d: Data) -> None:
+            z.objections = with_item(z.objections, d["objection_id"], Objection.from_data(d))
+
+    class ObjectionResolved(Event):
+        """The bureau resolved an objection: dismissed, or upheld with its consequence."""
+
+        def assign(self, z: ZoneRecord, d: Data) -> None:
+            resolved = z.objections[d["objection_id"]].resolved(d, reasons=self.reason)
+            z.objections = with_item(z.objections, d["objection_id"], resolved)
+            if d["outcome"] == "upheld":
+                z.status = "accepted" if d["consequence"] == "reassess" else "rejected"
+                if d["consequence"] == "reassess":
+                    z.panel = None
+                    z.assessment = None
+
+    class Granted(Event):
+        """The leading group granted the title (授予称号) for a term."""
+
+        def assign(self, z: ZoneRecord, d: Data) -> None:
+            z.status = "granted"
+            z.terms = (*z.terms, Term.from_data(d))
+
+    class AnnualReported(Event):
+        """The applicant filed the annual report (年度报告) for a year."""
+
+        def assign(self, z: ZoneRecord, d: Data) -> None:
+            z.annual_reports = with_item(z.annual_reports, str(d["year"]), AnnualReport.from_data(d))
+
+    class AnnualEvaluated(Event):
+        """The bureau recorded its yearly tracking evaluation (跟踪评价) of a report."""
+
+        def assign(self, z: ZoneRecord, d: Data) -> None:
+            evaluated = z.annual_reports[str(d["year"])].evaluated(d, comments=self.reason)
+            z.annual_reports = with_item(z.annual_reports, str(d["year"]), evaluated)
+
+    class ReviewRequested(Event):
+        """The applicant requested the review (复核申请) before expiry."""
+
+        def assign(self, z: ZoneRecord, d: Data) -> None:
+            z.status = "in_review"
+            z.review = Review.from_data(d)
+
+    class ReviewPassed(Event):
+        """The review passed: the title is granted again for a new term."""
+
+        def assign(self, z: ZoneRecord, d: Data) -> None:
+            assert z.review is not None
+            z.status = "granted"
+            z.terms = (*z.terms, Term.from_data(d["term"]))
+            z.reviews = (*z.reviews, replace(z.review, passed=True, reasons=self.reason))
+            z.review = None
+
+    class RectificationOrdered(Event):
+        """The review failed: a rectification period (整改期) is ordered."""
+
+        def assign(self, z: ZoneRecord, d: Data) -> None:
+            assert z.review is not None
+            z.status = "rectifying"
+            z.review = z.review.ordered(d, reasons=self.reason)
+
+    class Rectified(Event):
+        """The applicant submitted its rectification (整改); the zone is reviewed again."""
+
+        def assign(self, z: ZoneRecord, d: Data) -> None:
+            assert z.review is not None
+            z.status = "in_review"
+            z.review = z.review.rectified(d)
+
+    class Revoked(Event):
+        """The title (or the creation qualification) was revoked (撤销)."""
+
+        def assign(self, z: ZoneRecord, d: Data) -> None:
+            z.status = "revoked"
+            z.revocation = Revocation.from_data(d, reasons=self.reason)
+
+    class DeadlineEvent(Event):
+        """A deadline the scheduler recorded; each one at most once."""
+
+        def assign(self, z: ZoneRecord, d: Data) -> None:
+            z.deadlines_recorded = (*z.deadlines_recorded, d["key"])
+
+    class NoticeEnded(DeadlineEvent):
+        """The public notice period ended."""
+
+    class AnnualReportOverdue(DeadlineEvent):
+        """January 31 passed without the annual report for a year."""
+
+    class ReviewWindowOpened(DeadlineEvent):
+        """The 3 months before expiry began: the review may now be requested."""
+
+    class TitleExpired(DeadlineEvent):
+        """The title's term ended."""
+
+    class RectificationOverdue(DeadlineEvent):
+        """The rectification period ended without a submission."""
+
+    DEADLINE_EVENTS: ClassVar[dict[str, str]] = {
+        "notice_ended": "NoticeEnded",
+        "annual_report_overdue": "AnnualReportOverdue",
+        "review_window_opened": "ReviewWindowOpened",
+        "title_expired": "TitleExpired",
+        "rectification_overdue": "RectificationOverdue",
+    }
+
+    STATE_FIELDS: ClassVar[tuple[str, ...]] = tuple(ZoneState.__annotations__)
+
+    # --- guards -------------------------------------------------------------------------------
+
+    def _guard(self, at: datetime, actor: Actor, *roles: str, own_zone_only: bool = True) -> date:
+        intake.instant(at)
+        permit(actor.role, roles)
+        if own_zone_only and actor.role == "applicant" and actor.org != self.applicant_org:
+            raise NotPermittedError("An applicant may act only on its own organisation's zone.")
+        if self.status == "revoked":
+            raise IllegalTransitionError(
+                f"This zone was revoked on {self.revocation.revoked_on.isoformat() if self.revocation else '?'}; "
+                "nothing more can be recorded for it."
+            )
+        if at.astimezone(UTC) < self.modified_on:
+            raise OutOfOrderError(
+                f"This zone's latest entry is dated {self.modified_on.isoformat()}; "
+                f"an entry cannot be dated earlier ({at.astimezone(UTC).isoformat()})."
+            )
+        return local_date(at)
+
+    def _require_status(self, *statuses: str, doing: str) -> None:
+        if self.status not in statuses:
+            allowed = " or ".join(STATUS_WORDS[s] for s in statuses)
+            raise IllegalTransitionError(
+                f"Cannot {doing}: the zone is {STATUS_WORDS[self.status]}; this is possible only when it is {allowed}."
+            )
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def state(self) -> dict[str, Any]:
+        """The whole state as plain values (what a replay must reproduce exactly)."""
+        out = copy.deepcopy({name: as_plain(getattr(self, name)) for name in self.STATE_FIELDS})
+        out["id"] = str(self.id)
+        out["version"] = self.version
+        out["created_on"] = self.created_on.isoformat()
+        out["modified_on"] = self.modified_on.isoformat()
+        return out
