@@ -8,9 +8,9 @@ from typing import Any
 from domain.deadlines import Deadline
 from domain.policy import Policy
 from domain.records import as_plain
-from domain.state import STATUS_WORDS
-from domain.state import Assessment
-from domain.state import Panel
+from domain.state_assessment import Assessment
+from domain.state_assessment import Panel
+from domain.state_case import STATUS_WORDS
 from domain.zone import Zone
 
 OBJECTOR_FIELDS = ("objector_name", "contact")

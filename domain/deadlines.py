@@ -12,9 +12,9 @@ from datetime import timedelta
 from typing import Any
 
 from domain.policy import Policy
-from domain.state import Rectification
-from domain.state import Term
 from domain.state import ZoneState
+from domain.state_term import Rectification
+from domain.state_term import Term
 from domain.values import add_months
 from domain.values import add_years
 from domain.values import day_after

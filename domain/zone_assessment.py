@@ -13,7 +13,7 @@ from domain.errors import InvalidValueError
 from domain.errors import NotOnPanelError
 from domain.indicators import IndicatorSystem
 from domain.policy import Policy
-from domain.state import Panel
+from domain.state_assessment import Panel
 from domain.values import Actor
 from domain.zone_record import ZoneRecord
 

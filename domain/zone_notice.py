@@ -16,7 +16,7 @@ from domain.errors import TooEarlyError
 from domain.errors import ZoneNotFoundError
 from domain.integrity import sha256_text
 from domain.policy import Policy
-from domain.state import STATUS_WORDS
+from domain.state_case import STATUS_WORDS
 from domain.values import Actor
 from domain.values import day_after
 from domain.zone_record import ZoneRecord

@@ -18,7 +18,7 @@ from domain.errors import TooEarlyError
 from domain.errors import ZoneNotFoundError
 from domain.indicators import IndicatorSystem
 from domain.policy import Policy
-from domain.state import STATUS_WORDS
+from domain.state_case import STATUS_WORDS
 from domain.values import Actor
 from domain.values import add_months
 from domain.values import local_date

@@ -1,0 +1,276 @@
+"""The notice's and the title's records: notices, objections, terms, annual reports, review, revocation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+from domain.records import OMITTED_WHEN_NONE
+from domain.records import Record
+from domain.records import day
+from domain.records import frozen
+from domain.state_case import Document
+from domain.values import day_after
+
+# --- public notice and objections -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Notice(Record):
+    """A public notice (公示) as published: text, its hash, the period and the calendar that counted it."""
+
+    calendar: str
+    ends_on: date
+    number: int
+    published_at: str
+    starts_on: date
+    text: str
+    text_sha256: str
+    working_days: int
+
+    @classmethod
+    def from_data(cls, d: Mapping[str, Any]) -> Notice:
+        return cls(
+            calendar=d["calendar"],
+            ends_on=day(d["ends_on"]),
+            number=d["number"],
+            published_at=d["published_at"],
+            starts_on=day(d["starts_on"]),
+            text=d["text"],
+            text_sha256=d["text_sha256"],
+            working_days=d["working_days"],
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Resolution(Record):
+    """How the bureau resolved an objection."""
+
+    consequence: str | None
+    objection_id: str
+    outcome: str
+    resolved_at: str
+    reasons: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Objection(Record):
+    """An objection (异议) to a notice, open or resolved."""
+
+    contact: str
+    evidence: tuple[Document, ...]
+    notice: int
+    objection_id: str
+    objector_name: str
+    raised_at: str
+    text: str
+    status: str
+    resolution: Resolution | None
+
+    @classmethod
+    def from_data(cls, d: Mapping[str, Any]) -> Objection:
+        return cls(
+            contact=d["contact"],
+            evidence=Document.from_list(d["evidence"]),
+            notice=d["notice"],
+            objection_id=d["objection_id"],
+            objector_name=d["objector_name"],
+            raised_at=d["raised_at"],
+            text=d["text"],
+            status="open",
+            resolution=None,
+        )
+
+    def resolved(self, d: Mapping[str, Any], *, reasons: str) -> Objection:
+        """The objection once resolved."""
+        resolution = Resolution(
+            consequence=d["consequence"],
+            objection_id=d["objection_id"],
+            outcome=d["outcome"],
+            resolved_at=d["resolved_at"],
+            reasons=reasons,
+        )
+        return replace(self, status=d["outcome"], resolution=resolution)
+
+
+# --- the title: terms, annual reports, review and revocation --------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Term(Record):
+    """A term of the title (称号有效期): granted on, its last day, when the review window opens and it expires."""
+
+    # ``valid_until`` is the term's last day. A term recorded before v2 has no ``expires_on``: it was
+    # computed as the grant date plus the term's years, and stays as it was recorded.
+
+    announcement_no: str
+    expires_on: date | None = field(default=None, metadata=OMITTED_WHEN_NONE)
+    granted_on: date
+    number: int
+    review_window_opens_on: date
+    valid_until: date
+
+    @classmethod
+    def from_data(cls, d: Mapping[str, Any]) -> Term:
+        return cls(
+            announcement_no=d["announcement_no"],
+            expires_on=day(d["expires_on"]) if "expires_on" in d else None,
+            granted_on=day(d["granted_on"]),
+            number=d["number"],
+            review_window_opens_on=day(d["review_window_opens_on"]),
+            valid_until=day(d["valid_until"]),
+        )
+
+    @property
+    def expiry(self) -> date:
+        """The day the title expires: the day after the term's last day."""
+        return self.expires_on or day_after(self.valid_until)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Evaluation(Record):
+    """The bureau's tracking evaluation (跟踪评价) of an annual report."""
+
+    checks: Sequence[Mapping[str, Any]]
+    indicator_system: str
+    rating: str
+    year: int
+    comments: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnnualReport(Record):
+    """An annual report (年度报告) as filed, and its evaluation once made."""
+
+    documents: tuple[Document, ...]
+    due_on: date
+    filed_at: str
+    late: bool
+    statistics: Mapping[str, Any]
+    summary: str
+    year: int
+    evaluation: Evaluation | None
+
+    @classmethod
+    def from_data(cls, d: Mapping[str, Any]) -> AnnualReport:
+        return cls(
+            documents=Document.from_list(d["documents"]),
+            due_on=day(d["due_on"]),
+            filed_at=d["filed_at"],
+            late=d["late"],
+            statistics=frozen(d["statistics"]),
+            summary=d["summary"],
+            year=d["year"],
+            evaluation=None,
+        )
+
+    def evaluated(self, d: Mapping[str, Any], *, comments: str) -> AnnualReport:
+        """The report once evaluated."""
+        evaluation = Evaluation(
+            checks=frozen(d["checks"]),
+            indicator_system=d["indicator_system"],
+            rating=d["rating"],
+            year=d["year"],
+            comments=comments,
+        )
+        return replace(self, evaluation=evaluation)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Submission(Record):
+    """The applicant's rectification (整改) as submitted."""
+
+    documents: tuple[Document, ...]
+    late: bool
+    submitted_on: date
+    summary: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rectification(Record):
+    """A rectification period (整改期) ordered after a failed review, and what was submitted."""
+
+    due_on: date
+    months: int
+    ordered_on: date
+    reasons: str
+    submitted: Submission | None = field(default=None, metadata=OMITTED_WHEN_NONE)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Review(Record):
+    """A review (复核) of a term: requested, perhaps rectified, and once decided, passed."""
+
+    requested_at: str
+    term: int
+    rectification: Rectification | None
+    passed: bool | None = field(default=None, metadata=OMITTED_WHEN_NONE)
+    reasons: str | None = field(default=None, metadata=OMITTED_WHEN_NONE)
+
+    @classmethod
+    def from_data(cls, d: Mapping[str, Any]) -> Review:
+        return cls(requested_at=d["requested_at"], term=d["term"], rectification=None)
+
+    def ordered(self, d: Mapping[str, Any], *, reasons: str) -> Review:
+        """The review once a rectification was ordered."""
+        rectification = Rectification(
+            due_on=day(d["due_on"]), months=d["months"], ordered_on=day(d["ordered_on"]), reasons=reasons
+        )
+        return replace(self, rectification=rectification)
+
+    def rectified(self, d: Mapping[str, Any]) -> Review:
+        """The review once the rectification was submitted."""
+        assert self.rectification is not None
+        submitted = Submission(
+            documents=Document.from_list(d["documents"]),
+            late=d["late"],
+            submitted_on=day(d["submitted_on"]),
+            summary=d["summary"],
+        )
+        return replace(self, rectification=replace(self.rectification, submitted=submitted))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Circular(Record):
+    """The public circular (通报) of a revocation on §6.6's grounds: its number, text and the text's hash."""
+
+    number: str
+    text: str
+    text_sha256: str
+
+    @classmethod
+    def from_data(cls, d: Mapping[str, Any]) -> Circular:
+        return cls(number=d["number"], text=d["text"], text_sha256=d["text_sha256"])
+
+
+@dataclass(frozen=True, kw_only=True)
+class Revocation(Record):
+    """The revocation (撤销) of the title or the creation qualification."""
+
+    # A revocation on §6.6's grounds records its evidence, circular and scope (creation_qualification
+    # before a grant, title after); those recorded before v2, and the process's own (§6.4, §6.5), do not.
+
+    cause: str
+    circular: Circular | None = field(default=None, metadata=OMITTED_WHEN_NONE)
+    details: str
+    evidence: tuple[Document, ...] | None = field(default=None, metadata=OMITTED_WHEN_NONE)
+    revoked_on: date
+    scope: str | None = field(default=None, metadata=OMITTED_WHEN_NONE)
+    reasons: str
+
+    @classmethod
+    def from_data(cls, d: Mapping[str, Any], *, reasons: str) -> Revocation:
+        return cls(
+            cause=d["cause"],
+            circular=Circular.from_data(d["circular"]) if "circular" in d else None,
+            details=d["details"],
+            evidence=Document.from_list(d["evidence"]) if "evidence" in d else None,
+            revoked_on=day(d["revoked_on"]),
+            scope=d.get("scope"),
+            reasons=reasons,
+        )
