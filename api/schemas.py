@@ -146,10 +146,13 @@ class SupplementIn(In):
 
 
 class Expert(In):
-    """A panel member, by user id."""
+    """A panel member, by user id (and organisation: none may come from the applicant, §3.2)."""
 
     sub: Annotated[str, Field(min_length=1, max_length=200)]
     name: Annotated[str, Field(max_length=200)] = ""
+    org: Annotated[str, Field(max_length=200, description="the expert's organisation (not the applicant's)")] | None = (
+        None
+    )
 
 
 class PanelIn(In):
@@ -160,6 +163,20 @@ class PanelIn(In):
         list[Literal["document_review", "site_visit", "key_interviews", "symposium"]], Field(min_length=1, max_length=4)
     ]
     reason: Reasons = ""
+
+
+class PanelMembersIn(In):
+    """Experts added to the sitting panel (增补专家)."""
+
+    experts: Annotated[list[Expert], Field(min_length=1, max_length=50)]
+    reason: Reasons = ""
+
+
+class RecusalIn(In):
+    """The bureau's recusal (回避) of a panel expert."""
+
+    expert: Annotated[str, Field(min_length=1, max_length=200, description="the expert's user id (sub)")]
+    reasons: Annotated[str, Field(min_length=1, max_length=20000)]
 
 
 class ConflictIn(In):
@@ -173,6 +190,7 @@ class ScoresIn(In):
 
     scores: Annotated[dict[str, Score], Field(max_length=100)]
     comment: Text = ""
+    reason: Reasons = Field(default="", description="why the sheet is re-filed (required for a re-filing)")
 
 
 class ConclusionIn(In):
@@ -181,6 +199,9 @@ class ConclusionIn(In):
     passed: StrictBool
     report: DocumentRef
     reasons: Reasons
+    override_reasons: Reasons | None = Field(
+        default=None, description="why the conclusion departs from the call's pass mark (required then)"
+    )
 
 
 class NoticeIn(In):

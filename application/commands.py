@@ -81,6 +81,24 @@ class AppointPanel(ZoneCommand):
 
 
 @dataclass(frozen=True, kw_only=True)
+class AddPanelMembers(ZoneCommand):
+    """The bureau adds experts to the sitting panel (增补专家)."""
+
+    method = Zone.add_panel_members
+    experts: list[dict[str, Any]]
+    reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecuseExpert(ZoneCommand):
+    """The bureau recuses an expert of the panel (回避) with reasons."""
+
+    method = Zone.recuse_expert
+    expert: str
+    reasons: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class DeclareConflict(ZoneCommand):
     """A panel expert declares a conflict of interest (回避)."""
 
@@ -96,6 +114,7 @@ class FileScores(ZoneCommand):
     needs = ("system",)
     scores: dict[str, Any]
     comment: str = ""
+    reason: str = ""  # why a sheet is re-filed (required then)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -103,11 +122,12 @@ class ConcludeAssessment(ZoneCommand):
     """The bureau confirms the panel's report and forms the conclusion (评估结论)."""
 
     method = Zone.conclude_assessment
-    needs = ("system", "policy")
+    needs = ("system", "policy", "batch")
     uploads = ("report",)
     passed: bool
     report: dict[str, Any]
     reasons: str
+    override_reasons: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -329,6 +349,8 @@ class ZoneCommands(CallBook):
     formal_review = named(FormalReview)
     supplement = named(Supplement)
     appoint_panel = named(AppointPanel)
+    add_panel_members = named(AddPanelMembers)
+    recuse_expert = named(RecuseExpert)
     declare_conflict = named(DeclareConflict)
     file_scores = named(FileScores)
     conclude_assessment = named(ConcludeAssessment)

@@ -86,6 +86,8 @@ def _panel(panel: Panel) -> dict[str, Any]:
         "methods": as_plain(panel.methods),
         "conflicted": sorted(panel.conflicts),
         "scored": sorted(panel.sheets),
+        # v2: shown once the bureau recused someone (a panel of v1 shows what it showed)
+        **({} if panel.recusals is None else {"recused": sorted(panel.recusals), "counted": panel.counted()}),
     }
 
 
@@ -99,6 +101,25 @@ def _assessment(assessment: Assessment) -> dict[str, Any]:
         "reasons": assessment.reasons,
         **{key: result[key] for key in ("indicator_system", "total", "maximum", "percentage")},
         "scores": as_plain(result["scores"]),
+        **conclusion_figures(assessment),
+        **({"recused": sorted(assessment.recusals or {})} if assessment.concluded_v2 else {}),
+    }
+
+
+def conclusion_figures(assessment: Assessment) -> dict[str, Any]:
+    """What a conclusion records since v2 (none for one of v1): total and percentage as people write them, the
+    version's maximum, the group subtotals against their declared weights, the call's pass mark and any
+    override."""
+    if not assessment.concluded_v2:
+        return {}
+    return {
+        "total": assessment.total,
+        "max": assessment.max,
+        "percentage": assessment.percentage,
+        "groups": as_plain(assessment.groups),
+        "pass_mark": assessment.pass_mark,
+        "against_pass_mark": assessment.against_pass_mark,
+        "override_reasons": assessment.override_reasons,
     }
 
 

@@ -114,3 +114,42 @@ class CalendarDataMissingError(ZoneError):
     """The working-day calendar has no data for a date needed to count a period."""
 
     code = "calendar_data_missing"
+
+
+# --- assessment: panel integrity (v2) ---------------------------------------------------------------
+
+
+class PanelTooSmallError(IllegalTransitionError):
+    """Too few unconflicted experts have scored to conclude: the bureau must add members first."""
+
+    code = "panel_too_small"
+
+
+class ExpertNotOnPanelError(IllegalTransitionError):
+    """The expert the bureau names is not on this zone's assessment panel."""
+
+    code = "expert_not_on_panel"
+
+
+class AlreadyOnPanelError(IllegalTransitionError):
+    """An expert the bureau would add is on the panel already."""
+
+    code = "already_on_panel"
+
+
+class AlreadyRecusedError(IllegalTransitionError):
+    """The expert is recused already, or declared a conflict: they do not score either way."""
+
+    code = "already_recused"
+
+
+class ExpertRecusedError(ConflictOfInterestError):
+    """The bureau recused the expert (回避); they may not score."""
+
+    code = "expert_recused"
+
+
+class ExpertFromApplicantError(NotPermittedError):
+    """The expert belongs to the applicant organisation and may not assess its zone."""
+
+    code = "expert_from_applicant"

@@ -198,6 +198,29 @@ class IndicatorSystem:
             "percentage": round(total / self.maximum, 6),
         }
 
+    def subtotals(self, per_indicator: dict[str, float]) -> list[dict[str, Any]]:
+        """Each group's panel score against its maximum (the sum of its indicators' weights) and the weight the
+        document declares for it: 创建基础 26 against a declared 25, 创建措施 32 against 35 — shown, not
+        renormalised."""
+        out = []
+        for g in self.groups:
+            numbers = [n for n, i in self.indicators.items() if i.group == g.name]
+            out.append(
+                {
+                    "name": g.name,
+                    "declared": figure(g.declared_weight),
+                    "max": figure(sum(self.indicators[n].weight for n in numbers)),
+                    "score": figure(sum(per_indicator[str(n)] for n in numbers)),
+                }
+            )
+        return out
+
+
+def figure(value: float, places: int = 2) -> float | int:
+    """A number as people write it: rounded to ``places``, and a whole number without its ``.0``."""
+    rounded = round(float(value), places)
+    return int(rounded) if rounded.is_integer() else rounded
+
 
 def load_indicator_system(path: str | Path | None = None) -> IndicatorSystem:
     """Loads a version from its data file (default: the 2021 annex) and reports weight discrepancies."""

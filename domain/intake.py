@@ -170,8 +170,10 @@ def sites(value: Any) -> list[dict[str, str]]:
     return out
 
 
-def experts(value: Any, min_panel_size: int) -> list[dict[str, str]]:
-    """The panel's experts: each a user id (sub) and name, none twice, at least ``min_panel_size``."""
+def experts(value: Any, min_panel_size: int, *, applicant_org: str | None = None) -> list[dict[str, str]]:
+    """The panel's experts: each a user id (sub), name and, optionally, organisation (org), none twice, at
+    least ``min_panel_size``, none from ``applicant_org`` (§3.2: the panel assesses the applicant, it is not
+    of it)."""
     if not isinstance(value, list):
         raise InvalidValueError("experts must be a list.", [{"loc": ["experts"], "msg": "list required"}])
     out = []
@@ -180,7 +182,17 @@ def experts(value: Any, min_panel_size: int) -> list[dict[str, str]]:
             raise InvalidValueError(
                 "Each expert needs a user id (sub).", [{"loc": ["experts", i, "sub"], "msg": "required"}]
             )
-        out.append({"sub": e["sub"].strip(), "name": text(e.get("name"), "name", required=False, limit=200)})
+        expert = {"sub": e["sub"].strip(), "name": text(e.get("name"), "name", required=False, limit=200)}
+        org = text(e.get("org"), "org", required=False, limit=200)
+        if org:  # recorded only when given: a panel appointed without organisations records what v1 recorded
+            expert["org"] = org
+        if org and org == applicant_org:
+            raise InvalidValueError(
+                f"Expert {expert['sub']} belongs to the applicant organisation ({org}): an expert of the panel "
+                "(专家评估组, §3.2) may not come from the applicant whose zone it assesses.",
+                [{"loc": ["experts", i, "org"], "msg": "the applicant organisation"}],
+            )
+        out.append(expert)
     subs = [e["sub"] for e in out]
     if len(set(subs)) != len(subs):
         raise InvalidValueError(

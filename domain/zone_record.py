@@ -19,11 +19,13 @@ from domain.errors import IllegalTransitionError
 from domain.errors import NotPermittedError
 from domain.errors import OutOfOrderError
 from domain.records import as_plain
+from domain.records import frozen
 from domain.records import with_item
 from domain.state import ZoneState
 from domain.state_assessment import Assessment
 from domain.state_assessment import Conflict
 from domain.state_assessment import Panel
+from domain.state_assessment import Recusal
 from domain.state_case import STATUS_WORDS
 from domain.state_case import CreationPeriod
 from domain.state_case import Document
@@ -126,7 +128,7 @@ class ZoneRecord(Chained, ZoneState):
 
         def assign(self, z: ZoneRecord, d: Data) -> None:
             assert z.panel is not None
-            z.panel = z.panel.with_sheet(d["expert"], d["scores"], d["comment"], d["filed_at"])
+            z.panel = z.panel.with_sheet(d["expert"], d["scores"], d["comment"], d["filed_at"], self.reason or None)
 
     class Assessed(Event):
         """The bureau confirmed the panel's report and formed the conclusion (评估结论)."""
@@ -135,6 +137,23 @@ class ZoneRecord(Chained, ZoneState):
             z.status = "assessed" if d["passed"] else "not_passed"
             z.assessment = Assessment.from_data(d, reasons=self.reason)
             z.assessments = (*z.assessments, z.assessment)
+
+    # --- assessment: panel integrity (v2) ------------------------------------------------------
+
+    class PanelMembersAdded(Event):
+        """The bureau added experts to the sitting panel (增补专家, §3.2)."""
+
+        def assign(self, z: ZoneRecord, d: Data) -> None:
+            assert z.panel is not None
+            z.panel = z.panel.with_members(d["experts"], added_at=d["added_at"])
+
+    class ExpertRecused(Event):
+        """The bureau recused an expert of the panel (回避) with reasons: the expert may not score."""
+
+        def assign(self, z: ZoneRecord, d: Data) -> None:
+            assert z.panel is not None
+            recusal = Recusal(recused_at=d["recused_at"], recused_by=frozen(self.actor), reasons=self.reason)
+            z.panel = z.panel.with_recusal(d["expert"], recusal)
 
     class Publicized(Event):
         """The bureau published the public notice (公示)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from application.representation import conclusion_figures
 from domain.records import as_plain
 from domain.zone import Zone
 from projections.base import ZoneStateProjection
@@ -33,7 +34,9 @@ def rounds_of(zone: Zone) -> list[dict[str, Any]]:
                 "report": as_plain(a.report),
                 "reasons": a.reasons,
                 "counted": as_plain(a.counted),
+                **conclusion_figures(a),
             },
+            **({} if a.recusals is None else {"recusals": as_plain(a.recusals)}),
         }
         for a in zone.assessments
     ]
@@ -50,6 +53,7 @@ def rounds_of(zone: Zone) -> list[dict[str, Any]]:
                 "conflicts": as_plain(panel.conflicts),
                 "sheets": as_plain(panel.sheets),
                 "result": None,
+                **({} if panel.recusals is None else {"recusals": as_plain(panel.recusals)}),
             }
         )
     return rounds

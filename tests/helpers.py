@@ -24,6 +24,8 @@ from domain.values import Actor
 OTHER_TOWN = Actor("u-ch", "applicant", "changan", "Chang'an IT office")
 INSPECTOR = Actor("u-insp", "inspector", "dg-audit", "Inspector")
 OUTSIDER_EXPERT = Actor("u-exp9", "expert", "univ-9", "Expert 9")
+# experts the bureau adds to a sitting panel (增补专家) when conflicts or recusals leave too few
+RESERVE_EXPERTS = [Actor(f"u-exp{i}", "expert", f"univ-{i}", f"Expert {i}") for i in (4, 5)]
 
 __all__ = [
     "ANNUAL_STATISTICS",
@@ -40,6 +42,7 @@ __all__ = [
     "OTHER_TOWN",
     "OUTSIDER_EXPERT",
     "PUBLIC",
+    "RESERVE_EXPERTS",
     "SONGSHAN",
     "at",
     "doc",

@@ -17,6 +17,7 @@ from api import schemas
 from api.commands import By
 from api.commands import Command
 from api.errors import ZONE_RESPONSES
+from application.commands import AddPanelMembers
 from application.commands import AppointPanel
 from application.commands import ConcludeAssessment
 from application.commands import DecideReview
@@ -27,6 +28,7 @@ from application.commands import FileScores
 from application.commands import FormalReview
 from application.commands import Grant
 from application.commands import PublishNotice
+from application.commands import RecuseExpert
 from application.commands import RequestReview
 from application.commands import ResolveObjection
 from application.commands import Revoke
@@ -74,8 +76,26 @@ def supplement(zone_id: UUID, body: schemas.SupplementIn, cmd: Applicant) -> JSO
 
 @router.post("/{zone_id}/assessment/panel", **ZONE)
 def appoint_panel(zone_id: UUID, body: schemas.PanelIn, cmd: Bureau) -> JSONResponse:
-    """The bureau appoints the expert panel (专家评估组) and records its methods."""
+    """The bureau appoints the expert panel (专家评估组) and records its methods: at least the configured
+    minimum of experts (default 3), none of them from the applicant organisation (an expert whose ``org`` is the
+    applicant's → 422, §3.2)."""
     return cmd.send(zone_id, body, AppointPanel(**body.model_dump(mode="json")))
+
+
+@router.post("/{zone_id}/assessment/panel/members", **ZONE)
+def add_panel_members(zone_id: UUID, body: schemas.PanelMembersIn, cmd: Bureau) -> JSONResponse:
+    """The bureau adds experts to the sitting panel (增补专家, §3.2) — for instance when conflicts and recusals
+    leave too few to conclude. Refused (409 ``already_on_panel``) for an expert on the panel already; an
+    expert of the applicant organisation → 422. The added experts must score before the conclusion."""
+    return cmd.send(zone_id, body, AddPanelMembers(**body.model_dump(mode="json")))
+
+
+@router.post("/{zone_id}/assessment/recusals", **ZONE)
+def recuse_expert(zone_id: UUID, body: schemas.RecusalIn, cmd: Bureau) -> JSONResponse:
+    """The bureau recuses a panel expert (回避, §3.2) with reasons: the expert may no longer score, and a sheet
+    filed before the recusal is not counted. Refused (409) for an expert not on the panel
+    (``expert_not_on_panel``), or one already recused or who declared a conflict (``already_recused``)."""
+    return cmd.send(zone_id, body, RecuseExpert(**body.model_dump()))
 
 
 @router.post("/{zone_id}/assessment/conflicts", **ZONE)
@@ -87,14 +107,19 @@ def declare_conflict(zone_id: UUID, body: schemas.ConflictIn, cmd: Expert) -> JS
 @router.put("/{zone_id}/assessment/scores", **ZONE)
 def file_scores(zone_id: UUID, body: schemas.ScoresIn, cmd: Expert) -> JSONResponse:
     """An unconflicted panel expert files scores for every indicator (0..weight); re-filing replaces
-    the sheet, and both stay in the history."""
+    the sheet, and both stay in the history. A re-filing must say why (``reason``; 422 without)."""
     return cmd.send(zone_id, body, FileScores(**body.model_dump()))
 
 
 @router.post("/{zone_id}/assessment/conclusion", **ZONE)
 def conclude(zone_id: UUID, body: schemas.ConclusionIn, cmd: Bureau) -> JSONResponse:
     """The bureau confirms the panel's report and forms the conclusion (评估结论): ``assessed`` or
-    ``not_passed``, with the panel score under the zone's indicator-system version."""
+    ``not_passed``, with the panel score under the zone's indicator-system version — ``total``, ``max`` (of
+    that version: 98 for 2021, not renormalised to 100), ``percentage`` (a ratio: 0.7833 = 78.33 %) and
+    ``groups`` (each group's score against its maximum and its declared weight). Refused (409
+    ``panel_too_small``) while fewer than the minimum of unconflicted experts may score — add members first —
+    and (409) while one of them has not scored. Where the call sets a pass mark and the conclusion goes
+    against it, ``override_reasons`` must say why (422 without)."""
     return cmd.send(zone_id, body, ConcludeAssessment(**body.model_dump()))
 
 

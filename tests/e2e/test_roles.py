@@ -19,6 +19,7 @@ from ..helpers import INSPECTOR
 from ..helpers import LEADING
 from ..helpers import NANCHENG
 from ..helpers import OUTSIDER_EXPERT
+from ..helpers import RESERVE_EXPERTS
 from ..helpers import SONGSHAN
 from ..helpers import full_scores
 from .conftest import Api
@@ -120,6 +121,12 @@ def test_every_command_by_every_role(sqlite_api: Api) -> None:
         lambda a: api.put(f"{z}/assessment/scores", a, json={"scores": full_scores()}),
     )
     assert api.put(f"{z}/assessment/scores", EXPERTS[1], json={"scores": full_scores()}).status_code == 200
+    # one conflict leaves two of three: the bureau adds two experts (增补) and recuses one of them (回避)
+    added = {"experts": [{"sub": e.sub, "name": e.name, "org": e.org} for e in RESERVE_EXPERTS]}
+    m.check("add panel members", {"bureau"}, lambda a: api.post(f"{z}/assessment/panel/members", a, json=added))
+    recusal = {"expert": RESERVE_EXPERTS[1].sub, "reasons": "Advised the applicant in 2020."}
+    m.check("recuse an expert", {"bureau"}, lambda a: api.post(f"{z}/assessment/recusals", a, json=recusal))
+    assert api.put(f"{z}/assessment/scores", RESERVE_EXPERTS[0], json={"scores": full_scores()}).status_code == 200
     report = api.upload(BUREAU, "report.pdf")
     m.check(
         "conclude",
@@ -201,9 +208,9 @@ def test_every_command_by_every_role(sqlite_api: Api) -> None:
     revoke = revocation_body(api)
     m.check("revoke", {"bureau"}, lambda a: api.post(f"{z}/revocation", a, json=revoke))
     commands = {name for name, _, _ in m.cells}
-    assert len(commands) == 18  # the 17 commands of API.md, formal review both ways
+    assert len(commands) == 20  # the 17 commands of API.md, formal review both ways, and v2's panel members, recusal
     # apply: 6 refused + 1; objections: 1 refused + 1; the 16 others: 7 refused + 1 each
-    assert len(m.cells) == 7 + 2 + 16 * 8
+    assert len(m.cells) == 7 + 2 + 18 * 8
 
 
 @pytest.mark.parametrize(

@@ -89,7 +89,10 @@ def scored(z: Zone | None = None, day: str = "2021-08-20") -> Zone:
     return z
 
 
-def assessed(z: Zone | None = None, passed: bool = True, day: str = "2021-09-01") -> Zone:
+def assessed(
+    z: Zone | None = None, passed: bool = True, day: str = "2021-09-01", override_reasons: str | None = None
+) -> Zone:
+    """The bureau concludes (under the zone's call, its pass mark if any)."""
     z = z or scored()
     z.conclude_assessment(
         actor=BUREAU,
@@ -99,6 +102,8 @@ def assessed(z: Zone | None = None, passed: bool = True, day: str = "2021-09-01"
         reasons="Panel report confirmed.",
         system=SYSTEM,
         policy=POLICY,
+        batch=BATCHES[z.batch],
+        override_reasons=override_reasons,
     )
     return z
 

@@ -28,6 +28,7 @@ from ..helpers import NANCHENG
 from ..helpers import OTHER_TOWN
 from ..helpers import OUTSIDER_EXPERT
 from ..helpers import PUBLIC
+from ..helpers import RESERVE_EXPERTS
 from ..helpers import SONGSHAN
 from ..helpers import at
 from ..helpers import doc
@@ -324,12 +325,16 @@ class TestAssessment:
         )
         z.file_scores(actor=EXPERTS[0], at=at("2021-08-20"), scores=full_scores(2), comment="", system=SYSTEM)
         z.file_scores(actor=EXPERTS[1], at=at("2021-08-20", 11), scores=full_scores(1), comment="", system=SYSTEM)
+        e = refused(z, errors.PanelTooSmallError, lambda: assessed(z))  # v2: two unconflicted of three is too few
+        assert "Add members" in e.message and "§3.2" in e.message
+        z.add_panel_members(actor=BUREAU, at=at("2021-08-21"), experts=[{"sub": RESERVE_EXPERTS[0].sub, "name": "4"}])
+        z.file_scores(actor=RESERVE_EXPERTS[0], at=at("2021-08-22"), scores=full_scores(0), comment="", system=SYSTEM)
         assessed(z)
         result = z.assessment.result  # type: ignore[union-attr]
-        assert result["experts_counted"] == 2
+        assert result["experts_counted"] == 3
         assert z.assessment.conflicted == (EXPERTS[2].sub,)  # type: ignore[union-attr]
-        assert result["scores"]["1"] == 1.5
-        assert result["total"] == pytest.approx(1.5 * 25)
+        assert result["scores"]["1"] == 1.0
+        assert result["total"] == pytest.approx(1.0 * 25)
 
     @pytest.mark.parametrize(
         ("change", "loc"),
@@ -367,7 +372,21 @@ class TestAssessment:
     def test_refiling_replaces_the_sheet_and_both_stay_in_history(self) -> None:
         z = assessing()
         z.file_scores(actor=EXPERTS[0], at=at("2021-08-20"), scores=full_scores(1), comment="", system=SYSTEM)
-        z.file_scores(actor=EXPERTS[0], at=at("2021-08-21"), scores=full_scores(2), comment="revised", system=SYSTEM)
+        refused(  # v2: a re-filing says why
+            z,
+            errors.InvalidValueError,
+            lambda: z.file_scores(
+                actor=EXPERTS[0], at=at("2021-08-21"), scores=full_scores(2), comment="revised", system=SYSTEM
+            ),
+        )
+        z.file_scores(
+            actor=EXPERTS[0],
+            at=at("2021-08-21"),
+            scores=full_scores(2),
+            comment="revised",
+            system=SYSTEM,
+            reason="Site visit showed more platforms.",
+        )
         assert z.panel.sheets[EXPERTS[0].sub].scores["1"] == 2  # type: ignore[union-attr]
         filed = [e for e in z.pending_events if type(e).__name__ == "ScoresFiled"]
         assert [e.data["scores"]["1"] for e in filed] == [1, 2]  # type: ignore[attr-defined]
