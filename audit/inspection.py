@@ -35,6 +35,8 @@ class _Zone:
     name: str = ""
     experts: set[str] = field(default_factory=set)
     conflicted: set[str] = field(default_factory=set)
+    recused: set[str] = field(default_factory=set)
+    scored: set[str] = field(default_factory=set)  # who filed a sheet on the sitting panel
     notice: dict[str, Any] | None = None
     objections: dict[str, dict[str, Any]] = field(default_factory=dict)
     terms: list[dict[str, Any]] = field(default_factory=list)
@@ -60,6 +62,7 @@ class Inspection:
                 "zones",
                 "grants",
                 "score_filings",
+                "conclusions",
                 "decisions",
                 "deadline_events",
                 "annual_reports",
@@ -161,15 +164,19 @@ def _check(app: Any, report: Inspection, zones: dict[str, _Zone], n: Any) -> Non
         z.name = d.get("name", "")
     elif kind == "PanelAppointed":
         z.experts, z.conflicted = {e["sub"] for e in d.get("experts", [])}, set()
+        z.recused, z.scored = set(), set()
+    elif kind == "PanelMembersAdded":
+        z.experts.update(e["sub"] for e in d.get("experts", []))
     elif kind == "ConflictDeclared":
         z.conflicted.add(d.get("expert", actor.get("sub")))
+    elif kind == "ExpertRecused":
+        z.recused.add(d.get("expert"))
     elif kind == "ScoresFiled":
         report.checked["score_filings"] += 1
-        expert = d.get("expert", actor.get("sub"))
-        if window and expert not in z.experts:
-            report.find("scores_by_expert_not_on_panel", f"{expert} filed scores but is not on the panel", **ref)
-        elif window and expert in z.conflicted:
-            report.find("scores_by_conflicted_expert", f"{expert} filed scores after declaring a conflict", **ref)
+        _check_sheet(report, z, d.get("expert", actor.get("sub")), str(reason), ref, window)
+    elif kind == "Assessed":
+        report.checked["conclusions"] += 1
+        _check_conclusion(report, z, app.policy.min_panel_size, ref, window)
     elif kind == "Publicized":
         z.notice = d
     elif kind == "ObjectionRaised":
@@ -218,6 +225,39 @@ def _check(app: Any, report: Inspection, zones: dict[str, _Zone], n: Any) -> Non
                 lag_seconds=int(lag.total_seconds()),
                 **ref,
             )
+
+
+def _check_sheet(report: Inspection, z: _Zone, expert: str, reason: str, ref: dict[str, Any], window: bool) -> None:
+    # §3.2 as v2 keeps it: only the panel's unconflicted, unrecused experts score, and a sheet re-filed says why.
+    if window and expert not in z.experts:
+        report.find("scores_by_expert_not_on_panel", f"{expert} filed scores but is not on the panel", **ref)
+    elif window and expert in z.conflicted:
+        report.find("scores_by_conflicted_expert", f"{expert} filed scores after declaring a conflict", **ref)
+    elif window and expert in z.recused:
+        report.find("scores_by_conflicted_expert", f"{expert} filed scores after being recused (回避)", **ref)
+    if window and expert in z.scored and not reason.strip():
+        report.find(
+            "score_sheet_refiled_without_reason",
+            f"{expert} re-filed a score sheet that replaced an earlier one, and recorded no reason",
+            expert=expert,
+            **ref,
+        )
+    z.scored.add(expert)
+
+
+def _check_conclusion(report: Inspection, z: _Zone, minimum: int, ref: dict[str, Any], window: bool) -> None:
+    # Counted from the log's own account, not from what the conclusion says it counted: a sheet filed by an
+    # expert later conflicted or recused does not count.
+    counted = sorted((z.scored & z.experts) - z.conflicted - z.recused)
+    if window and len(counted) < minimum:
+        report.find(
+            "conclusion_with_too_few_experts",
+            f"the conclusion was reached with {len(counted)} unconflicted experts' sheets "
+            f"({', '.join(counted) or 'none'}); at least {minimum} are required",
+            counted=counted,
+            minimum=minimum,
+            **ref,
+        )
 
 
 def _check_revocation(report: Inspection, d: dict[str, Any], ref: dict[str, Any], window: bool) -> None:

@@ -24,6 +24,7 @@ from ..helpers import BUREAU
 from ..helpers import EXPERTS
 from ..helpers import OUTSIDER_EXPERT
 from ..helpers import PUBLIC
+from ..helpers import RESERVE_EXPERTS as RESERVE
 from ..helpers import SONGSHAN
 from ..helpers import at
 from ..helpers import full_scores
@@ -52,6 +53,7 @@ def test_a_clean_log_has_no_findings_and_says_what_it_checked(persistent_store: 
     # every event's chain is checked, the first batch's two (published, the case) too; they are not a zone's
     assert result["checked"]["events"] == 2 + 12 and result["checked"]["grants"] == 1
     assert result["checked"]["score_filings"] == 3 and result["checked"]["decisions"] == 2
+    assert result["checked"]["conclusions"] == 1
     assert result["summary"] == "No findings: 14 events of 1 zones checked."
 
 
@@ -85,6 +87,21 @@ def test_a_v1_revocation_for_fraud_is_found_without_evidence_or_circular(tmp_pat
         ("cf4a7b83-eb7d-5cd4-9d74-997b098a8294", "fraud", ["evidence", "circular"])
     ]  # the store's two revocations by the process (§6.4, §6.5) need neither
     assert result["checked"]["revocations"] == 3
+
+
+def test_a_v1_refiling_is_found_without_a_reason_and_no_v1_conclusion_had_too_few(tmp_path: Path) -> None:
+    # v1 asked no reason for a re-filing; the inspector reads the log by v2's rules, as for v1's revocations
+    store = tmp_path / "v1-store.sqlite"
+    shutil.copyfile(V1_STORE, store)
+    c = build(Settings(database_url=f"sqlite:///{store}", data_dir=tmp_path / "data"), check_documents=False)
+    result = report(c, "2025-06-01")
+    c.close()
+    found = {f["rule"]: f for f in result["findings"]}
+    refiled = [f for f in result["findings"] if f["rule"] == "score_sheet_refiled_without_reason"]
+    assert [(f["zone_id"], f["expert"], f["seq"]) for f in refiled] == [
+        ("c243bb00-3894-5124-8e80-89bc5de97312", "u-exp1", 6)
+    ]
+    assert "conclusion_with_too_few_experts" not in found and result["checked"]["conclusions"] == 8
 
 
 @pytest.fixture
@@ -127,6 +144,32 @@ def seeded(persistent_store: StoreFactory, tmp_path: Path) -> Any:
         )
     app.save(z)
     refs["scores_by_expert_not_on_panel"] = refs["scores_by_conflicted_expert"] = z.id
+    # a conclusion on two unconflicted sheets of three (one expert declared a conflict, none was added)
+    z = case.assessing()
+    z.declare_conflict(actor=EXPERTS[2], at=at("2021-08-03"), reason="related")
+    for i, expert in enumerate(EXPERTS[:2]):
+        z.file_scores(actor=expert, at=at("2021-08-20", 9 + i), scores=full_scores(), comment="", system=case.SYSTEM)
+    case.forge_conclusion(z, "2021-09-01")
+    app.save(z)
+    refs["conclusion_with_too_few_experts"] = z.id
+    # a score sheet re-filed without a reason
+    z = case.assessing()
+    z.file_scores(actor=EXPERTS[0], at=at("2021-08-20"), scores=full_scores(), comment="", system=case.SYSTEM)
+    z._record(
+        Zone.ScoresFiled,
+        actor=EXPERTS[0],
+        at=at("2021-08-21"),
+        reason="",
+        expert=EXPERTS[0].sub,
+        round=1,
+        scores=full_scores(1),
+        comment="",
+        indicator_system="2021",
+        filed_at=at("2021-08-21").isoformat(),
+        replaces_earlier=True,
+    )
+    app.save(z)
+    refs["score_sheet_refiled_without_reason"] = z.id
     # a rejection without a reason
     z = case.applied()
     z._record(Zone.ApplicationRejected, actor=BUREAU, at=at("2021-07-20"), reason="", outcome="rejected", checks=[])
@@ -191,6 +234,32 @@ def test_each_injected_violation_is_found(seeded: Any) -> None:
     (revocation,) = found["revocation_without_evidence_or_circular"]
     assert revocation["missing"] == ["evidence", "circular"] and revocation["event_type"] == "Revoked"
     assert revocation["cause"] == "fraud" and revocation["seq"] == 10
+    (few,) = found["conclusion_with_too_few_experts"]
+    assert (few["counted"], few["minimum"], few["event_type"]) == ([EXPERTS[0].sub, EXPERTS[1].sub], 3, "Assessed")
+    (refiled,) = found["score_sheet_refiled_without_reason"]
+    assert (refiled["expert"], refiled["event_type"]) == (EXPERTS[0].sub, "ScoresFiled") and refiled["position"]
     broken = found["broken_hash_link"][0]
     assert broken["seq"] == 2 and broken["position"] is not None
     assert all(f["position"] for f in found["grant_without_notice"])  # findings point at events
+
+
+def test_a_panel_made_good_by_added_members_with_a_recusal_and_a_refiling_that_says_why_is_no_finding(
+    persistent_store: StoreFactory, tmp_path: Path
+) -> None:
+    c = make_container(persistent_store.new_url(), tmp_path)
+    z = case.assessing()
+    z.declare_conflict(actor=EXPERTS[2], at=at("2021-08-03"), reason="Former employee.")
+    z.add_panel_members(actor=BUREAU, at=at("2021-08-04"), experts=[{"sub": e.sub, "name": e.name} for e in RESERVE])
+    z.file_scores(actor=RESERVE[1], at=at("2021-08-05"), scores=full_scores(0), comment="", system=case.SYSTEM)
+    z.recuse_expert(actor=BUREAU, at=at("2021-08-06"), expert=RESERVE[1].sub, reasons="Advised the applicant.")
+    for i, expert in enumerate((EXPERTS[0], EXPERTS[1], RESERVE[0])):
+        z.file_scores(actor=expert, at=at("2021-08-20", 9 + i), scores=full_scores(), comment="", system=case.SYSTEM)
+    z.file_scores(
+        actor=EXPERTS[0], at=at("2021-08-21"), scores=full_scores(1), comment="", system=case.SYSTEM, reason="Revised."
+    )
+    case.assessed(z, day="2021-09-01")
+    c.app.save(z)
+    result = report(c, "2021-12-01")
+    c.close()
+    assert result["clean"] is True, result["findings"]
+    assert result["checked"]["conclusions"] == 1 and result["checked"]["score_filings"] == 5

@@ -146,6 +146,31 @@ def forge_v1_grant(z: Zone, day: str) -> None:
     )
 
 
+def forge_conclusion(z: Zone, day: str, passed: bool = True) -> None:
+    """Records the conclusion on ``day`` from the sheets as they stand, its guards (the panel's minimum,
+    every unconflicted member scored) bypassed."""
+    panel = z.panel
+    assert panel is not None
+    counted = [s for s in panel.counted() if s in panel.sheets]
+    result = SYSTEM.panel_result([dict(panel.sheets[s].scores) for s in counted])
+    z._record(
+        Zone.Assessed,
+        actor=BUREAU,
+        at=at(day),
+        reason="Panel report confirmed.",
+        passed=passed,
+        report=doc("panel-report.pdf"),
+        result=result,
+        total=result["total"],
+        max=SYSTEM.maximum,
+        percentage=round(result["total"] / SYSTEM.maximum, 4),
+        groups=SYSTEM.subtotals(result["scores"]),
+        pass_mark=None,
+        against_pass_mark=False,
+        **{**panel.as_concluded(), "counted": counted},
+    )
+
+
 def objected(z: Zone, text: str, day: str = "2021-09-28", objection_id: str = "o1") -> Zone:
     """A member of the public (Li) objects to the notice on ``day``."""
     z.raise_objection(

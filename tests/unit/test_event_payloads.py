@@ -19,6 +19,7 @@ from ..helpers import GOOD_PLAN
 from ..helpers import GOOD_STATISTICS
 from ..helpers import NANCHENG
 from ..helpers import PUBLIC
+from ..helpers import RESERVE_EXPERTS
 from ..helpers import SONGSHAN
 from ..helpers import at
 from ..helpers import doc
@@ -40,15 +41,18 @@ from .case import scored
 # replay: tests/integration/test_stored_v1.py): a new term's last day is 3 years less a day, with its
 # expiry recorded (Granted, ReviewPassed; the title_expired deadline a day earlier) — "full" and
 # "rectification_overdue"; a revocation on §6.6's grounds records its evidence, circular and scope
-# (Revoked, once more "rectification_overdue"). The other two scenarios record what they recorded.
+# (Revoked, once more "rectification_overdue"); a conclusion records its total, maximum, percentage, group
+# subtotals and the call's pass mark (Assessed: "full", "rectification_overdue", "objection_rejects"), and in
+# "full" the panel's conflict is made good by added members (one recused) and the re-filing says why. The
+# "rejected" scenario records what it recorded.
 HEADS = {
-    "full": "f4b68b19050149022a27119821d6c5964fbff01b22ac6761e444bfc23fdbdbd7",
-    "rectification_overdue": "3ef9eeefcd774c08a1556b5e470411bfcd23b8580cd612b1a8d575135f5e6b5d",
+    "full": "31cf7fa495dad0a85af32643031fbe1e033af5ce714ee40c98513a12ecd5cf7b",
+    "rectification_overdue": "0426403418eff5c87707468215776c2ccb8f2246f6801707740b978eac6d51e4",
     "rejected": "a6eab12ade5c3f4e21fc22c3765d8ffe14fc8c3c7882ef5e3ed770d188d44f5d",
-    "objection_rejects": "edd05fda407db79fc8f59e6ecdd503066a4718373a1e727727b16bc6896929aa",
+    "objection_rejects": "ea528bc0be7495e01cceca37d6a5edae0d512b43d26388ed7e1efb1a1f7e4784",
 }
-BODIES_SHA256 = "6f6ad1e065909d73b243e3f94ecaaea74cf9a95f8224e3966cce9ba4a7273345"
-STATES_SHA256 = "2eae78071060c76b06f3d6c91d33c6ea4d28031c6233a8a04e841d3f078e3336"
+BODIES_SHA256 = "a0069fc62fe03e77de6903f7da3ce2f94937b780be7b2c652df544802dbc6588"
+STATES_SHA256 = "d2caafe68f4f485aa72e82bc9f312c692b4633c3330da8260fad8e7592efec17"
 SCORES = full_scores()
 EVENTS = (
     "Applied",
@@ -57,6 +61,8 @@ EVENTS = (
     "ApplicationRejected",
     "Supplemented",
     "PanelAppointed",
+    "PanelMembersAdded",
+    "ExpertRecused",
     "ConflictDeclared",
     "ScoresFiled",
     "Assessed",
@@ -121,11 +127,26 @@ def full_lifecycle() -> Zone:
     accepted(z, day="2021-07-20")
     assessing(z, day="2021-08-02")
     z.declare_conflict(actor=EXPERTS[2], at=at("2021-08-03"), reason="Former employer.")
-    for hour, (expert, scores) in enumerate(
-        ((EXPERTS[0], SCORES), (EXPERTS[1], SCORES), (EXPERTS[0], {**SCORES, "1": 2}))
+    # v2: the conflict leaves two of three; the bureau adds two, one scores and is then recused (not counted)
+    added = [{"sub": e.sub, "name": e.name, "org": e.org} for e in RESERVE_EXPERTS]
+    z.add_panel_members(actor=BUREAU, at=at("2021-08-04"), experts=added, reason="Two of three may score.")
+    z.file_scores(actor=RESERVE_EXPERTS[1], at=at("2021-08-05"), scores=SCORES, comment="", system=SYSTEM)
+    z.recuse_expert(actor=BUREAU, at=at("2021-08-06"), expert=RESERVE_EXPERTS[1].sub, reasons="Advised the applicant.")
+    for hour, (expert, scores, why) in enumerate(
+        (
+            (EXPERTS[0], SCORES, ""),
+            (EXPERTS[1], SCORES, ""),
+            (EXPERTS[0], {**SCORES, "1": 2}, "Revenue audit read again."),  # v2: a re-filing says why
+            (RESERVE_EXPERTS[0], SCORES, ""),
+        )
     ):
         z.file_scores(
-            actor=expert, at=at("2021-08-20", 9 + hour), scores=scores, comment="Seen on site.", system=SYSTEM
+            actor=expert,
+            at=at("2021-08-20", 9 + hour),
+            scores=scores,
+            comment="Seen on site.",
+            system=SYSTEM,
+            reason=why,
         )
     assessed(z, day="2021-09-01")
     in_notice(z)
