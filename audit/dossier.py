@@ -78,6 +78,8 @@ def build_dossier(app: ZoneApplication, views: ViewRunner, checkpointer: Checkpo
         "objections": objections,
         "revocation": _revocation(zone, next(reversed(by_type.get("Revoked", [])), None)),
         "assessments": rounds,
+        "recusals": _recusals(rounds),
+        "conclusions": [_conclusion(r) for r in rounds if r["state"] == "concluded"],
         "indicator_system": {
             "version": zone.indicator_system,
             "maximum": system.maximum if system else None,
@@ -93,6 +95,33 @@ def build_dossier(app: ZoneApplication, views: ViewRunner, checkpointer: Checkpo
             "event hash) by RFC 9162 §2.1.3.2, yields the checkpoint's root, whose "
             "Ed25519 signature the public key verifies.",
         },
+    }
+
+
+def _recusals(rounds: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every recusal (回避) the bureau made, round by round, with its reasons, who made it and when."""
+    return [
+        {"round": r["round"], "expert": expert, **recusal}
+        for r in rounds
+        for expert, recusal in (r.get("recusals") or {}).items()
+    ]
+
+
+def _conclusion(r: dict[str, Any]) -> dict[str, Any]:
+    """A round's conclusion in figures: total of maximum, percentage, the group subtotals against their declared
+    weights (v2; a v1 conclusion has the panel's total only), the pass mark and any override."""
+    result = r["result"]
+    return {
+        "round": r["round"],
+        "passed": result["passed"],
+        "total": result["total"],
+        "max": result.get("max", result["maximum"]),
+        "percentage": result["percentage"],
+        "groups": result.get("groups"),
+        "pass_mark": result.get("pass_mark"),
+        "against_pass_mark": result.get("against_pass_mark"),
+        "override_reasons": result.get("override_reasons"),
+        "counted": result["counted"],
     }
 
 
@@ -129,6 +158,38 @@ def _revocation(zone: Zone, event: dict[str, Any] | None) -> dict[str, Any] | No
         "revoked_at": event["at"] if event else None,
         "seq": event["seq"] if event else None,
     }
+
+
+def _panel_integrity_html(r: dict[str, Any], result: dict[str, Any]) -> list[str]:
+    """A round's recusals with their reasons, and its conclusion's group subtotals and pass mark (v2)."""
+    out = []
+    recusals = r.get("recusals") or {}
+    if recusals:
+        out.append("<p>回避 Recusals by the bureau:</p><ul>")
+        out += [
+            f"<li>{_e(x)}: {_e(v.get('reasons'))} ({_e(v.get('recused_at'))}, {_actor(v.get('recused_by'))})</li>"
+            for x, v in recusals.items()
+        ]
+        out.append("</ul>")
+    groups = result.get("groups")
+    if groups:
+        out.append(
+            "<table><tr><th>分组 Group</th><th>得分 Score</th><th>满分 Maximum</th><th>文件权重 Declared</th></tr>"
+        )
+        out += [
+            f"<tr><td>{_e(g['name'])}</td><td>{_e(g['score'])}</td><td>{_e(g['max'])}</td>"
+            f"<td>{_e(g['declared'])}</td></tr>"
+            for g in groups
+        ]
+        mark = result.get("pass_mark")
+        override = result.get("override_reasons")
+        shown = f"{_e(mark)} %" if mark is not None else "申报通知未设 none set by the call"
+        out.append(
+            f"</table><p>及格线 Pass mark: {shown}"
+            + (f" · 偏离理由 Override: {_e(override)}" if override else "")
+            + "</p>"
+        )
+    return out
 
 
 def _e(value: Any) -> str:
@@ -234,6 +295,7 @@ def render_html(d: dict[str, Any]) -> str:
             f"{_e(result.get('percentage'))} · 结论 Passed {_e(result.get('passed'))} · "
             f"{_e(result.get('reasons'))}</p>"
         )
+        out += _panel_integrity_html(r, result)
     out.append(
         "<h2>全部记录 Timeline</h2><table><tr><th>#</th><th>时间 At</th><th>事件 Event</th>"
         "<th>操作人 Actor</th><th>理由 Reason</th><th>哈希 Hash</th></tr>"

@@ -105,6 +105,25 @@ def apply_first_batch(api: Api, **extra: Any) -> str:
     return str(r.json()["id"])
 
 
+def to_assessing(api: Api, experts: list[dict[str, Any]] | None = None, **extra: Any) -> str:
+    """Songshan Lake applies in the first batch, is accepted, and the bureau appoints a panel (by default the
+    three sample experts); returns the zone id (the zone is ``assessing``)."""
+    from ..helpers import BUREAU
+    from ..helpers import EXPERTS
+    from ..helpers import GOOD_PLAN
+
+    zid = apply_first_batch(api, **{"plan": GOOD_PLAN, **extra})
+    r = api.post(f"/zones/{zid}/formal-review", BUREAU, json={"outcome": "accepted"})
+    assert r.status_code == 200, r.text
+    panel = {
+        "experts": experts or [{"sub": e.sub, "name": e.name, "org": e.org} for e in EXPERTS],
+        "methods": ["document_review", "site_visit"],
+    }
+    r = api.post(f"/zones/{zid}/assessment/panel", BUREAU, json=panel)
+    assert r.status_code == 200, r.text
+    return zid
+
+
 def revocation_body(api: Api, reason: str = "fraud", **extra: Any) -> dict[str, Any]:
     """A revocation on §6.6's grounds with its evidence uploaded by the bureau and its circular."""
     from ..helpers import BUREAU
