@@ -50,6 +50,7 @@ def create() -> FastAPI:
             scores=body.scores,
             comment=body.comment,
             system=container.app.system,
+            reason=body.reason,
         )
         container.app.save(zone)
         return JSONResponse({"version": zone.version})

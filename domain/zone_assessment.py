@@ -225,8 +225,8 @@ class AssessmentActs(ZoneRecord):
         if len(counted) < policy.min_panel_size:
             out = len(panel.experts) - len(counted)
             raise PanelTooSmallError(
-                f"The assessment cannot be concluded: {len(counted)} of the panel's {len(panel.experts)} experts may "
-                f"score ({out} declared a conflict or were recused, 回避); at least {policy.min_panel_size} "
+                f"The assessment cannot be concluded: only {len(counted)} of the panel's {len(panel.experts)} experts "
+                f"may score (conflicts declared or recusals, 回避: {out}); at least {policy.min_panel_size} "
                 "unconflicted experts must have scored. Add members to the panel first (增补专家, §3.2)."
             )
         if not counted:
