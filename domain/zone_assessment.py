@@ -23,6 +23,7 @@ from domain.indicators import figure
 from domain.policy import Policy
 from domain.state_assessment import Panel
 from domain.values import Actor
+from domain.values import local_date
 from domain.zone_record import ZoneRecord
 
 
@@ -105,12 +106,12 @@ class AssessmentActs(ZoneRecord):
             )
         if sub in panel.conflicts:
             raise AlreadyRecusedError(
-                f"Expert {sub} declared a conflict of interest on {panel.conflicts[sub].declared_at[:10]}; they do "
+                f"Expert {sub} declared a conflict of interest on {_day(panel.conflicts[sub].declared_at)}; they do "
                 "not score already, and their own declaration stands (回避)."
             )
         if panel.recusals and sub in panel.recusals:
             raise AlreadyRecusedError(
-                f"Expert {sub} was recused (回避) on {panel.recusals[sub].recused_at[:10]} already."
+                f"Expert {sub} was recused (回避) on {_day(panel.recusals[sub].recused_at)} already."
             )
         self._record(
             self.ExpertRecused,
@@ -159,7 +160,7 @@ class AssessmentActs(ZoneRecord):
             raise ConflictOfInterestError("You declared a conflict of interest for this zone and may not score it.")
         if panel.recusals and actor.sub in panel.recusals:
             raise ExpertRecusedError(
-                f"The bureau recused you (回避, §3.2) on {panel.recusals[actor.sub].recused_at[:10]}: "
+                f"The bureau recused you (回避, §3.2) on {_day(panel.recusals[actor.sub].recused_at)}: "
                 f"{panel.recusals[actor.sub].reasons} You may not score this zone."
             )
         if actor.org and actor.org == self.applicant_org:
@@ -170,7 +171,7 @@ class AssessmentActs(ZoneRecord):
         reason = intake.text(reason, "reason", required=False)
         if actor.sub in panel.sheets and not reason:
             raise InvalidValueError(
-                f"You filed scores on {panel.sheets[actor.sub].filed_at[:10]} already; a re-filed score sheet "
+                f"You filed scores on {_day(panel.sheets[actor.sub].filed_at)} already; a re-filed score sheet "
                 "replaces it and must say why (reason).",
                 [{"loc": ["reason"], "msg": "required when re-filing"}],
             )
@@ -270,3 +271,8 @@ class AssessmentActs(ZoneRecord):
             **({"override_reasons": override} if override else {}),
             **panel.as_concluded(),
         )
+
+
+def _day(instant: str) -> str:
+    """A recorded instant's day in Asia/Shanghai, as a refusal names it."""
+    return local_date(datetime.fromisoformat(instant)).isoformat()
