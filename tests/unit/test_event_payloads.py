@@ -17,6 +17,7 @@ from ..helpers import BUREAU
 from ..helpers import EXPERTS
 from ..helpers import GOOD_PLAN
 from ..helpers import GOOD_STATISTICS
+from ..helpers import LEADING
 from ..helpers import NANCHENG
 from ..helpers import PUBLIC
 from ..helpers import SONGSHAN
@@ -31,6 +32,7 @@ from .case import assessed
 from .case import assessing
 from .case import granted
 from .case import in_notice
+from .case import recommended
 from .case import report
 from .case import reviewed
 from .case import scored
@@ -40,15 +42,19 @@ from .case import scored
 # replay: tests/integration/test_stored_v1.py): a new term's last day is 3 years less a day, with its
 # expiry recorded (Granted, ReviewPassed; the title_expired deadline a day earlier) — "full" and
 # "rectification_overdue"; a revocation on §6.6's grounds records its evidence, circular and scope
-# (Revoked, once more "rectification_overdue"). The other two scenarios record what they recorded.
+# (Revoked, once more "rectification_overdue"); the grant follows the bureau's recommendation (Recommended,
+# GrantRefused), the renewal too, by announcement after ReviewPassed, which grants no term itself; an upheld
+# objection records the status it returns to and the objections it supersedes; the evaluation's checks
+# follow that year's plan targets and §4.2's commitment — "full", "rectification_overdue", "objection_rejects".
+# "rejected" records what it recorded.
 HEADS = {
-    "full": "f4b68b19050149022a27119821d6c5964fbff01b22ac6761e444bfc23fdbdbd7",
-    "rectification_overdue": "3ef9eeefcd774c08a1556b5e470411bfcd23b8580cd612b1a8d575135f5e6b5d",
+    "full": "a4c55c7b369254aba42603c177337205d56f80dd06bfe2514037bcfcc126a494",
+    "rectification_overdue": "40157949b53984099ed673729fc7b27d2882e3a2444f8a94aeb59991888fd04d",
     "rejected": "a6eab12ade5c3f4e21fc22c3765d8ffe14fc8c3c7882ef5e3ed770d188d44f5d",
-    "objection_rejects": "edd05fda407db79fc8f59e6ecdd503066a4718373a1e727727b16bc6896929aa",
+    "objection_rejects": "6ae5c7c2e38b2e2eb1aab0ad1f2111f199c69e3a0227a633437f74ed4c846cf8",
 }
-BODIES_SHA256 = "6f6ad1e065909d73b243e3f94ecaaea74cf9a95f8224e3966cce9ba4a7273345"
-STATES_SHA256 = "2eae78071060c76b06f3d6c91d33c6ea4d28031c6233a8a04e841d3f078e3336"
+BODIES_SHA256 = "712f10167ca144cc4a6dde9fff710af2daaf7e67191305354bf5362c8fe7c356"
+STATES_SHA256 = "171b83f9b151d985b203cacda2178294a52df5f45b04eb01096c9d74bc39da8a"
 SCORES = full_scores()
 EVENTS = (
     "Applied",
@@ -63,6 +69,8 @@ EVENTS = (
     "Publicized",
     "ObjectionRaised",
     "ObjectionResolved",
+    "Recommended",
+    "GrantRefused",
     "Granted",
     "AnnualReported",
     "AnnualEvaluated",
@@ -130,7 +138,17 @@ def full_lifecycle() -> Zone:
     assessed(z, day="2021-09-01")
     in_notice(z)
     objection(z, "o1", "2021-09-28")
-    resolve(z, "o1", "2021-10-11", "upheld", "reassess")
+    z.register_objection(
+        actor=BUREAU,
+        at=at("2021-10-09"),
+        objection_id="o3",
+        objector_name="Wang",
+        contact="a letter",
+        text="Employees counted twice.",
+        channel="letter",
+        received_at=at("2021-10-08", 16),
+    )
+    resolve(z, "o1", "2021-10-11", "upheld", "reassess")  # o3 is superseded
     assessing(z, day="2021-10-13")
     scored(z, day="2021-10-20")
     assessed(z, day="2021-10-25")
@@ -138,6 +156,8 @@ def full_lifecycle() -> Zone:
     objection(z, "o2", "2021-10-27", actor=NANCHENG)
     resolve(z, "o2", "2021-10-29", "dismissed", None)
     deadline(z, "notice_ended:2", "2021-10-30")
+    recommended(z, day="2021-11-01")
+    z.refuse_grant(actor=LEADING, at=at("2021-11-01"), reasons="Ask for the audited statements first.")
     granted(z, day="2021-11-01")
     report(z, 2021, "2022-01-20")
     z.evaluate_annual_report(
@@ -154,6 +174,8 @@ def full_lifecycle() -> Zone:
         actor=SONGSHAN, at=at("2025-02-20"), summary="New platforms opened.", documents=[doc("rectification.pdf")]
     )
     z.decide_review(actor=BUREAU, at=at("2025-03-10"), passed=True, reasons="Targets now met.", policy=POLICY)
+    recommended(z, day="2025-03-10")
+    z.grant(actor=LEADING, at=at("2025-03-11"), announcement_no="东制造〔2025〕3号", policy=POLICY)  # 继续授予
     report(z, 2024, "2025-03-11")
     report(z, 2025, "2026-01-10")
     report(z, 2026, "2027-01-10")
