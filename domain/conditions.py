@@ -174,6 +174,21 @@ MATCHING_RATIO = 0.5
 # doubling, talent, attracted firms, firm cultivation, platforms); the others hold every year.
 TARGET_GROUP = "创建目标"
 FUNDS_INDICATOR = 19  # local : city funds ≥ 0.5 — checked as §4.2's commitment instead
+# The indicator a plan target's field stands for (§4.1's areas, the annex's 创建目标), where there is one.
+TARGET_INDICATORS = {
+    "revenue": 12,
+    "employees": 13,
+    "bachelor_share": 13,
+    "new_firms_over_20m": 14,
+    "firms_over_1bn": 15,
+    "firms_over_500m": 15,
+    "firms_over_100m": 15,
+    "firms_over_20m": 15,
+    "new_platforms": 16,
+    "platforms": 16,
+    "local_funds": 19,
+    "city_funds": 19,
+}
 
 
 def plan_target_checks(
@@ -192,7 +207,7 @@ def plan_target_checks(
             checks.append(
                 {
                     "check": "plan_target",
-                    "indicator": 12 if key == "revenue" else None,
+                    "indicator": TARGET_INDICATORS.get(key),
                     "field": key,
                     "rule": f"{key} reaches the creation plan's target for {year}",
                     "value": value,
@@ -258,6 +273,7 @@ def review_checks(plan: Plan, reports: Iterable[AnnualReport]) -> list[dict[str,
             checks.append(
                 {
                     "check": "plan_goal",
+                    "indicator": TARGET_INDICATORS.get(key),
                     "field": key,
                     "rule": f"{key} reaches the creation plan's goal for {goal_year}",
                     "statistics_year": latest.year if latest is not None else None,

@@ -16,7 +16,10 @@ from fastapi.responses import JSONResponse
 from api import schemas
 from api.commands import By
 from api.commands import Command
+from api.deps import PUBLIC
+from api.deps import require_roles
 from api.errors import ZONE_RESPONSES
+from api.errors import ApiProblem
 from application.commands import AppointPanel
 from application.commands import ConcludeAssessment
 from application.commands import DecideReview
@@ -124,6 +127,15 @@ def raise_objection(zone_id: UUID, body: schemas.ObjectionIn, cmd: Anyone) -> JS
     email) and ``received_at``, the bureau registers an objection it received: ``received_at`` must fall
     within the notice (``starts_on`` … the end of ``ends_on``, Asia/Shanghai); one received within it may be
     registered after ``ends_on`` too, as long as nothing has been recommended (409 otherwise)."""
+    if body.channel is not None or body.received_at is not None:  # the bureau registers one it received
+        if cmd.principal is PUBLIC:
+            raise ApiProblem(
+                401,
+                "unauthorized",
+                "Registering an objection received by letter, phone, visit or email needs a "
+                "bureau token (Authorization: Bearer <JWT>).",
+            )
+        require_roles(cmd.principal, "bureau")
     oid = str(uuid4())
     return cmd.run(
         body,

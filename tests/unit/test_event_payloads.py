@@ -48,13 +48,13 @@ from .case import scored
 # follow that year's plan targets and §4.2's commitment — "full", "rectification_overdue", "objection_rejects".
 # "rejected" records what it recorded.
 HEADS = {
-    "full": "a4c55c7b369254aba42603c177337205d56f80dd06bfe2514037bcfcc126a494",
-    "rectification_overdue": "40157949b53984099ed673729fc7b27d2882e3a2444f8a94aeb59991888fd04d",
+    "full": "f0df6c083995d0723faa06b6ba78b25a43b0b7ea92da8e71b6b69c293d262a51",
+    "rectification_overdue": "7f6e7610f17a4b6888eaa42cd1e4261cbf242155869ce873cb0bc673798f0c16",
     "rejected": "a6eab12ade5c3f4e21fc22c3765d8ffe14fc8c3c7882ef5e3ed770d188d44f5d",
     "objection_rejects": "6ae5c7c2e38b2e2eb1aab0ad1f2111f199c69e3a0227a633437f74ed4c846cf8",
 }
-BODIES_SHA256 = "712f10167ca144cc4a6dde9fff710af2daaf7e67191305354bf5362c8fe7c356"
-STATES_SHA256 = "171b83f9b151d985b203cacda2178294a52df5f45b04eb01096c9d74bc39da8a"
+BODIES_SHA256 = "869e2e82ab5573b687523779c0e7ce317f7aa144a6402c31a09f910562d44d80"
+STATES_SHA256 = "c52b4aa074578106f52f6ed3456eceb5adbe215a882e4f0f1bfe7ddd305ea060"
 SCORES = full_scores()
 EVENTS = (
     "Applied",

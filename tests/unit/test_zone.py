@@ -617,7 +617,7 @@ class TestTerm:
         plan_check = by_rule[(12, "revenue reaches the creation plan's target for 2021")]
         assert plan_check["value"] == 16_000_000_000 and plan_check["passed"] is True
         # every field of that year's target, not only revenue: 45,000 employees planned, 40,000 reported
-        employees = by_rule[(None, "employees reaches the creation plan's target for 2021")]
+        employees = by_rule[(13, "employees reaches the creation plan's target for 2021")]
         assert (employees["value"], employees["threshold"], employees["passed"]) == (40_000, 45_000, False)
         refused(
             z,
