@@ -44,8 +44,9 @@ from zonecase.wiring import build
 
 
 def zone_stream(app, start, batch: Batch, applicant: Actor) -> Zone:  # type: ignore[no-untyped-def]
-    """One zone's whole life: 20 events, from application to a passed review (written raw, without the case
-    record on its call: each zone is a town's own, so no town holds two open cases in the call)."""
+    """One zone's whole life: 22 events, from application to a passed review and its renewal by announcement
+    (written raw, without the case record on its call: each zone is a town's own, so no town holds two open
+    cases in the call)."""
     t = start
     step = timedelta(days=2)
     z = Zone.file_application(
