@@ -7,6 +7,7 @@ from typing import Annotated
 from typing import Any
 from typing import Literal
 
+from pydantic import AwareDatetime
 from pydantic import BaseModel
 from pydantic import ConfigDict
 from pydantic import Field
@@ -28,12 +29,15 @@ Status = Literal[
     "returned",
     "rejected",
     "accepted",
+    "assessment_accepted",
     "assessing",
     "assessed",
     "not_passed",
     "in_notice",
+    "recommended",
     "granted",
     "in_review",
+    "review_passed",
     "rectifying",
     "revoked",
 ]
@@ -219,6 +223,12 @@ class ObjectionIn(In):
     contact: Annotated[str, Field(min_length=1, max_length=500)]
     text: Annotated[str, Field(min_length=1, max_length=20000)]
     evidence: Annotated[list[DocumentRef], Field(max_length=50)] = []
+    channel: Literal["letter", "phone", "visit", "email"] | None = Field(
+        default=None, description="bureau only: how the bureau received the objection it registers"
+    )
+    received_at: AwareDatetime | None = Field(
+        default=None, description="bureau only, with channel: when it was received (within the notice period)"
+    )
 
 
 class ResolutionIn(In):
@@ -229,11 +239,28 @@ class ResolutionIn(In):
     reasons: Reasons
 
 
-class GrantIn(In):
-    """The grant (授予) by the leading group."""
+class RecommendationIn(In):
+    """The bureau's recommendation (提请) of the grant, or of the renewal, to the leading group."""
 
-    announcement_no: Annotated[str, Field(min_length=1, max_length=200)]
+    document: DocumentRef
+    reasons: Annotated[str, Field(min_length=1, max_length=20000)]
+
+
+class GrantIn(In):
+    """The grant (授予) by the leading group's announcement (公告)."""
+
+    announcement_no: Annotated[str, Field(min_length=1, max_length=200, description="the announcement's number")]
+    announced_on: date | None = Field(default=None, description="default: today (Asia/Shanghai)")
+    document: DocumentRef | None = None
+    term_years: Annotated[int, Field(ge=1, le=10, description="3 in principle (§6.4)")] | None = None
+    term_reasons: Reasons | None = Field(default=None, description="required when term_years is not 3")
     reason: Reasons = ""
+
+
+class GrantRefusalIn(In):
+    """The leading group declines the recommended grant (or renewal)."""
+
+    reasons: Annotated[str, Field(min_length=1, max_length=20000)]
 
 
 class AnnualReportIn(In):
@@ -335,6 +362,7 @@ class ZonePublic(BaseModel):
     assessment: dict[str, Any] | None
     notice: dict[str, Any] | None
     objections: list[dict[str, Any]]
+    recommendations: list[dict[str, Any]] = []
     term: dict[str, Any] | None
     valid_until: str | None
     terms: list[dict[str, Any]]

@@ -163,6 +163,21 @@ class RaiseObjection(ZoneCommand):
 
 
 @dataclass(frozen=True, kw_only=True)
+class RegisterObjection(ZoneCommand):
+    """The bureau registers an objection it received by letter, phone, visit or email during the notice."""
+
+    method = Zone.register_objection
+    uploads = ("evidence",)
+    objection_id: str
+    objector_name: str
+    contact: str
+    text: str
+    channel: str | None
+    received_at: datetime | None
+    evidence: list[dict[str, Any]] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class ResolveObjection(ZoneCommand):
     """The bureau resolves an objection: dismissed, or upheld with its consequence."""
 
@@ -174,13 +189,36 @@ class ResolveObjection(ZoneCommand):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Recommend(ZoneCommand):
+    """The bureau recommends the grant, or the renewal, to the leading group (提请)."""
+
+    method = Zone.recommend
+    uploads = ("document",)
+    document: dict[str, Any]
+    reasons: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class Grant(ZoneCommand):
-    """The leading group grants the title (授予)."""
+    """The leading group grants the title by announcement (公告授予), on the bureau's recommendation."""
 
     method = Zone.grant
     needs = ("policy",)
+    uploads = ("document",)
     announcement_no: str
+    announced_on: date | None = None
+    document: dict[str, Any] | None = None
+    term_years: int | None = None
+    term_reasons: str | None = None
     reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RefuseGrant(ZoneCommand):
+    """The leading group declines the recommended grant (or renewal), with reasons."""
+
+    method = Zone.refuse_grant
+    reasons: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -331,8 +369,15 @@ class ZoneCommands(CallBook):
     def raise_objection(
         self, zone_id: UUID, actor: Actor, *, idempotency: Idempotency | None = None, **given: Any
     ) -> tuple[Zone, str]:
-        """Anyone raises an objection during the notice; returns the zone and the objection id."""
-        command = RaiseObjection(**{"objection_id": str(uuid4()), **given})
+        """Anyone raises an objection during the notice; with ``channel`` and ``received_at`` the bureau registers
+        one it received by letter, phone, visit or email. Returns the zone and the objection id."""
+        given = {"objection_id": str(uuid4()), **given}
+        registered = given.get("channel") is not None or given.get("received_at") is not None
+        command: RaiseObjection | RegisterObjection = (
+            RegisterObjection(**{"channel": None, "received_at": None, **given})
+            if registered
+            else RaiseObjection(**{k: v for k, v in given.items() if k not in ("channel", "received_at")})
+        )
         self._check_documents(command.evidence, "evidence")
         zone = self.run(
             zone_id,
@@ -356,7 +401,9 @@ class ZoneCommands(CallBook):
     conclude_assessment = named(ConcludeAssessment)
     publish_notice = named(PublishNotice)
     resolve_objection = named(ResolveObjection)
+    recommend = named(Recommend)
     grant = named(Grant)
+    refuse_grant = named(RefuseGrant)
     file_annual_report = named(FileAnnualReport)
     evaluate_annual_report = named(EvaluateAnnualReport)
     request_review = named(RequestReview)

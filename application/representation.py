@@ -46,6 +46,8 @@ def zone_document(zone: Zone, policy: Policy, deadlines: list[Deadline] | None =
         "assessment": None if assessment is None else _assessment(assessment),
         "notice": as_plain(zone.notice),
         "objections": [o.as_dict() for o in zone.objections.values()],
+        # since v2; shown only once there is one, so that a zone recorded by v1 is shown as it was
+        **({"recommendations": as_plain(zone.recommendations)} if zone.recommendations else {}),
         "term": as_plain(term),
         "valid_until": term.valid_until.isoformat() if term else None,
         "terms": as_plain(zone.terms),

@@ -202,8 +202,16 @@ class Walk:
             ),
         )
 
-    def grant(self, day: str, announcement_no: str = "东制造〔2021〕8号") -> Walk:
-        """The leading group grants the title (授予)."""
+    def recommend(self, day: str, reasons: str = "经公示无异议，提请授予。") -> Walk:
+        """The bureau recommends the grant — or, after a passed review, the renewal — to the leading group (提请)."""
+        return self.step(
+            day, lambda z: self.app.recommend(z, BUREAU, document=doc("recommendation.pdf"), reasons=reasons)
+        )
+
+    def grant(self, day: str, announcement_no: str = "东制造〔2021〕8号", *, recommended_on: str | None = None) -> Walk:
+        """The bureau recommends (on ``recommended_on``, by default the same day) and the leading group grants the
+        title by announcement (公告授予)."""
+        self.recommend(recommended_on or day)
         return self.step(day, lambda z: self.app.grant(z, LEADING, announcement_no=announcement_no))
 
     def report(self, year: int, *, on: str | None = None, actor: Actor = SONGSHAN) -> Walk:
@@ -265,6 +273,7 @@ def demo(app: ZoneApplication, clock: SettableClock) -> list[Zone]:
         "2024-08-01",
         lambda z: app.decide_review(z, BUREAU, passed=True, reasons="复核通过，各项指标达到创建方案目标。"),
     )
+    songshan.grant("2024-08-20", "东制造〔2024〕15号", recommended_on="2024-08-05")  # 继续授予
 
     returned = Walk(app, clock).apply("2021-07-16", NANCHENG, "南城软件和信息技术服务业集聚区")
     returned.step("2021-07-21", lambda z: app.formal_review(z, BUREAU, outcome="returned", reasons="请补充年度目标。"))

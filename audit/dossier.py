@@ -46,9 +46,11 @@ def build_dossier(app: ZoneApplication, views: ViewRunner, checkpointer: Checkpo
             }
         )
     resolved = {e["data"]["objection_id"]: e for e in by_type.get("ObjectionResolved", [])}
+    raised = {e["data"]["objection_id"]: e for e in by_type.get("ObjectionRaised", [])}
     objections = []
     for oid, o in zone.objections.items():
         resolution = resolved.get(oid)
+        registration = raised.get(oid)
         objections.append(
             {
                 "objection_id": oid,
@@ -58,7 +60,12 @@ def build_dossier(app: ZoneApplication, views: ViewRunner, checkpointer: Checkpo
                 "text": o.text,
                 "evidence": as_plain(o.evidence),
                 "raised_at": o.raised_at,
+                # registered by the bureau (v2): how and when it was received, and who registered it
+                "channel": o.channel,
+                "received_at": o.received_at,
+                "registered_by": registration["actor"] if registration and o.channel else None,
                 "status": o.status,
+                "superseded_by": o.superseded_by,
                 "resolution": None
                 if resolution is None
                 else {
@@ -76,6 +83,8 @@ def build_dossier(app: ZoneApplication, views: ViewRunner, checkpointer: Checkpo
         "zone": zone_document(zone, app.policy),
         "notices": notices,
         "objections": objections,
+        "recommendations": _recommendations(zone, by_type),
+        "announcements": _announcements(zone, by_type),
         "revocation": _revocation(zone, next(reversed(by_type.get("Revoked", [])), None)),
         "assessments": rounds,
         "recusals": _recusals(rounds),
@@ -136,6 +145,43 @@ GROUNDS = {
     "rectification_not_submitted": "整改期满未提交整改 (§6.4)",
 }
 SCOPES = {"creation_qualification": "取消创建资格 creation qualification cancelled", "title": "撤销称号 title revoked"}
+
+
+def _recommendations(zone: Zone, by_type: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The bureau's recommendations (提请): document, reasons, the dismissed objections considered, who made them
+    and the leading group's answer."""
+    return [
+        {**r.as_dict(), "recommended_by": event["actor"], "seq": event["seq"]}
+        for r, event in zip(zone.recommendations, by_type.get("Recommended", []), strict=False)
+    ]
+
+
+def _announcements(zone: Zone, by_type: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Each term and the act that granted it: the leading group's announcement (公告) since v2; before, the grant
+    (or the passed review) as v1 recorded it."""
+    acts = [
+        e
+        for e in by_type.get("Granted", []) + by_type.get("ReviewPassed", [])
+        if e["type"] == "Granted" or "term" in e["data"]
+    ]
+    acts.sort(key=lambda e: e["seq"])
+    return [
+        {
+            "term": t.number,
+            "announcement_no": t.announcement_no,
+            "announced_on": t.announced_on.isoformat() if t.announced_on else None,
+            "document": as_plain(t.announcement_document),
+            "granted_on": t.granted_on.isoformat(),
+            "valid_until": t.valid_until.isoformat(),
+            "term_years": t.term_years,
+            "term_reasons": t.term_reasons,
+            "renewal": bool(t.renewal) or t.number > 1,
+            "by_announcement": t.announced_on is not None,
+            "granted_by": event["actor"],
+            "seq": event["seq"],
+        }
+        for t, event in zip(zone.terms, acts, strict=False)
+    ]
 
 
 def _revocation(zone: Zone, event: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -232,10 +278,13 @@ def render_html(d: dict[str, Any]) -> str:
         "<h2>异议 Objections</h2><table><tr><th>异议人 Objector</th><th>内容 Text</th><th>证据 Evidence</th>"
         "<th>处理 Resolution</th></tr>"
     )
+    channels = {"letter": "来信 letter", "phone": "来电 phone", "visit": "来访 visit", "email": "邮件 email"}
     for o in d["objections"]:
         r = o["resolution"]
         resolution = (
-            "待处理 open"
+            f"被取代 superseded by {_e(o['superseded_by'])} (upheld)"
+            if o["superseded_by"]
+            else "待处理 open"
             if r is None
             else (
                 f"{_e(r['outcome'])} {_e(r['consequence'] or '')}<br>{_e(r['reasons'])}<br>{_e(r['resolved_at'])} "
@@ -243,9 +292,48 @@ def render_html(d: dict[str, Any]) -> str:
             )
         )
         evidence = "<br>".join(f"{_e(x['name'])} <code>{_e(x['sha256'])}</code>" for x in o["evidence"])
+        received = (
+            f"<br>登记 registered by the bureau: {_e(channels.get(o['channel'], o['channel']))}, received "
+            f"{_e(o['received_at'])} ({_actor(o['registered_by'])})"
+            if o["channel"]
+            else ""
+        )
         out.append(
-            f"<tr><td>{_e(o['objector_name'])}<br>{_e(o['contact'])}<br>{_e(o['raised_at'])}</td>"
+            f"<tr><td>{_e(o['objector_name'])}<br>{_e(o['contact'])}<br>{_e(o['raised_at'])}{received}</td>"
             f"<td>{_e(o['text'])}</td><td>{evidence}</td><td>{resolution}</td></tr>"
+        )
+    out.append("</table>")
+    out.append(
+        "<h2>提请 Recommendations</h2><table><tr><th>#</th><th>类别 Kind</th><th>文件 Document</th>"
+        "<th>理由 Reasons</th><th>已审异议 Objections considered</th><th>决定 Decision</th></tr>"
+    )
+    for n, rec in enumerate(d["recommendations"], 1):
+        decision = (
+            "待决定 pending"
+            if rec["outcome"] is None
+            else f"{_e(rec['outcome'])} {_e(rec.get('announcement_no') or '')}<br>{_e(rec.get('decision_reasons'))}"
+            f"<br>{_e(rec.get('decided_at'))}"
+        )
+        out.append(
+            f"<tr><td>{n}</td><td>{_e(rec['kind'])}</td><td>{_e(rec['document']['name'])} "
+            f"<code>{_e(rec['document']['sha256'])}</code></td><td>{_e(rec['reasons'])}<br>{_e(rec['recommended_at'])}"
+            f" by {_actor(rec['recommended_by'])}</td><td>{_e(', '.join(rec['considered']) or '—')}</td>"
+            f"<td>{decision}</td></tr>"
+        )
+    out.append(
+        "</table><h2>公告 Announcements</h2><table><tr><th>期 Term</th><th>公告 Announcement</th>"
+        "<th>有效期 Valid</th><th>授予 Granted by</th></tr>"
+    )
+    for a in d["announcements"]:
+        how = "" if a["by_announcement"] else " (v1: no announcement date recorded)"
+        document = (
+            f"<br>{_e(a['document']['name'])} <code>{_e(a['document']['sha256'])}</code>" if a["document"] else ""
+        )
+        years = f" · {_e(a['term_years'])} 年 years {_e(a['term_reasons'] or '')}" if a["term_years"] else ""
+        out.append(
+            f"<tr><td>{_e(a['term'])}{' 继续授予 renewal' if a['renewal'] else ''}</td><td>{_e(a['announcement_no'])} "
+            f"{_e(a['announced_on'])}{how}{document}</td><td>{_e(a['granted_on'])} – {_e(a['valid_until'])}{years}"
+            f"</td><td>{_actor(a['granted_by'])}</td></tr>"
         )
     out.append("</table>")
     r = d["revocation"]

@@ -26,6 +26,8 @@ DECISIONS_NEEDING_REASONS = {
     "ReviewPassed": "passing a review",
     "Revoked": "revoking the title",
     "AnnualEvaluated": "the annual evaluation",
+    "Recommended": "the recommendation of a grant",
+    "GrantRefused": "declining a recommended grant",
 }
 DEADLINE_EVENTS = {"NoticeEnded", "AnnualReportOverdue", "ReviewWindowOpened", "TitleExpired", "RectificationOverdue"}
 
@@ -43,6 +45,8 @@ class _Zone:
     reports: set[int] = field(default_factory=set)
     review_requested_terms: set[int] = field(default_factory=set)
     revoked: bool = False
+    recommended: bool = False  # a recommendation (提请) stands, not yet granted or declined
+    v2: bool = False  # an event with what only v2 records was seen: a later grant answers to v2's rules
     chain: StreamChain = field(default_factory=StreamChain)
     is_zone: bool = False  # a stream of zone events (the calendar's and the calls' are chained too)
 
@@ -181,18 +185,30 @@ def _check(app: Any, report: Inspection, zones: dict[str, _Zone], n: Any) -> Non
         z.notice = d
     elif kind == "ObjectionRaised":
         z.objections[d["objection_id"]] = {"notice": d.get("notice"), "status": "open"}
+        z.v2 = z.v2 or "channel" in d
     elif kind == "ObjectionResolved":
         if d["objection_id"] in z.objections:
             z.objections[d["objection_id"]]["status"] = d.get("outcome")
+        for other in d.get("superseded", ()):  # v2 closes the notice's other open objections with an upheld one
+            if other in z.objections:
+                z.objections[other]["status"] = "superseded"
+        z.v2 = z.v2 or "returns_to" in d
         if d.get("outcome") == "upheld":
             z.notice = None  # the notice no longer stands: a grant needs a new one
+    elif kind in ("Recommended", "GrantRefused"):
+        z.recommended, z.v2 = kind == "Recommended", True
     elif kind == "Granted":
         report.checked["grants"] += 1
         _check_grant(report, z, d, at, ref, window)
+        _check_recommendation(report, z, d, ref, window, renewal=bool(d.get("renewal")))
         z.terms.append({"valid_until": d.get("valid_until"), "number": d.get("number", 1), "granted_at": at})
     elif kind == "ReviewPassed":
-        term = d.get("term", {})
-        z.terms.append({"valid_until": term.get("valid_until"), "number": term.get("number"), "granted_at": at})
+        if "term" in d:  # v1: the pass itself granted the new term
+            report.checked["grants"] += 1
+            _check_recommendation(report, z, d, ref, window, renewal=True)
+            term = d.get("term", {})
+            z.terms.append({"valid_until": term.get("valid_until"), "number": term.get("number"), "granted_at": at})
+        z.v2 = z.v2 or "checks" in d
     elif kind == "ReviewRequested":
         z.review_requested_terms.add(int(d.get("term", 0)))
         if z.terms and local_date(at) > date.fromisoformat(z.terms[-1]["valid_until"]) and window:
@@ -275,10 +291,40 @@ def _check_revocation(report: Inspection, d: dict[str, Any], ref: dict[str, Any]
         )
 
 
+def _check_recommendation(
+    report: Inspection, z: _Zone, d: dict[str, Any], ref: dict[str, Any], window: bool, *, renewal: bool
+) -> None:
+    # §2.1, §3.3: the leading group grants on the bureau's recommendation (提请). v1 recorded none: a grant with
+    # nothing of v2 before it, and none of v2's own fields (announced_on), was recorded before v2's rules — a
+    # finding all the same, named as such, not an error of the code that recorded it.
+    recommended, z.recommended = z.recommended, False
+    if not window or recommended:
+        return
+    v1_era = not z.v2 and "announced_on" not in d
+    what = "renewal (继续授予)" if renewal else "grant"
+    detail = (
+        f"the {what} was recorded before v2's rules, which record no recommendation (提请, §3.3)"
+        if v1_era
+        else f"the {what} records no recommendation (提请, §2.1, §3.3) by the bureau before it"
+    )
+    report.find("grant_without_recommendation", detail, v1_era=v1_era, **ref)
+
+
 def _check_grant(
     report: Inspection, z: _Zone, d: dict[str, Any], at: datetime, ref: dict[str, Any], window: bool
 ) -> None:
     if not window:
+        return
+    # every objection on every notice of the zone is resolved before a grant (v2): none is left open
+    for oid, o in z.objections.items():
+        if o["status"] == "open":
+            report.find(
+                "objection_open_at_grant",
+                f"objection {oid} to notice {o['notice']} was left open at the grant",
+                objection_id=oid,
+                **ref,
+            )
+    if d.get("renewal"):  # a renewal follows a review, not a notice
         return
     if z.notice is None:
         report.find("grant_without_notice", "the title was granted with no public notice standing", **ref)

@@ -44,8 +44,9 @@ from zonecase.wiring import build
 
 
 def zone_stream(app, start, batch: Batch, applicant: Actor) -> Zone:  # type: ignore[no-untyped-def]
-    """One zone's whole life: 20 events, from application to a passed review (written raw, without the case
-    record on its call: each zone is a town's own, so no town holds two open cases in the call)."""
+    """One zone's whole life: 22 events, from application to a passed review and its renewal by announcement
+    (written raw, without the case record on its call: each zone is a town's own, so no town holds two open
+    cases in the call)."""
     t = start
     step = timedelta(days=2)
     z = Zone.file_application(
@@ -108,6 +109,7 @@ def zone_stream(app, start, batch: Batch, applicant: Actor) -> Zone:  # type: ig
     t = t + timedelta(days=10)
     oid = next(iter(z.objections))
     z.resolve_objection(actor=BUREAU, at=t, objection_id=oid, outcome="dismissed", consequence=None, reasons="no")
+    z.recommend(actor=BUREAU, at=t, document=doc("recommendation.pdf"), reasons="no objection stands")
     z.grant(actor=LEADING, at=t, announcement_no="No. 1", policy=app.policy)
     granted = t.year
     for year in (granted, granted + 1, granted + 2):
@@ -124,7 +126,9 @@ def zone_stream(app, start, batch: Batch, applicant: Actor) -> Zone:  # type: ig
         z.evaluate_annual_report(actor=BUREAU, at=t, year=year, rating="good", comments="ok", system=app.system)
     t = at(z.current_term.review_window_opens_on.isoformat())  # type: ignore[union-attr]
     z.request_review(actor=applicant, at=t)
-    z.decide_review(actor=BUREAU, at=t + step, passed=True, reasons="ok", policy=app.policy)
+    z.decide_review(actor=BUREAU, at=(t := t + step), passed=True, reasons="ok", policy=app.policy)
+    z.recommend(actor=BUREAU, at=(t := t + step), document=doc("renewal.pdf"), reasons="review passed")
+    z.grant(actor=LEADING, at=t + step, announcement_no="No. 2", policy=app.policy)
     return z
 
 

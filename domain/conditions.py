@@ -14,6 +14,8 @@ from typing import Any
 from domain.errors import DeadlinePassedError
 from domain.errors import TooEarlyError
 from domain.indicators import IndicatorSystem
+from domain.state_case import Plan
+from domain.state_term import AnnualReport
 
 MATERIAL_KINDS = (
     "application_form",
@@ -165,18 +167,119 @@ def basic_conditions(system: IndicatorSystem, statistics: dict[str, Any], plan: 
     return checks
 
 
+# §4.2: local funds match the city's support funds at 1 : 0.5 (对市相关扶持资金按1:0.5的比例配套资助) — the matching
+# ratio the applicant commits to, checked against the funds it reports each year.
+MATCHING_RATIO = 0.5
+# The annex's group whose thresholds are the creation targets, to be reached within the 3 years (创建目标: revenue
+# doubling, talent, attracted firms, firm cultivation, platforms); the others hold every year.
+TARGET_GROUP = "创建目标"
+FUNDS_INDICATOR = 19  # local : city funds ≥ 0.5 — checked as §4.2's commitment instead
+# The indicator a plan target's field stands for (§4.1's areas, the annex's 创建目标), where there is one.
+TARGET_INDICATORS = {
+    "revenue": 12,
+    "employees": 13,
+    "bachelor_share": 13,
+    "new_firms_over_20m": 14,
+    "firms_over_1bn": 15,
+    "firms_over_500m": 15,
+    "firms_over_100m": 15,
+    "firms_over_20m": 15,
+    "new_platforms": 16,
+    "platforms": 16,
+    "local_funds": 19,
+    "city_funds": 19,
+}
+
+
 def plan_target_checks(
     targets: Iterable[Mapping[str, Any]], year: int, stats: Mapping[str, Any]
 ) -> list[dict[str, Any]]:
-    """Whether a year's revenue reaches the creation plan's target for that year (indicator 12, §6.3)."""
-    return [
-        {
-            "indicator": 12,
-            "rule": f"revenue reaches the creation plan's target for {year}",
-            "value": stats.get("revenue"),
-            "threshold": target["revenue"],
-            "passed": stats.get("revenue", 0) >= target["revenue"],
-        }
-        for target in targets
-        if target["year"] == year and "revenue" in target
+    """Whether a year's statistics reach every field of the creation plan's target for that year (§5 (3), §6.2);
+    a figure not reported fails."""
+    checks = []
+    for target in targets:
+        if target["year"] != year:
+            continue
+        for key, wanted in target.items():
+            if key == "year":
+                continue
+            value = stats.get(key)
+            checks.append(
+                {
+                    "check": "plan_target",
+                    "indicator": TARGET_INDICATORS.get(key),
+                    "field": key,
+                    "rule": f"{key} reaches the creation plan's target for {year}",
+                    "value": value,
+                    "threshold": wanted,
+                    "passed": value is not None and value >= wanted,
+                }
+            )
+    return checks
+
+
+def plan_final_year(plan: Plan, creation_end_year: int) -> int:
+    """The creation plan's final year: its last yearly target, or the creation period's last year."""
+    years = [t["year"] for t in plan.targets]
+    return max(years) if years else creation_end_year
+
+
+def matching_check(stats: Mapping[str, Any], committed: float = MATCHING_RATIO) -> dict[str, Any]:
+    """§4.2's matching commitment against the funds reported: local funds / city funds ≥ the committed ratio."""
+    local, city = stats.get("local_funds"), stats.get("city_funds")
+    ratio = None if local is None or not city else round(local / city, 4)
+    return {
+        "check": "matching_commitment",
+        "indicator": FUNDS_INDICATOR,
+        "rule": f"§4.2 local funds match city funds at the committed 1 : {committed:g} (配套资助)",
+        "value": ratio,
+        "threshold": committed,
+        "passed": ratio is not None and ratio >= committed,
+    }
+
+
+def evaluation_checks(
+    system: IndicatorSystem, plan: Plan, creation_end_year: int, year: int, stats: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The yearly tracking evaluation's checks (跟踪评价, §6.2): that year's plan targets, §4.2's matching
+    commitment, the annex's standing thresholds, and its 3-year creation targets only in (or after) the plan's
+    final year."""
+    final = year >= plan_final_year(plan, creation_end_year)
+    thresholds = [
+        {"check": "threshold", **rule.check(stats)}
+        for rule in system.rules()
+        if rule.indicator != FUNDS_INDICATOR and (final or system.indicators[rule.indicator].group != TARGET_GROUP)
     ]
+    return [*plan_target_checks(plan.targets, year, stats), matching_check(stats), *thresholds]
+
+
+def review_checks(plan: Plan, reports: Iterable[AnnualReport]) -> list[dict[str, Any]]:
+    """The review's checks against the creation plan's goals (参照集聚区创建工作方案发展目标组织复核, §6.4): the
+    plan's final-year targets against the latest annual statistics (each check names the year reported)."""
+    latest = max(reports, key=lambda r: r.year, default=None)
+    years = [t["year"] for t in plan.targets]
+    if not years:
+        return []
+    goal_year = max(years)
+    stats = dict(latest.statistics) if latest is not None else {}
+    checks = []
+    for target in plan.targets:
+        if target["year"] != goal_year:
+            continue
+        for key, wanted in target.items():
+            if key == "year":
+                continue
+            value = stats.get(key)
+            checks.append(
+                {
+                    "check": "plan_goal",
+                    "indicator": TARGET_INDICATORS.get(key),
+                    "field": key,
+                    "rule": f"{key} reaches the creation plan's goal for {goal_year}",
+                    "statistics_year": latest.year if latest is not None else None,
+                    "value": value,
+                    "threshold": wanted,
+                    "passed": value is not None and value >= wanted,
+                }
+            )
+    return checks

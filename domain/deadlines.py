@@ -54,11 +54,11 @@ class Deadline:
         return data
 
 
-def new_term(number: int, start: date, policy: Policy, *, announcement_no: str) -> Term:
-    """A term of the title from ``start`` through the day before the same date ``term_years`` later
-    (2026-10-13 → last day 2029-10-12, expiry 2029-10-13); the review window opens the policy's months
-    before the expiry."""
-    expires = add_years(start, policy.term_years)
+def new_term(number: int, start: date, policy: Policy, *, announcement_no: str, years: int | None = None) -> Term:
+    """A term of the title from ``start`` through the day before the same date ``years`` (by default the
+    policy's ``term_years``) later (2026-10-13 → last day 2029-10-12, expiry 2029-10-13); the review window
+    opens the policy's months before the expiry."""
+    expires = add_years(start, policy.term_years if years is None else years)
     return Term(
         announcement_no=announcement_no,
         expires_on=expires,
@@ -100,7 +100,8 @@ def implied(zone: ZoneState, policy: Policy) -> list[Deadline]:
         key = f"review_window_opened:{current.number}"
         day = current.review_window_opens_on
         found.append(_deadline("review_window_opened", key, day, recorded, opens=True, term=current.number))
-    if current is not None and zone.status in ("granted", "in_review", "rectifying"):
+    # the title stays in force while a timely review is pending, or passed and awaiting its renewal (§6.4)
+    if current is not None and zone.status in ("granted", "in_review", "rectifying", "review_passed", "recommended"):
         key = f"title_expired:{current.number}"
         if current.expires_on is not None:  # the title expires at the start of the day after the last day
             found.append(_deadline("title_expired", key, current.expires_on, recorded, opens=True, term=current.number))

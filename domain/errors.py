@@ -68,6 +68,12 @@ class InvalidValueError(ZoneError):
         self.errors = errors or [{"loc": [], "msg": message}]
 
 
+class ObjectionOpenError(IllegalTransitionError):
+    """An objection to the zone's notice is still open: nothing may be recommended or granted over it."""
+
+    code = "objection_open"
+
+
 class AlreadyRecordedError(IllegalTransitionError):
     """A deadline event this zone already has; recording it again would count it twice."""
 

@@ -16,6 +16,7 @@ SHA256 = re.compile(r"^[0-9a-f]{64}$")
 AREA_TYPES = ("park", "committee", "town")
 ASSESSMENT_METHODS = ("document_review", "site_visit", "key_interviews", "symposium")
 RATINGS = ("excellent", "good", "pass", "fail")
+OBJECTION_CHANNELS = ("letter", "phone", "visit", "email")  # how the bureau received an objection it registers
 REVOCATION_REASONS = ("statistics_duty", "concealment", "fraud")  # §6.6: 不履行统计义务、隐瞒事实、弄虚作假
 # The revocations the process itself records (§6.4, §6.5), each with the details it records.
 PROCESS_REVOCATIONS = {
@@ -265,6 +266,40 @@ def resolution(outcome: Any, consequence: Any) -> None:
         )
     if outcome == "dismissed" and consequence is not None:
         raise InvalidValueError("A dismissed objection has no consequence.", [{"loc": ["consequence"], "msg": "omit"}])
+
+
+def channel(value: Any) -> str:
+    """How the bureau received an objection: letter, phone, visit or email."""
+    if value not in OBJECTION_CHANNELS:
+        raise InvalidValueError(
+            "channel must be letter, phone, visit or email.",
+            [{"loc": ["channel"], "msg": " | ".join(OBJECTION_CHANNELS)}],
+        )
+    return str(value)
+
+
+def term_years(years: Any, reasons: Any, default: int) -> tuple[int, str]:
+    """A grant's term: ``default`` years "in principle" (原则上, §6.4), another length (1 to 10) only with reasons."""
+    if years is None:
+        years = default
+    if isinstance(years, bool) or not isinstance(years, int) or not 1 <= years <= 10:
+        raise InvalidValueError("term_years must be 1 to 10.", [{"loc": ["term_years"], "msg": "1..10"}])
+    why = text(reasons, "term_reasons", required=False)
+    if years != default and not why:
+        raise InvalidValueError(
+            f"The term is {default} years in principle (原则上三年, §6.4); a term of {years} years needs the leading "
+            "group's reasons (term_reasons).",
+            [{"loc": ["term_reasons"], "msg": f"required when term_years is not {default}"}],
+        )
+    return years, why
+
+
+def document_ref(value: Any, field: str) -> dict[str, Any]:
+    """One document reference (SHA-256 and name)."""
+    if not isinstance(value, dict):
+        raise InvalidValueError(f"{field} must be a document reference.", [{"loc": [field], "msg": "object required"}])
+    (ref,) = document_refs([value], field, kinds=False)
+    return ref
 
 
 def year(value: Any) -> int:

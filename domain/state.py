@@ -16,6 +16,7 @@ from domain.state_case import Site
 from domain.state_term import AnnualReport
 from domain.state_term import Notice
 from domain.state_term import Objection
+from domain.state_term import Recommendation
 from domain.state_term import Review
 from domain.state_term import Revocation
 from domain.state_term import Term
@@ -45,6 +46,7 @@ class ZoneState:
     notice: Notice | None = None
     notices: tuple[Notice, ...] = ()
     objections: Mapping[str, Objection] = MappingProxyType({})
+    recommendations: tuple[Recommendation, ...] = ()
     terms: tuple[Term, ...] = ()
     annual_reports: Mapping[str, AnnualReport] = MappingProxyType({})
     review: Review | None = None
@@ -57,3 +59,8 @@ class ZoneState:
     def current_term(self) -> Term | None:
         """The term in force (or the last one), or None before the first grant."""
         return self.terms[-1] if self.terms else None
+
+    @property
+    def recommendation(self) -> Recommendation | None:
+        """The bureau's latest recommendation (提请), decided or not, or None if it has made none."""
+        return self.recommendations[-1] if self.recommendations else None

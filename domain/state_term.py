@@ -56,31 +56,40 @@ class Resolution(Record):
     outcome: str
     resolved_at: str
     reasons: str
+    superseded: tuple[str, ...] | None = field(default=None, metadata=OMITTED_WHEN_NONE)
 
 
 @dataclass(frozen=True, kw_only=True)
 class Objection(Record):
     """An objection (异议) to a notice, open or resolved."""
 
+    # Since v2 the bureau registers objections received by letter, phone, visit or email (``channel``,
+    # ``received_at``); an objection closed by another's being upheld is ``superseded`` with its reference.
+
+    channel: str | None = field(default=None, metadata=OMITTED_WHEN_NONE)
     contact: str
     evidence: tuple[Document, ...]
     notice: int
     objection_id: str
     objector_name: str
     raised_at: str
+    received_at: str | None = field(default=None, metadata=OMITTED_WHEN_NONE)
     text: str
     status: str
     resolution: Resolution | None
+    superseded_by: str | None = field(default=None, metadata=OMITTED_WHEN_NONE)
 
     @classmethod
     def from_data(cls, d: Mapping[str, Any]) -> Objection:
         return cls(
+            channel=d.get("channel"),
             contact=d["contact"],
             evidence=Document.from_list(d["evidence"]),
             notice=d["notice"],
             objection_id=d["objection_id"],
             objector_name=d["objector_name"],
             raised_at=d["raised_at"],
+            received_at=d.get("received_at"),
             text=d["text"],
             status="open",
             resolution=None,
@@ -88,14 +97,54 @@ class Objection(Record):
 
     def resolved(self, d: Mapping[str, Any], *, reasons: str) -> Objection:
         """The objection once resolved."""
+        superseded = d.get("superseded")
         resolution = Resolution(
             consequence=d["consequence"],
             objection_id=d["objection_id"],
             outcome=d["outcome"],
             resolved_at=d["resolved_at"],
             reasons=reasons,
+            superseded=None if superseded is None else tuple(superseded),
         )
         return replace(self, status=d["outcome"], resolution=resolution)
+
+    def superseded(self, by: str) -> Objection:
+        """The objection closed because ``by``, an objection to the same notice, was upheld."""
+        return replace(self, status="superseded", superseded_by=by)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Recommendation(Record):
+    """The bureau's recommendation (提请, §2.1, §3.3) to the leading group: a grant, or a renewal after a passed
+    review (继续授予, §6.4); and, once decided, the leading group's answer."""
+
+    considered: tuple[str, ...]  # the dismissed objections the bureau considered
+    document: Document
+    kind: str  # grant | renewal
+    notice: int | None
+    recommended_at: str
+    reasons: str
+    term: int | None  # for a renewal: the term reviewed
+    outcome: str | None = None  # granted | refused, once the leading group decided
+    decided_at: str | None = field(default=None, metadata=OMITTED_WHEN_NONE)
+    decision_reasons: str | None = field(default=None, metadata=OMITTED_WHEN_NONE)
+    announcement_no: str | None = field(default=None, metadata=OMITTED_WHEN_NONE)
+
+    @classmethod
+    def from_data(cls, d: Mapping[str, Any], *, reasons: str) -> Recommendation:
+        return cls(
+            considered=tuple(d["considered"]),
+            document=Document.from_data(d["document"]),
+            kind=d["kind"],
+            notice=d["notice"],
+            recommended_at=d["recommended_at"],
+            reasons=reasons,
+            term=d["term"],
+        )
+
+    def decided(self, outcome: str, at: str, reasons: str, announcement_no: str | None = None) -> Recommendation:
+        """The recommendation once the leading group granted or refused."""
+        return replace(self, outcome=outcome, decided_at=at, decision_reasons=reasons, announcement_no=announcement_no)
 
 
 # --- the title: terms, annual reports, review and revocation --------------------------------------
@@ -108,21 +157,35 @@ class Term(Record):
     # ``valid_until`` is the term's last day. A term recorded before v2 has no ``expires_on``: it was
     # computed as the grant date plus the term's years, and stays as it was recorded.
 
+    # Since v2 a grant is an announcement (公告) on the bureau's recommendation: its date and document, and a
+    # term other than 3 years with the leading group's reasons; a renewal (继续授予) is marked as such.
+
+    announced_on: date | None = field(default=None, metadata=OMITTED_WHEN_NONE)
+    announcement_document: Document | None = field(default=None, metadata=OMITTED_WHEN_NONE)
     announcement_no: str
     expires_on: date | None = field(default=None, metadata=OMITTED_WHEN_NONE)
     granted_on: date
     number: int
+    renewal: bool | None = field(default=None, metadata=OMITTED_WHEN_NONE)
     review_window_opens_on: date
+    term_reasons: str | None = field(default=None, metadata=OMITTED_WHEN_NONE)
+    term_years: int | None = field(default=None, metadata=OMITTED_WHEN_NONE)
     valid_until: date
 
     @classmethod
     def from_data(cls, d: Mapping[str, Any]) -> Term:
+        document = d.get("announcement_document")
         return cls(
+            announced_on=day(d["announced_on"]) if "announced_on" in d else None,
+            announcement_document=None if document is None else Document.from_data(document),
             announcement_no=d["announcement_no"],
             expires_on=day(d["expires_on"]) if "expires_on" in d else None,
             granted_on=day(d["granted_on"]),
             number=d["number"],
+            renewal=d.get("renewal"),
             review_window_opens_on=day(d["review_window_opens_on"]),
+            term_reasons=d.get("term_reasons"),
+            term_years=d.get("term_years"),
             valid_until=day(d["valid_until"]),
         )
 
@@ -211,6 +274,8 @@ class Review(Record):
     rectification: Rectification | None
     passed: bool | None = field(default=None, metadata=OMITTED_WHEN_NONE)
     reasons: str | None = field(default=None, metadata=OMITTED_WHEN_NONE)
+    # since v2: the decision's checks against the creation plan's goals (§6.4)
+    checks: Sequence[Mapping[str, Any]] | None = field(default=None, metadata=OMITTED_WHEN_NONE)
 
     @classmethod
     def from_data(cls, d: Mapping[str, Any]) -> Review:
@@ -221,7 +286,8 @@ class Review(Record):
         rectification = Rectification(
             due_on=day(d["due_on"]), months=d["months"], ordered_on=day(d["ordered_on"]), reasons=reasons
         )
-        return replace(self, rectification=rectification)
+        checks = d.get("checks")
+        return replace(self, rectification=rectification, checks=None if checks is None else frozen(checks))
 
     def rectified(self, d: Mapping[str, Any]) -> Review:
         """The review once the rectification was submitted."""

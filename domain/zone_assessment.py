@@ -44,7 +44,7 @@ class AssessmentActs(ZoneRecord):
     ) -> None:
         """The bureau appoints the expert panel (§3.2); a new panel replaces one that has not concluded."""
         self._guard(at, actor, "bureau")
-        self._require_status("accepted", "assessing", doing="appoint an expert panel")
+        self._require_status("accepted", "assessment_accepted", "assessing", doing="appoint an expert panel")
         clean = intake.experts(experts, policy.min_panel_size, applicant_org=self.applicant_org)
         methods = intake.methods(methods)
         round_ = (self.panel.round + 1) if self.panel else len(self.assessments) + 1

@@ -1,4 +1,4 @@
-"""The public notice's acts (公示, §3.3): the notice, objections, and the grant."""
+"""The public notice's acts (公示, §3.3): the notice, objections raised or registered, and their resolution."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from datetime import date
 from datetime import datetime
 from typing import Any
 
-from domain import deadlines
 from domain import intake
 from domain.errors import DeadlinePassedError
 from domain.errors import IllegalTransitionError
@@ -15,15 +14,14 @@ from domain.errors import InvalidValueError
 from domain.errors import TooEarlyError
 from domain.errors import ZoneNotFoundError
 from domain.integrity import sha256_text
-from domain.policy import Policy
 from domain.state_case import STATUS_WORDS
 from domain.values import Actor
-from domain.values import day_after
+from domain.values import local_date
 from domain.zone_record import ZoneRecord
 
 
 class NoticeActs(ZoneRecord):
-    """The public notice's acts (公示, §3.3): the notice, objections, and the grant."""
+    """The public notice's acts (公示, §3.3): the notice, objections raised or registered, and their resolution."""
 
     # --- public notice ------------------------------------------------------------------------
 
@@ -95,6 +93,69 @@ class NoticeActs(ZoneRecord):
             raised_at=at.astimezone(UTC).isoformat(),
         )
 
+    def register_objection(
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        objection_id: str,
+        objector_name: str,
+        contact: str,
+        text: str,
+        channel: str | None,
+        received_at: datetime | None,
+        evidence: list[dict[str, Any]] | None = None,
+    ) -> None:
+        """The bureau registers an objection it received by letter, phone, visit or email during the notice (公示,
+        §3.3) — also after the notice's last day, for one received within it, as long as nothing was recommended."""
+        self._guard(at, actor, "bureau")
+        channel = intake.channel(channel)
+        if not isinstance(received_at, datetime):
+            raise InvalidValueError(
+                "received_at must be given: when the bureau received the objection.",
+                [{"loc": ["received_at"], "msg": "an instant with offset"}],
+            )
+        intake.instant(received_at)
+        if self.status != "in_notice" or self.notice is None:
+            raise IllegalTransitionError(
+                "An objection is registered only while its notice (公示) stands and nothing has been recommended "
+                f"(提请, §3.3); the zone is {STATUS_WORDS[self.status]}."
+            )
+        if received_at > at:
+            raise InvalidValueError(
+                "received_at is later than now: an objection is registered once it has been received.",
+                [{"loc": ["received_at"], "msg": "not in the future"}],
+            )
+        starts, ends = self.notice.starts_on, self.notice.ends_on
+        received_on = local_date(received_at)
+        if received_on < starts:
+            raise TooEarlyError(
+                f"The objection was received on {received_on.isoformat()}, before the public notice (公示) started on "
+                f"{starts.isoformat()}; only objections received during the notice are registered (§3.3)."
+            )
+        if received_on > ends:
+            raise DeadlinePassedError(
+                f"The objection was received on {received_on.isoformat()}, after the public notice (公示) ended on "
+                f"{ends.isoformat()} (to the end of that day, Asia/Shanghai); it cannot be registered (§3.3)."
+            )
+        if objection_id in self.objections:
+            raise IllegalTransitionError("This objection is already recorded.")
+        self._record(
+            self.ObjectionRaised,
+            actor=actor,
+            at=at,
+            reason="",
+            objection_id=objection_id,
+            notice=self.notice.number,
+            objector_name=intake.text(objector_name, "objector_name", limit=200),
+            contact=intake.text(contact, "contact", limit=500),
+            text=intake.text(text, "text"),
+            evidence=intake.document_refs(evidence, "evidence", kinds=False),
+            raised_at=at.astimezone(UTC).isoformat(),
+            channel=channel,
+            received_at=received_at.astimezone(UTC).isoformat(),
+        )
+
     def resolve_objection(
         self, *, actor: Actor, at: datetime, objection_id: str, outcome: str, consequence: str | None, reasons: str
     ) -> None:
@@ -103,10 +164,26 @@ class NoticeActs(ZoneRecord):
         objection = self.objections.get(objection_id)
         if objection is None:
             raise ZoneNotFoundError(f"This zone has no objection {objection_id}.")
+        if objection.status == "superseded":
+            raise IllegalTransitionError(
+                f"This objection was closed as superseded when objection {objection.superseded_by} to the same "
+                "notice was upheld; it needs no resolution of its own."
+            )
         if objection.status != "open":
             raise IllegalTransitionError(f"This objection was already resolved ({objection.status}).")
         self._require_status("in_notice", doing="resolve an objection")
         intake.resolution(outcome, consequence)
+        upheld: dict[str, Any] = {}
+        if outcome == "upheld":  # the zone goes back; the notice's other open objections close with it, named
+            others = [
+                o.objection_id
+                for o in self.objections.values()
+                if o.notice == objection.notice and o.status == "open" and o.objection_id != objection_id
+            ]
+            upheld = {
+                "returns_to": "assessment_accepted" if consequence == "reassess" else "rejected",
+                "superseded": others,
+            }
         self._record(
             self.ObjectionResolved,
             actor=actor,
@@ -116,33 +193,5 @@ class NoticeActs(ZoneRecord):
             outcome=outcome,
             consequence=consequence,
             resolved_at=at.astimezone(UTC).isoformat(),
-        )
-
-    # --- grant and term -----------------------------------------------------------------------
-
-    def grant(self, *, actor: Actor, at: datetime, announcement_no: str, policy: Policy, reason: str = "") -> None:
-        """The leading group grants the title (授予) — only after the notice, with no objection open or upheld."""
-        today = self._guard(at, actor, "leading_group")
-        self._require_status("in_notice", doing="grant the title")
-        assert self.notice is not None
-        ends = self.notice.ends_on
-        if today <= ends:
-            raise TooEarlyError(
-                f"The public notice (公示) runs until {ends.isoformat()}; the title can be granted "
-                f"from {day_after(ends).isoformat()} (经公示无异议, §3.3)."
-            )
-        current = [o for o in self.objections.values() if o.notice == self.notice.number]
-        open_ = [o.objection_id for o in current if o.status == "open"]
-        upheld = [o.objection_id for o in current if o.status == "upheld"]
-        if open_:
-            raise IllegalTransitionError(
-                "The title cannot be granted while an objection to the notice is open: " + ", ".join(open_) + "."
-            )
-        if upheld:  # an upheld objection moves the zone on; kept as a second line of defence
-            raise IllegalTransitionError("The title cannot be granted: an objection to the notice was upheld.")
-        term = deadlines.new_term(
-            1, today, policy, announcement_no=intake.text(announcement_no, "announcement_no", limit=200)
-        )
-        self._record(
-            self.Granted, actor=actor, at=at, reason=intake.text(reason, "reason", required=False), **term.as_dict()
+            **upheld,
         )

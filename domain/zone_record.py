@@ -36,6 +36,7 @@ from domain.state_case import Site
 from domain.state_term import AnnualReport
 from domain.state_term import Notice
 from domain.state_term import Objection
+from domain.state_term import Recommendation
 from domain.state_term import Review
 from domain.state_term import Revocation
 from domain.state_term import Term
@@ -175,18 +176,28 @@ class ZoneRecord(Chained, ZoneState):
         def assign(self, z: ZoneRecord, d: Data) -> None:
             resolved = z.objections[d["objection_id"]].resolved(d, reasons=self.reason)
             z.objections = with_item(z.objections, d["objection_id"], resolved)
+            for other in d.get("superseded", ()):  # since v2: the notice's other open objections, named
+                z.objections = with_item(z.objections, other, z.objections[other].superseded(d["objection_id"]))
             if d["outcome"] == "upheld":
-                z.status = "accepted" if d["consequence"] == "reassess" else "rejected"
+                # since v2 the status the zone goes back to is recorded (reassess: assessment_accepted); v1: accepted
+                z.status = d.get("returns_to") or ("accepted" if d["consequence"] == "reassess" else "rejected")
                 if d["consequence"] == "reassess":
                     z.panel = None
                     z.assessment = None
 
     class Granted(Event):
-        """The leading group granted the title (授予称号) for a term."""
+        """The leading group granted the title (授予称号) for a term; since v2 by announcement (公告) on the bureau's
+        recommendation, also the renewal after a passed review (继续授予)."""
 
         def assign(self, z: ZoneRecord, d: Data) -> None:
             z.status = "granted"
             z.terms = (*z.terms, Term.from_data(d))
+            if z.recommendations:  # v1's grants had none
+                done = z.recommendations[-1].decided("granted", d["granted_at"], self.reason, d["announcement_no"])
+                z.recommendations = (*z.recommendations[:-1], done)
+            if d.get("renewal") and z.review is not None:
+                z.reviews = (*z.reviews, z.review)
+                z.review = None
 
     class AnnualReported(Event):
         """The applicant filed the annual report (年度报告) for a year."""
@@ -209,14 +220,19 @@ class ZoneRecord(Chained, ZoneState):
             z.review = Review.from_data(d)
 
     class ReviewPassed(Event):
-        """The review passed: the title is granted again for a new term."""
+        """The review passed (复核通过): in v1 the title was granted again at once; since v2 the renewal follows by
+        recommendation and announcement (继续授予, §6.4)."""
 
         def assign(self, z: ZoneRecord, d: Data) -> None:
             assert z.review is not None
-            z.status = "granted"
-            z.terms = (*z.terms, Term.from_data(d["term"]))
-            z.reviews = (*z.reviews, replace(z.review, passed=True, reasons=self.reason))
-            z.review = None
+            if "term" in d:  # v1: the pass itself granted the new term
+                z.status = "granted"
+                z.terms = (*z.terms, Term.from_data(d["term"]))
+                z.reviews = (*z.reviews, replace(z.review, passed=True, reasons=self.reason))
+                z.review = None
+            else:  # since v2: the bureau recommends the renewal and the leading group announces it
+                z.status = "review_passed"
+                z.review = replace(z.review, passed=True, reasons=self.reason, checks=frozen(d["checks"]))
 
     class RectificationOrdered(Event):
         """The review failed: a rectification period (整改期) is ordered."""
@@ -240,6 +256,25 @@ class ZoneRecord(Chained, ZoneState):
         def assign(self, z: ZoneRecord, d: Data) -> None:
             z.status = "revoked"
             z.revocation = Revocation.from_data(d, reasons=self.reason)
+
+    # --- recommendation and grant (v2) --------------------------------------------------------
+
+    class Recommended(Event):
+        """The bureau recommended the grant (提请, §3.3), or the renewal (继续授予, §6.4), to the leading group."""
+
+        def assign(self, z: ZoneRecord, d: Data) -> None:
+            z.status = "recommended"
+            z.recommendations = (*z.recommendations, Recommendation.from_data(d, reasons=self.reason))
+
+    class GrantRefused(Event):
+        """The leading group declined the recommended grant (or renewal); the case goes back to the bureau."""
+
+        def assign(self, z: ZoneRecord, d: Data) -> None:
+            z.status = d["returns_to"]  # assessed (a grant) or in_review (a renewal)
+            done = z.recommendations[-1].decided("refused", d["refused_at"], self.reason)
+            z.recommendations = (*z.recommendations[:-1], done)
+            if d["returns_to"] == "in_review" and z.review is not None:  # the review is to be decided again
+                z.review = replace(z.review, passed=None, reasons=None, checks=None)
 
     class DeadlineEvent(Event):
         """A deadline the scheduler recorded; each one at most once."""

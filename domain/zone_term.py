@@ -8,7 +8,8 @@ from typing import Any
 
 from domain import deadlines
 from domain import intake
-from domain.conditions import plan_target_checks
+from domain.conditions import evaluation_checks
+from domain.conditions import review_checks
 from domain.deadlines import Deadline
 from domain.errors import AlreadyRecordedError
 from domain.errors import DeadlinePassedError
@@ -41,7 +42,9 @@ class TermActs(ZoneRecord):
     ) -> None:
         """The applicant reports a year's work and statistics (§6.2); after January 31 it is marked late."""
         today = self._guard(at, actor, "applicant")
-        self._require_status("granted", "in_review", "rectifying", doing="file an annual report")
+        self._require_status(
+            "granted", "in_review", "review_passed", "recommended", "rectifying", doing="file an annual report"
+        )
         year = intake.year(year)
         held = deadlines.held_years(self.terms)
         if year not in held:
@@ -78,8 +81,7 @@ class TermActs(ZoneRecord):
         if report.evaluation is not None:
             raise IllegalTransitionError(f"The annual report on {year} has already been evaluated.")
         rating = intake.rating(rating)
-        stats = dict(report.statistics)
-        checks = system.threshold_checks(stats) + plan_target_checks(self.plan.targets, year, stats)
+        checks = evaluation_checks(system, self.plan, self.creation_period.end_year, year, dict(report.statistics))
         self._record(
             self.AnnualEvaluated,
             actor=actor,
@@ -145,14 +147,15 @@ class TermActs(ZoneRecord):
         assert self.review is not None
         term = self.current_term
         assert term is not None
-        if passed:
-            next_term = deadlines.new_term(term.number + 1, term.expiry, policy, announcement_no="")
+        checks = review_checks(self.plan, self.annual_reports.values())  # against the plan's goals (§6.4)
+        if passed:  # the bureau then recommends the renewal and the leading group announces it (继续授予)
             self._record(
                 self.ReviewPassed,
                 actor=actor,
                 at=at,
                 reason=reasons,
-                term=next_term.as_dict(),
+                reviewed_term=term.number,
+                checks=checks,
                 after_rectification=self.review.rectification is not None,
             )
         elif self.status == "rectifying":  # the period ended with nothing submitted
@@ -169,6 +172,7 @@ class TermActs(ZoneRecord):
                 months=months,
                 ordered_on=today.isoformat(),
                 due_on=add_months(today, months).isoformat(),
+                checks=checks,
             )
         else:
             self._revoke_by_process(actor, at, reasons, "review_failed_after_rectification")

@@ -47,9 +47,14 @@ post assessment/conclusion "$BUREAU" '{"passed": true, "report": {"sha256": "'"$
 post notice "$BUREAU" '{"text": "松山湖软件和信息技术服务业集聚区 评估结果公示", "starts_on": "2021-09-27"}' | jq -c .notice.ends_on
 curl -sf "$BASE/notices" | jq -c '.[0] | {zone_name, starts_on, ends_on, in_force}'
 
-# 6. After the notice, with no objection open or upheld, the leading group grants the title
+# 6. After the notice, with no objection open or upheld, the bureau recommends the grant (提请) and the
+#    leading group grants the title by announcement (公告)
 curl -sf -X PUT "$BASE/admin/clock" -H "$(auth "$BUREAU")" -H 'Content-Type: application/json' \
   -d '{"now": "2021-10-11T09:00:00+08:00"}' >/dev/null
+printf '%%PDF-1.4 recommendation\n' > /tmp/recommendation.pdf
+REC=$(curl -sf -X POST "$BASE/documents" -H "$(auth "$BUREAU")" -F file=@/tmp/recommendation.pdf | jq -r .sha256)
+post recommendation "$BUREAU" '{"document": {"sha256": "'"$REC"'", "name": "recommendation.pdf"}, "reasons": "经公示无异议，提请授予。"}' \
+  | jq -r .status
 post grant "$LEADING" '{"announcement_no": "东制造〔2021〕8号"}' | jq -c '{status, valid_until, version}'
 
 # 7. What the record says

@@ -16,7 +16,10 @@ from fastapi.responses import JSONResponse
 from api import schemas
 from api.commands import By
 from api.commands import Command
+from api.deps import PUBLIC
+from api.deps import require_roles
 from api.errors import ZONE_RESPONSES
+from api.errors import ApiProblem
 from application.commands import AddPanelMembers
 from application.commands import AppointPanel
 from application.commands import ConcludeAssessment
@@ -28,7 +31,9 @@ from application.commands import FileScores
 from application.commands import FormalReview
 from application.commands import Grant
 from application.commands import PublishNotice
+from application.commands import Recommend
 from application.commands import RecuseExpert
+from application.commands import RefuseGrant
 from application.commands import RequestReview
 from application.commands import ResolveObjection
 from application.commands import Revoke
@@ -143,7 +148,19 @@ def publish_notice(zone_id: UUID, body: schemas.NoticeIn, cmd: Bureau) -> JSONRe
 )
 def raise_objection(zone_id: UUID, body: schemas.ObjectionIn, cmd: Anyone) -> JSONResponse:
     """Anyone may object (异议) while the notice runs; no token is needed. The objector's name and contact
-    are shown only to the bureau and inspectors."""
+    are shown only to the bureau and inspectors. With a bureau token, ``channel`` (letter, phone, visit,
+    email) and ``received_at``, the bureau registers an objection it received: ``received_at`` must fall
+    within the notice (``starts_on`` … the end of ``ends_on``, Asia/Shanghai); one received within it may be
+    registered after ``ends_on`` too, as long as nothing has been recommended (409 otherwise)."""
+    if body.channel is not None or body.received_at is not None:  # the bureau registers one it received
+        if cmd.principal is PUBLIC:
+            raise ApiProblem(
+                401,
+                "unauthorized",
+                "Registering an objection received by letter, phone, visit or email needs a "
+                "bureau token (Authorization: Bearer <JWT>).",
+            )
+        require_roles(cmd.principal, "bureau")
     oid = str(uuid4())
     return cmd.run(
         body,
@@ -158,16 +175,35 @@ def raise_objection(zone_id: UUID, body: schemas.ObjectionIn, cmd: Anyone) -> JS
 @router.post("/{zone_id}/objections/{objection_id}/resolution", **ZONE)
 def resolve_objection(zone_id: UUID, objection_id: str, body: schemas.ResolutionIn, cmd: Bureau) -> JSONResponse:
     """The bureau resolves an objection: ``dismissed``, or ``upheld`` with ``consequence`` ``reassess``
-    (back to ``accepted``, a new panel) or ``reject``."""
+    (back to ``assessment_accepted``: a new panel, then a new notice) or ``reject``. Upholding one closes the
+    notice's other open objections as ``superseded`` (with ``superseded_by``)."""
     return cmd.send(zone_id, body, ResolveObjection(objection_id=objection_id, **body.model_dump()))
+
+
+@router.post("/{zone_id}/recommendation", **ZONE)
+def recommend(zone_id: UUID, body: schemas.RecommendationIn, cmd: Bureau) -> JSONResponse:
+    """The bureau recommends the grant to the leading group (提请, §3.3) → ``recommended``: once the public
+    notice has ended with no objection open or upheld (from ``in_notice``, or from ``assessed`` after the
+    leading group declined), or the renewal after a passed review (from ``review_passed``). It records the
+    dismissed objections it considered. 409 otherwise, saying why (``too_early``, ``objection_open``,
+    ``illegal_transition``)."""
+    return cmd.send(zone_id, body, Recommend(**body.model_dump()))
 
 
 @router.post("/{zone_id}/grant", **ZONE)
 def grant(zone_id: UUID, body: schemas.GrantIn, cmd: LeadingGroup) -> JSONResponse:
-    """The leading group grants the title (授予) — only after the notice has ended with no objection open
-    or upheld (经公示无异议). ``valid_until`` is the term's last day: the day before the same date three years
-    on (granted 2026-10-13 → 2029-10-12); the title expires the day after."""
+    """The leading group grants the title by announcement (公告授予) on the bureau's recommendation — the zone
+    must be ``recommended``. ``valid_until`` is the term's last day: the day before the same date three years
+    on (announced 2026-10-13 → 2029-10-12); the title expires the day after. Another ``term_years`` needs
+    ``term_reasons`` (422). A renewal (继续授予) continues from the old term's end, whatever the date."""
     return cmd.send(zone_id, body, Grant(**body.model_dump()))
+
+
+@router.post("/{zone_id}/grant-refusal", **ZONE)
+def refuse_grant(zone_id: UUID, body: schemas.GrantRefusalIn, cmd: LeadingGroup) -> JSONResponse:
+    """The leading group declines the recommended grant, with reasons: back to ``assessed`` (the bureau may
+    recommend again, or not), or, for a renewal, back to ``in_review``."""
+    return cmd.send(zone_id, body, RefuseGrant(**body.model_dump()))
 
 
 @router.post("/{zone_id}/annual-reports", **ZONE)
@@ -197,7 +233,9 @@ def request_review(
 
 @router.post("/{zone_id}/review", **ZONE)
 def decide_review(zone_id: UUID, body: schemas.ReviewIn, cmd: Bureau) -> JSONResponse:
-    """The bureau decides the review: passed → a new term; failed → a rectification period (整改期,
+    """The bureau decides the review against the creation plan's goals (``review.checks``: the plan's final-year
+    targets against the latest annual statistics): passed → ``review_passed`` (then the recommendation and
+    the renewal by announcement); failed → a rectification period (整改期,
     default 6 months); failed after rectification → revoked. Once the rectification period has ended with
     nothing submitted (the ``rectification_overdue`` deadline recorded), ``passed: false`` revokes at once
     (cause ``rectification_not_submitted``)."""

@@ -139,6 +139,24 @@ def revocation_body(api: Api, reason: str = "fraud", **extra: Any) -> dict[str, 
     }
 
 
+def recommend(api: Api, zone_id: str, reasons: str = "经公示无异议，提请授予。") -> Any:
+    """The bureau recommends the grant (or the renewal) to the leading group (提请), its document uploaded first."""
+    from ..helpers import BUREAU
+
+    document = api.upload(BUREAU, "recommendation.pdf")
+    body = {"document": {"sha256": document["sha256"], "name": "recommendation.pdf"}, "reasons": reasons}
+    return api.post(f"/zones/{zone_id}/recommendation", BUREAU, json=body)
+
+
+def recommended_and_granted(api: Api, zone_id: str, announcement_no: str = "东制造〔2021〕8号", **extra: Any) -> Any:
+    """The bureau recommends and the leading group grants by announcement; the grant's response."""
+    from ..helpers import LEADING
+
+    r = recommend(api, zone_id)
+    assert r.status_code == 200, r.text
+    return api.post(f"/zones/{zone_id}/grant", LEADING, json={"announcement_no": announcement_no, **extra})
+
+
 def make_api(url: str, tmp_path: Path, **overrides: Any) -> Iterator[Api]:
     settings = Settings(
         database_url=url,

@@ -16,6 +16,7 @@ from ..helpers import LEADING
 from ..helpers import NANCHENG
 from ..helpers import SONGSHAN
 from .conftest import Api
+from .conftest import recommended_and_granted
 from .test_lifecycle import apply
 from .test_lifecycle import object_during_notice
 from .test_lifecycle import to_notice
@@ -33,7 +34,7 @@ def objected_zone(api: Api) -> str:
         json={"outcome": "dismissed", "reasons": "The platforms are separate legal persons."},
     )
     assert r.status_code == 200
-    assert api.post(f"/zones/{zid}/grant", LEADING, json={"announcement_no": "No. 9"}).status_code == 200
+    assert recommended_and_granted(api, zid, "No. 9").status_code == 200
     return zid
 
 

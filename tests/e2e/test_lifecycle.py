@@ -20,6 +20,8 @@ from ..helpers import OTHER_TOWN
 from ..helpers import SONGSHAN
 from ..helpers import full_scores
 from .conftest import Api
+from .conftest import recommend
+from .conftest import recommended_and_granted
 
 
 def apply(api: Api, applicant: Actor, name: str) -> dict[str, Any]:
@@ -121,10 +123,11 @@ def granted_reported_reviewed_failed_rectified_revoked(api: Api) -> None:
     assert not any("objector" in k for n in notices for k in n)
 
     api.set_clock("2021-10-08")
+    assert recommend(api, zid).json()["code"] == "too_early"  # the notice runs to the end of its last day
     assert api.post(f"/zones/{zid}/grant", LEADING, json={"announcement_no": "No. 8"}).status_code == 409
     api.set_clock("2021-10-09")
     assert [f["kind"] for f in api.sweep()] == ["notice_ended"]
-    r = api.post(f"/zones/{zid}/grant", LEADING, json={"announcement_no": "东制造〔2021〕8号"})
+    r = recommended_and_granted(api, zid)
     assert r.status_code == 200, r.text
     assert r.json()["valid_until"] == "2024-10-08"  # the term's last day: 3 years less a day
     assert api.get("/notices", None).json()[0]["outcome"] == "granted"
@@ -144,7 +147,12 @@ def granted_reported_reviewed_failed_rectified_revoked(api: Api) -> None:
         )
         assert r.status_code == 200, r.text
         checks = r.json()["annual_reports"][-1]["evaluation"]["checks"]
-        assert any(c["indicator"] == 15 for c in checks)
+        # that year's plan targets every year; the 3-year creation targets (firm cultivation …) in the final year
+        assert {c["field"] for c in checks if c["check"] == "plan_target"} == {
+            k for t in GOOD_PLAN["targets"] if t["year"] == year for k in t if k != "year"
+        }
+        assert any(c["indicator"] == 15 and c["check"] == "threshold" for c in checks) is (year == 2023)
+        assert [c["check"] for c in checks].count("matching_commitment") == 1
     assert api.sweep() == []  # every report was on time
 
     api.set_clock("2024-07-09")
@@ -210,14 +218,14 @@ def objected_and_sent_back(api: Api) -> None:
     assert "Wang Fang" not in api.get("/notices", None).text
 
     api.set_clock("2021-10-11")
-    r = api.post(f"/zones/{zid}/grant", LEADING, json={"announcement_no": "No. 9"})
-    assert r.status_code == 409 and "open" in r.json()["detail"]
+    r = recommend(api, zid)
+    assert r.status_code == 409 and r.json()["code"] == "objection_open" and "open" in r.json()["detail"]
     r = api.post(
         f"/zones/{zid}/objections/{oid}/resolution",
         BUREAU,
         json={"outcome": "upheld", "consequence": "reassess", "reasons": "Confirmed by the market regulator."},
     )
-    assert r.status_code == 200 and r.json()["status"] == "accepted"
+    assert r.status_code == 200 and r.json()["status"] == "assessment_accepted"
     assert api.get("/notices", None).json()[0]["outcome"] == "sent_back"
     assert api.post(f"/zones/{zid}/grant", LEADING, json={"announcement_no": "No. 9"}).status_code == 409
 
@@ -227,4 +235,4 @@ def objected_and_sent_back(api: Api) -> None:
     rounds = api.get(f"/zones/{zid}/assessment", BUREAU).json()["rounds"]
     assert [r["round"] for r in rounds] == [1, 2]
     api.set_clock("2021-10-25")
-    assert api.post(f"/zones/{zid}/grant", LEADING, json={"announcement_no": "No. 10"}).json()["status"] == "granted"
+    assert recommended_and_granted(api, zid, "No. 10").json()["status"] == "granted"

@@ -15,6 +15,7 @@ from ..helpers import LEADING
 from ..helpers import NANCHENG
 from ..helpers import SONGSHAN
 from .conftest import Api
+from .conftest import recommended_and_granted
 from .conftest import revocation_body
 from .test_lifecycle import apply
 from .test_lifecycle import to_notice
@@ -34,7 +35,7 @@ def granted(api: Api, *, notice_from: str = "2021-09-27", grant_on: str = "2021-
     api.set_clock(notice_from)
     to_notice(api, zid, day=notice_from)
     api.set_clock(grant_on)
-    r = api.post(f"/zones/{zid}/grant", LEADING, json={"announcement_no": "东制造〔2021〕8号"})
+    r = recommended_and_granted(api, zid)
     assert r.status_code == 200, r.text
     return zid
 

@@ -159,11 +159,13 @@ def test_every_command_by_every_role(sqlite_api: Api) -> None:
         "leading_group",
     }
     m.check("raise objection", allowed, lambda a: api.post(f"{z}/objections", a, json=objection), perform="public")
+    letter = {**objection, "channel": "letter", "received_at": "2021-09-27T15:00:00+08:00"}
+    m.check("register objection", {"bureau"}, lambda a: api.post(f"{z}/objections", a, json=letter))
     for role in allowed - {"public"}:  # every allowed cell succeeds
         r = api.post(f"{z}/objections", ROLES[role], json=objection)
         assert r.status_code == 201, (role, r.text)
     open_ids = [o["objection_id"] for o in api.get(z, BUREAU).json()["objections"]]
-    assert len(open_ids) == len(allowed)
+    assert len(open_ids) == len(allowed) + 1
     api.set_clock("2021-10-09")
     for oid in open_ids[1:]:
         assert (
@@ -179,6 +181,11 @@ def test_every_command_by_every_role(sqlite_api: Api) -> None:
             f"{z}/objections/{open_ids[0]}/resolution", a, json={"outcome": "dismissed", "reasons": "Unfounded."}
         ),
     )
+    recommendation = api.upload(BUREAU, "recommendation.pdf")
+    rec = {"document": {"sha256": recommendation["sha256"], "name": "recommendation.pdf"}, "reasons": "No objection."}
+    m.check("recommend", {"bureau"}, lambda a: api.post(f"{z}/recommendation", a, json=rec))
+    m.check("refuse grant", {"leading_group"}, lambda a: api.post(f"{z}/grant-refusal", a, json={"reasons": "Wait."}))
+    assert api.post(f"{z}/recommendation", BUREAU, json=rec).status_code == 200  # recommended again
     m.check("grant", {"leading_group"}, lambda a: api.post(f"{z}/grant", a, json={"announcement_no": "No. 1"}))
     api.set_clock("2022-01-10")
     m.check(
@@ -208,9 +215,9 @@ def test_every_command_by_every_role(sqlite_api: Api) -> None:
     revoke = revocation_body(api)
     m.check("revoke", {"bureau"}, lambda a: api.post(f"{z}/revocation", a, json=revoke))
     commands = {name for name, _, _ in m.cells}
-    assert len(commands) == 20  # the 17 commands of API.md, formal review both ways, and v2's panel members, recusal
-    # apply: 6 refused + 1; objections: 1 refused + 1; the 16 others: 7 refused + 1 each
-    assert len(m.cells) == 7 + 2 + 18 * 8
+    assert len(commands) == 23  # the 20 commands of API.md, formal review both ways, v2's panel members, recusal
+    # apply: 6 refused + 1; objections: 1 refused + 1; the 21 others: 7 refused + 1 each
+    assert len(m.cells) == 7 + 2 + 21 * 8
 
 
 @pytest.mark.parametrize(

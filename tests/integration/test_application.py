@@ -37,7 +37,8 @@ from ..helpers import revocation
 
 
 def walk_to_grant(c: Container) -> Any:
-    """Songshan Lake, first batch, from application (2021-07-15) to grant (2021-10-11)."""
+    """Songshan Lake, first batch, from application (2021-07-15) to the bureau's recommendation and the grant
+    (2021-10-11)."""
     app, clock = c.app, c.clock
     z = app.apply(
         SONGSHAN,
@@ -72,6 +73,7 @@ def walk_to_grant(c: Container) -> Any:
     )
     clock.set(at("2021-10-11"))  # type: ignore[attr-defined]
     app.resolve_objection(z.id, BUREAU, objection_id=oid, outcome="dismissed", reasons="Audited accounts agree.")
+    app.recommend(z.id, BUREAU, document=doc("recommendation.pdf"), reasons="经公示无异议，提请授予。")
     return app.grant(z.id, LEADING, announcement_no="东制造〔2021〕8号")
 
 
@@ -79,7 +81,7 @@ class TestLifecycleOnEveryStore:
     def test_a_zone_is_carried_to_its_grant_and_the_store_reproduces_it(self, container: Container) -> None:
         z = walk_to_grant(container)
         assert z.status == "granted"
-        assert z.version == 11
+        assert z.version == 12
         stored = container.app.get_zone(z.id)
         assert stored.state() == z.state()
         history = event_history(container.app, z.id)
@@ -87,7 +89,7 @@ class TestLifecycleOnEveryStore:
         assert history[-1]["actor"] == LEADING.as_dict()
         assert history[-1]["prev_hash"] == history[-2]["hash"]
         assert verify_store(container.app).ok
-        assert verify_store(container.app).events_checked == 2 + 11  # the call's publication and the case, the zone's
+        assert verify_store(container.app).events_checked == 2 + 12  # the call's publication and the case, the zone's
 
     def test_the_state_at_any_past_instant(self, container: Container) -> None:
         z = walk_to_grant(container)

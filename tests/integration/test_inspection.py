@@ -4,6 +4,7 @@ clean log."""
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 
 from application.settings import Settings
 from audit.inspection import inspect
+from domain.deadlines import new_term
 from domain.policy import Policy
 from domain.values import SYSTEM
 from domain.zone import Zone
@@ -22,6 +24,7 @@ from ..conftest import make_container
 from ..helpers import ANNUAL_STATISTICS
 from ..helpers import BUREAU
 from ..helpers import EXPERTS
+from ..helpers import LEADING
 from ..helpers import OUTSIDER_EXPERT
 from ..helpers import PUBLIC
 from ..helpers import RESERVE_EXPERTS as RESERVE
@@ -51,10 +54,10 @@ def test_a_clean_log_has_no_findings_and_says_what_it_checked(persistent_store: 
     c.close()
     assert result["clean"] is True and result["findings"] == []
     # every event's chain is checked, the first batch's two (published, the case) too; they are not a zone's
-    assert result["checked"]["events"] == 2 + 12 and result["checked"]["grants"] == 1
-    assert result["checked"]["score_filings"] == 3 and result["checked"]["decisions"] == 2
+    assert result["checked"]["events"] == 2 + 13 and result["checked"]["grants"] == 1
+    assert result["checked"]["score_filings"] == 3 and result["checked"]["decisions"] == 3  # + the recommendation
     assert result["checked"]["conclusions"] == 1
-    assert result["summary"] == "No findings: 14 events of 1 zones checked."
+    assert result["summary"] == "No findings: 15 events of 1 zones checked."
 
 
 def test_revocations_with_evidence_and_circular_or_by_the_process_are_no_finding(
@@ -74,6 +77,30 @@ def test_revocations_with_evidence_and_circular_or_by_the_process_are_no_finding
     c.close()
     assert result["clean"] is True, result["findings"]
     assert result["checked"]["revocations"] == 2
+
+
+def test_the_v1_stores_grants_are_named_as_recorded_before_the_recommendation(tmp_path: Path) -> None:
+    store = tmp_path / "v1-store.sqlite"
+    shutil.copyfile(V1_STORE, store)
+    c = build(Settings(database_url=f"sqlite:///{store}", data_dir=tmp_path / "data"), check_documents=False)
+    result = report(c, "2025-06-01")
+    grants = {
+        z.id: [e for e in c.app.events.get(z.id) if type(e).__name__ in ("Granted", "ReviewPassed")]
+        for z in (c.app.get_zone(i) for i in c.app.zone_ids())
+    }
+    c.close()
+    found = [f for f in result["findings"] if f["rule"] == "grant_without_recommendation"]
+    assert found and all(f["v1_era"] for f in found)
+    assert all("recorded before v2's rules" in f["detail"] for f in found)
+    # every grant and renewal of the store, and nothing else
+    expected = {
+        (str(i), e.originator_version)
+        for i, events in grants.items()
+        for e in events
+        if type(e).__name__ == "Granted" or "term" in e.data
+    }  # type: ignore[attr-defined]
+    assert {(f["zone_id"], f["seq"]) for f in found} == expected
+    assert not [f for f in result["findings"] if f["rule"] == "objection_open_at_grant"]
 
 
 def test_a_v1_revocation_for_fraud_is_found_without_evidence_or_circular(tmp_path: Path) -> None:
@@ -124,7 +151,33 @@ def seeded(persistent_store: StoreFactory, tmp_path: Path) -> Any:
     )
     case.forge_v1_grant(z, "2021-10-01")
     app.save(z)
-    refs["grant_with_objection"] = refs["grant_before_notice_ended"] = z.id
+    refs["grant_with_objection"] = refs["grant_before_notice_ended"] = refs["objection_open_at_grant"] = z.id
+    # a grant as v2 records it (by announcement), but with no recommendation before it
+    z = case.in_notice()
+    z.register_objection(
+        actor=BUREAU,
+        at=at("2021-10-09"),
+        objection_id="l1",
+        objector_name="Wang",
+        contact="a letter",
+        text="?",
+        channel="letter",
+        received_at=at("2021-10-08"),
+    )
+    z.resolve_objection(
+        actor=BUREAU, at=at("2021-10-11"), objection_id="l1", outcome="dismissed", consequence=None, reasons="No."
+    )
+    term = new_term(1, at("2021-10-11").date(), policy, announcement_no="No. 5")
+    z._record(
+        Zone.Granted,
+        actor=LEADING,
+        at=at("2021-10-11"),
+        reason="",
+        **replace(term, announced_on=term.granted_on, term_years=3).as_dict(),
+        granted_at=at("2021-10-11").isoformat(),
+    )
+    app.save(z)
+    refs["grant_without_recommendation"] = z.id
     # scores by an expert not on the panel, and by a conflicted one
     z = case.assessing()
     z.declare_conflict(actor=EXPERTS[2], at=at("2021-08-03"), reason="related")
@@ -233,7 +286,17 @@ def test_each_injected_violation_is_found(seeded: Any) -> None:
     }
     (revocation,) = found["revocation_without_evidence_or_circular"]
     assert revocation["missing"] == ["evidence", "circular"] and revocation["event_type"] == "Revoked"
-    assert revocation["cause"] == "fraud" and revocation["seq"] == 10
+    assert revocation["cause"] == "fraud" and revocation["seq"] == 11
+    unrecommended = [
+        f for f in found["grant_without_recommendation"] if f["zone_id"] == str(refs["grant_without_recommendation"])
+    ]
+    assert [(f["v1_era"], f["event_type"], f["seq"]) for f in unrecommended] == [(False, "Granted", 11)]
+    assert "no recommendation (提请" in unrecommended[0]["detail"]
+    # the forged v1 grants (nothing of v2 before them) are named as recorded before v2's rules
+    v1 = {f["zone_id"] for f in found["grant_without_recommendation"] if f["v1_era"]}
+    assert v1 == {str(refs["grant_without_notice"]), str(refs["grant_with_objection"])}
+    (left_open,) = found["objection_open_at_grant"]
+    assert (left_open["objection_id"], left_open["zone_id"]) == ("o1", str(refs["objection_open_at_grant"]))
     (few,) = found["conclusion_with_too_few_experts"]
     assert (few["counted"], few["minimum"], few["event_type"]) == ([EXPERTS[0].sub, EXPERTS[1].sub], 3, "Assessed")
     (refiled,) = found["score_sheet_refiled_without_reason"]

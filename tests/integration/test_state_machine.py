@@ -213,9 +213,19 @@ def machine_for(url_factory: StoreFactory) -> type[RuleBasedStateMachine]:
                 ),
             )
 
+        @rule(zone=zones, actor=mostly(BUREAU))
+        def recommend(self, zone: UUID, actor: Actor) -> None:
+            self.attempt(
+                zone, lambda: self.app.recommend(zone, actor, document=doc("rec.pdf"), reasons="No objection.")
+            )
+
         @rule(zone=zones, actor=mostly(LEADING))
         def grant(self, zone: UUID, actor: Actor) -> None:
             self.attempt(zone, lambda: self.app.grant(zone, actor, announcement_no="No. 1"))
+
+        @rule(zone=zones, actor=mostly(LEADING), reasons=texts)
+        def refuse_grant(self, zone: UUID, actor: Actor, reasons: str) -> None:
+            self.attempt(zone, lambda: self.app.refuse_grant(zone, actor, reasons=reasons))
 
         @rule(zone=zones, actor=mostly(SONGSHAN), back=st.integers(min_value=0, max_value=4))
         def annual_report(self, zone: UUID, actor: Actor, back: int) -> None:
@@ -276,11 +286,18 @@ def machine_for(url_factory: StoreFactory) -> type[RuleBasedStateMachine]:
                 "accepted": lambda: app.appoint_panel(
                     zone, BUREAU, experts=[{"sub": e.sub, "name": e.name} for e in EXPERTS], methods=["site_visit"]
                 ),
+                "assessment_accepted": lambda: app.appoint_panel(
+                    zone, BUREAU, experts=[{"sub": e.sub, "name": e.name} for e in EXPERTS], methods=["site_visit"]
+                ),
                 "assessing": lambda: self._score_or_conclude(zone, passed),
                 "assessed": lambda: app.publish_notice(zone, BUREAU, text="公示"),
                 "in_notice": lambda: self._after(
-                    self.known[zone]["notice"]["ends_on"], 1, lambda: app.grant(zone, LEADING, announcement_no="No. 2")
+                    self.known[zone]["notice"]["ends_on"],
+                    1,
+                    lambda: app.recommend(zone, BUREAU, document=doc("rec.pdf"), reasons="No objection."),
                 ),
+                "recommended": lambda: app.grant(zone, LEADING, announcement_no="No. 2"),
+                "review_passed": lambda: app.recommend(zone, BUREAU, document=doc("renewal.pdf"), reasons="Passed."),
                 "granted": lambda: self._after(
                     self.known[zone]["terms"][-1]["review_window_opens_on"],
                     0,

@@ -40,7 +40,7 @@ def test_a_flipped_byte_is_found_and_named(persistent_store: StoreFactory, tmp_p
         edit_stored_state(url, z.id, version, EDITS[edit])
         result = verify_store(c.app)
         assert not result.ok
-        assert result.events_checked == CALL + 11
+        assert result.events_checked == CALL + 12
         first = result.first_bad
         assert first is not None
         assert (first["zone_id"], first["seq"]) == (str(z.id), version)

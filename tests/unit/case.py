@@ -124,9 +124,17 @@ def in_notice(
     return z
 
 
-def granted(z: Zone | None = None, day: str = "2021-10-11") -> Zone:
+def recommended(z: Zone | None = None, day: str = "2021-10-11") -> Zone:
+    """The bureau recommends the grant (提请) — or, after a passed review, the renewal — on ``day``."""
     z = z or in_notice()
-    z.grant(actor=LEADING, at=at(day), announcement_no="东制造〔2021〕8号", policy=POLICY)
+    z.recommend(actor=BUREAU, at=at(day), document=doc("recommendation.pdf"), reasons="经公示无异议，提请授予。")
+    return z
+
+
+def granted(z: Zone | None = None, day: str = "2021-10-11", announcement_no: str = "东制造〔2021〕8号") -> Zone:
+    """The bureau recommends and the leading group grants by announcement, both on ``day``."""
+    z = recommended(z, day)
+    z.grant(actor=LEADING, at=at(day), announcement_no=announcement_no, policy=POLICY)
     return z
 
 

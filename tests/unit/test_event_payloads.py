@@ -17,6 +17,7 @@ from ..helpers import BUREAU
 from ..helpers import EXPERTS
 from ..helpers import GOOD_PLAN
 from ..helpers import GOOD_STATISTICS
+from ..helpers import LEADING
 from ..helpers import NANCHENG
 from ..helpers import PUBLIC
 from ..helpers import RESERVE_EXPERTS
@@ -32,6 +33,7 @@ from .case import assessed
 from .case import assessing
 from .case import granted
 from .case import in_notice
+from .case import recommended
 from .case import report
 from .case import reviewed
 from .case import scored
@@ -41,18 +43,21 @@ from .case import scored
 # replay: tests/integration/test_stored_v1.py): a new term's last day is 3 years less a day, with its
 # expiry recorded (Granted, ReviewPassed; the title_expired deadline a day earlier) — "full" and
 # "rectification_overdue"; a revocation on §6.6's grounds records its evidence, circular and scope
-# (Revoked, once more "rectification_overdue"); a conclusion records its total, maximum, percentage, group
-# subtotals and the call's pass mark (Assessed: "full", "rectification_overdue", "objection_rejects"), and in
-# "full" the panel's conflict is made good by added members (one recused) and the re-filing says why. The
-# "rejected" scenario records what it recorded.
+# (Revoked, once more "rectification_overdue"); the grant follows the bureau's recommendation (Recommended,
+# GrantRefused), the renewal too, by announcement after ReviewPassed, which grants no term itself; an upheld
+# objection records the status it returns to and the objections it supersedes; the evaluation's checks
+# follow that year's plan targets and §4.2's commitment; a conclusion records its total, maximum, percentage,
+# group subtotals and the call's pass mark, and in "full" the panel's conflict is made good by added members
+# (one recused) and the re-filing says why — "full", "rectification_overdue", "objection_rejects".
+# "rejected" records what it recorded.
 HEADS = {
-    "full": "31cf7fa495dad0a85af32643031fbe1e033af5ce714ee40c98513a12ecd5cf7b",
-    "rectification_overdue": "0426403418eff5c87707468215776c2ccb8f2246f6801707740b978eac6d51e4",
+    "full": "b8288815380832a70625a8c35bfa7ad80017cb4345a6fe74e676a1e327c4e8cc",
+    "rectification_overdue": "db26d5e44c621a7a10f550bde37005d312e26a96a48b5c07a6e3f4b091315ec4",
     "rejected": "a6eab12ade5c3f4e21fc22c3765d8ffe14fc8c3c7882ef5e3ed770d188d44f5d",
-    "objection_rejects": "ea528bc0be7495e01cceca37d6a5edae0d512b43d26388ed7e1efb1a1f7e4784",
+    "objection_rejects": "27dd12bd7a17b93632cc0a090751a2793029f0cc221f6faa99ef92ca630a025f",
 }
-BODIES_SHA256 = "a0069fc62fe03e77de6903f7da3ce2f94937b780be7b2c652df544802dbc6588"
-STATES_SHA256 = "d2caafe68f4f485aa72e82bc9f312c692b4633c3330da8260fad8e7592efec17"
+BODIES_SHA256 = "a415c7ced4bb11d0931d8ea1346c54cfe1448eda7550a70a82dd59899bda4dc1"
+STATES_SHA256 = "34e4976a424c9224659174ac4048ddedb9b6f8f53cc3efa67f559ba77d74d08e"
 SCORES = full_scores()
 EVENTS = (
     "Applied",
@@ -69,6 +74,8 @@ EVENTS = (
     "Publicized",
     "ObjectionRaised",
     "ObjectionResolved",
+    "Recommended",
+    "GrantRefused",
     "Granted",
     "AnnualReported",
     "AnnualEvaluated",
@@ -151,7 +158,17 @@ def full_lifecycle() -> Zone:
     assessed(z, day="2021-09-01")
     in_notice(z)
     objection(z, "o1", "2021-09-28")
-    resolve(z, "o1", "2021-10-11", "upheld", "reassess")
+    z.register_objection(
+        actor=BUREAU,
+        at=at("2021-10-09"),
+        objection_id="o3",
+        objector_name="Wang",
+        contact="a letter",
+        text="Employees counted twice.",
+        channel="letter",
+        received_at=at("2021-10-08", 16),
+    )
+    resolve(z, "o1", "2021-10-11", "upheld", "reassess")  # o3 is superseded
     assessing(z, day="2021-10-13")
     scored(z, day="2021-10-20")
     assessed(z, day="2021-10-25")
@@ -159,6 +176,8 @@ def full_lifecycle() -> Zone:
     objection(z, "o2", "2021-10-27", actor=NANCHENG)
     resolve(z, "o2", "2021-10-29", "dismissed", None)
     deadline(z, "notice_ended:2", "2021-10-30")
+    recommended(z, day="2021-11-01")
+    z.refuse_grant(actor=LEADING, at=at("2021-11-01"), reasons="Ask for the audited statements first.")
     granted(z, day="2021-11-01")
     report(z, 2021, "2022-01-20")
     z.evaluate_annual_report(
@@ -175,6 +194,8 @@ def full_lifecycle() -> Zone:
         actor=SONGSHAN, at=at("2025-02-20"), summary="New platforms opened.", documents=[doc("rectification.pdf")]
     )
     z.decide_review(actor=BUREAU, at=at("2025-03-10"), passed=True, reasons="Targets now met.", policy=POLICY)
+    recommended(z, day="2025-03-10")
+    z.grant(actor=LEADING, at=at("2025-03-11"), announcement_no="东制造〔2025〕3号", policy=POLICY)  # 继续授予
     report(z, 2024, "2025-03-11")
     report(z, 2025, "2026-01-10")
     report(z, 2026, "2027-01-10")

@@ -506,6 +506,8 @@ class TestNoticeAndGrant:
         # three years from the grant through the day before; it expires the next day, the review window
         # opens three months before the expiry
         assert z.current_term.as_dict() == {  # type: ignore[union-attr]
+            "announced_on": "2021-10-12",  # by announcement (公告), on the bureau's recommendation
+            "term_years": 3,
             "number": 1,
             "granted_on": "2021-10-12",
             "valid_until": "2024-10-11",
@@ -532,7 +534,7 @@ class TestNoticeAndGrant:
             consequence="reassess",
             reasons="Two platforms are the same company.",
         )
-        assert z.status == "accepted"
+        assert z.status == "assessment_accepted"  # a new panel, then a new notice
         refused(z, errors.IllegalTransitionError, lambda: granted(z, day="2021-10-12"))
         # a new panel, a new conclusion, a new notice — and then the grant
         assessing(z, day="2021-10-13")
@@ -622,12 +624,20 @@ class TestTerm:
             by_rule[(1, "zone software & IT services and internet & related services scale ≥ 1 billion yuan")]["passed"]
             is True
         )
-        assert (
-            by_rule[(14, "≥ 8 newly attracted firms reaching 20 million yuan revenue within 3 years")]["passed"]
-            is False
-        )
+        # the 3-year creation targets (创建目标) only in the plan's final year (2023): not in 2021
+        attracted = (14, "≥ 8 newly attracted firms reaching 20 million yuan revenue within 3 years")
+        assert attracted not in by_rule and not [
+            c for c in checks if c["indicator"] in (12, 13, 15, 16) and c["check"] == "threshold"
+        ]
+        # §4.2's matching commitment against the funds reported: 60 m local to 100 m city funds
+        matching = next(c for c in checks if c["check"] == "matching_commitment")
+        assert (matching["value"], matching["threshold"], matching["passed"]) == (0.6, 0.5, True)
+        assert not [c for c in checks if c["check"] == "threshold" and c["indicator"] == 19]  # not twice
         plan_check = by_rule[(12, "revenue reaches the creation plan's target for 2021")]
         assert plan_check["value"] == 16_000_000_000 and plan_check["passed"] is True
+        # every field of that year's target, not only revenue: 45,000 employees planned, 40,000 reported
+        employees = by_rule[(13, "employees reaches the creation plan's target for 2021")]
+        assert (employees["value"], employees["threshold"], employees["passed"]) == (40_000, 45_000, False)
         refused(
             z,
             errors.IllegalTransitionError,
@@ -635,6 +645,13 @@ class TestTerm:
                 actor=BUREAU, at=at("2022-02-11"), year=2021, rating="good", comments="x", system=SYSTEM
             ),
         )
+        report(z, 2023, "2024-01-20")
+        z.evaluate_annual_report(
+            actor=BUREAU, at=at("2024-02-10"), year=2023, rating="good", comments="Final year.", system=SYSTEM
+        )
+        final = {(c["indicator"], c["rule"]): c for c in z.annual_reports["2023"].evaluation.checks}  # type: ignore[union-attr]
+        assert final[attracted]["passed"] is False  # 3 of 8 attracted firms, in the plan's final year
+        assert final[(12, "revenue reaches the creation plan's target for 2023")]["threshold"] == 25_000_000_000
 
     def test_review_only_in_the_three_months_before_expiry_and_only_once(self) -> None:
         z = granted()  # valid until 2024-10-10, expires 2024-10-11, window from 2024-07-11
@@ -652,6 +669,8 @@ class TestTerm:
         z = granted()
         z.request_review(actor=SONGSHAN, at=at("2024-08-01"))
         z.decide_review(actor=BUREAU, at=at("2024-09-01"), passed=True, reasons="Targets met.", policy=POLICY)
+        assert z.status == "review_passed" and len(z.terms) == 1  # the renewal is by recommendation and announcement
+        granted(z, day="2024-09-10", announcement_no="东制造〔2024〕15号")
         assert z.status == "granted"
         assert z.current_term.number == 2  # type: ignore[union-attr]
         # continuing from the old term's end (the day after its last day, 2024-10-10)
@@ -682,6 +701,7 @@ class TestTerm:
         assert "2029-10-13" in e.message
         z.request_review(actor=SONGSHAN, at=at("2029-10-12", 23))  # through the last day
         z.decide_review(actor=BUREAU, at=at("2029-12-01"), passed=True, reasons="Targets met.", policy=POLICY)
+        granted(z, day="2029-12-10")  # 继续授予: from the old term's end, whatever the date
         renewed = z.state()["terms"][-1]
         assert (renewed["granted_on"], renewed["valid_until"]) == ("2029-10-13", "2032-10-12")
 
@@ -699,6 +719,7 @@ class TestTerm:
         assert (expired.day, expired.fires_on) == (date(2024, 10, 11), date(2024, 10, 12))  # as v1 derived it
         z.request_review(actor=SONGSHAN, at=at("2024-10-11"))
         z.decide_review(actor=BUREAU, at=at("2024-12-01"), passed=True, reasons="Targets met.", policy=POLICY)
+        granted(z, day="2024-12-01")
         renewed = z.state()["terms"][-1]
         assert (renewed["granted_on"], renewed["valid_until"]) == ("2024-10-12", "2027-10-11")
 
@@ -936,7 +957,7 @@ class TestDeadlines:
 def test_every_event_links_to_its_predecessor() -> None:
     z = granted()
     events = z.collect_events()
-    assert len(events) == 9  # applied, accepted, panel, 3 score sheets, assessed, notice, granted
+    assert len(events) == 10  # applied, accepted, panel, 3 score sheets, assessed, notice, recommended, granted
     prev = GENESIS_HASH
     for e in events:
         assert e.prev_hash == prev  # type: ignore[attr-defined]
