@@ -44,6 +44,7 @@ from ..helpers import NANCHENG
 from ..helpers import OTHER_TOWN
 from ..helpers import OUTSIDER_EXPERT
 from ..helpers import PUBLIC
+from ..helpers import RESERVE_EXPERTS
 from ..helpers import SONGSHAN
 from ..helpers import at
 from ..helpers import doc
@@ -107,6 +108,19 @@ def machine_for(url_factory: StoreFactory) -> type[RuleBasedStateMachine]:
         def store_verifies(self) -> None:
             assert verify_store(self.app).ok
 
+        @invariant()
+        def no_objection_is_open_on_a_granted_zone(self) -> None:
+            for state in self.known.values():
+                if state["status"] in ("recommended", "granted"):
+                    assert [o for o in state["objections"].values() if o["status"] == "open"] == []
+
+        @invariant()
+        def no_conclusion_rests_on_fewer_than_the_minimum(self) -> None:
+            minimum = self.c.settings.policy.min_panel_size
+            for state in self.known.values():
+                for conclusion in state["assessments"]:
+                    assert len(conclusion["counted"]) >= minimum, conclusion
+
         # --- time -----------------------------------------------------------------------------
 
         @rule(days=st.integers(min_value=0, max_value=120), hours=st.integers(min_value=0, max_value=23))
@@ -163,13 +177,24 @@ def machine_for(url_factory: StoreFactory) -> type[RuleBasedStateMachine]:
             experts = [{"sub": e.sub, "name": e.name} for e in EXPERTS[:size]]
             self.attempt(zone, lambda: self.app.appoint_panel(zone, actor, experts=experts, methods=["site_visit"]))
 
+        @rule(zone=zones, actor=mostly(BUREAU), own=st.booleans())
+        def add_panel_members(self, zone: UUID, actor: Actor, own: bool) -> None:
+            # ``own``: one of them from the applicant organisation (refused, §3.2)
+            org = self.known[zone]["applicant_org"] if own else RESERVE_EXPERTS[0].org
+            experts = [{"sub": RESERVE_EXPERTS[0].sub, "name": RESERVE_EXPERTS[0].name, "org": org}]
+            self.attempt(zone, lambda: self.app.add_panel_members(zone, actor, experts=experts, reason="增补专家"))
+
+        @rule(zone=zones, actor=mostly(BUREAU), expert=st.sampled_from([*EXPERTS, *RESERVE_EXPERTS]), reasons=texts)
+        def recuse_expert(self, zone: UUID, actor: Actor, expert: Actor, reasons: str) -> None:
+            self.attempt(zone, lambda: self.app.recuse_expert(zone, actor, expert=expert.sub, reasons=reasons))
+
         @rule(zone=zones, actor=mostly(EXPERTS[2]), reason=texts)
         def declare_conflict(self, zone: UUID, actor: Actor, reason: str) -> None:
             self.attempt(zone, lambda: self.app.declare_conflict(zone, actor, reason=reason))
 
-        @rule(zone=zones, actor=mostly(EXPERTS[0]), value=st.sampled_from([0, 1, 1.5, 2, 7.5]))
-        def file_scores(self, zone: UUID, actor: Actor, value: float) -> None:
-            self.attempt(zone, lambda: self.app.file_scores(zone, actor, scores=full_scores(value)))
+        @rule(zone=zones, actor=mostly(EXPERTS[0]), value=st.sampled_from([0, 1, 1.5, 2, 7.5]), reason=texts)
+        def file_scores(self, zone: UUID, actor: Actor, value: float, reason: str) -> None:
+            self.attempt(zone, lambda: self.app.file_scores(zone, actor, scores=full_scores(value), reason=reason))
 
         @rule(zone=zones, actor=mostly(BUREAU), passed=st.booleans(), reasons=texts)
         def conclude(self, zone: UUID, actor: Actor, passed: bool, reasons: str) -> None:
@@ -191,6 +216,22 @@ def machine_for(url_factory: StoreFactory) -> type[RuleBasedStateMachine]:
                 zone,
                 lambda: self.app.raise_objection(
                     zone, actor, objector_name="Li", contact="li@example.org", text="Objection."
+                ),
+            )
+
+        @rule(zone=zones, actor=mostly(BUREAU), hours_ago=st.integers(min_value=-2, max_value=24 * 12))
+        def register_objection(self, zone: UUID, actor: Actor, hours_ago: int) -> None:
+            received = self.clock.now() - timedelta(hours=hours_ago)
+            self.attempt(
+                zone,
+                lambda: self.app.raise_objection(
+                    zone,
+                    actor,
+                    objector_name="Wang",
+                    contact="a letter",
+                    text="Received by letter.",
+                    channel="letter",
+                    received_at=received,
                 ),
             )
 
