@@ -13,6 +13,9 @@ from domain.state_case import FormalDecision
 from domain.state_case import Plan
 from domain.state_case import SelfAssessment
 from domain.state_case import Site
+from domain.state_creation import AssessmentRequest
+from domain.state_creation import ProgressReport
+from domain.state_creation import Supervision
 from domain.state_term import AnnualReport
 from domain.state_term import Notice
 from domain.state_term import Objection
@@ -39,6 +42,9 @@ class ZoneState:
     indicator_system: str
     applied_on: str
     formal_decision: FormalDecision | None = None
+    progress_reports: tuple[ProgressReport, ...] = ()
+    supervisions: tuple[Supervision, ...] = ()
+    assessment_requests: tuple[AssessmentRequest, ...] = ()
     panel: Panel | None = None
     assessment: Assessment | None = None
     assessments: tuple[Assessment, ...] = ()
@@ -57,3 +63,8 @@ class ZoneState:
     def current_term(self) -> Term | None:
         """The term in force (or the last one), or None before the first grant."""
         return self.terms[-1] if self.terms else None
+
+    @property
+    def assessment_request(self) -> AssessmentRequest | None:
+        """The latest assessment application (评估申请), or None."""
+        return self.assessment_requests[-1] if self.assessment_requests else None

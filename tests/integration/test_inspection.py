@@ -50,9 +50,9 @@ def test_a_clean_log_has_no_findings_and_says_what_it_checked(persistent_store: 
     c.close()
     assert result["clean"] is True and result["findings"] == []
     # every event's chain is checked, the first batch's two (published, the case) too; they are not a zone's
-    assert result["checked"]["events"] == 2 + 12 and result["checked"]["grants"] == 1
+    assert result["checked"]["events"] == 2 + 14 and result["checked"]["grants"] == 1
     assert result["checked"]["score_filings"] == 3 and result["checked"]["decisions"] == 2
-    assert result["summary"] == "No findings: 14 events of 1 zones checked."
+    assert result["summary"] == "No findings: 16 events of 1 zones checked."
 
 
 def test_revocations_with_evidence_and_circular_or_by_the_process_are_no_finding(
@@ -190,7 +190,7 @@ def test_each_injected_violation_is_found(seeded: Any) -> None:
     }
     (revocation,) = found["revocation_without_evidence_or_circular"]
     assert revocation["missing"] == ["evidence", "circular"] and revocation["event_type"] == "Revoked"
-    assert revocation["cause"] == "fraud" and revocation["seq"] == 10
+    assert revocation["cause"] == "fraud" and revocation["seq"] == 12
     broken = found["broken_hash_link"][0]
     assert broken["seq"] == 2 and broken["position"] is not None
     assert all(f["position"] for f in found["grant_without_notice"])  # findings point at events

@@ -29,6 +29,7 @@ from .case import accepted
 from .case import applied
 from .case import assessed
 from .case import assessing
+from .case import assessment_requested
 from .case import granted
 from .case import in_notice
 from .case import report
@@ -76,6 +77,13 @@ EVENTS = (
     "ReviewWindowOpened",
     "TitleExpired",
     "RectificationOverdue",
+    "ProgressReported",
+    "SupervisionRecorded",
+    "AssessmentRequested",
+    "AssessmentRequestAccepted",
+    "AssessmentRequestRefused",
+    "CreationPeriodEnded",
+    "CreationPeriodExtended",
 )
 
 
@@ -196,6 +204,36 @@ def objection_rejects() -> Zone:
     return z
 
 
+def creation_cancelled() -> Zone:
+    """Approved to start with the scale waived; progress, a supervision visit, an assessment application refused;
+    the creation period ends, is extended, ends again, and the creation qualification is cancelled."""
+    small = {**GOOD_STATISTICS, "revenue": 900_000_000, "base_revenue": 900_000_000, "internet_revenue": 300_000_000}
+    z = applied(zone_id=zone_id(5), self_assessment={"statistics": small})
+    reviewed(
+        z,
+        "accepted",
+        day="2021-07-20",
+        approval=doc("批复.pdf"),
+        waivers=[{"rule": "§4.3", "reasons": "互联网和相关服务业规模较大。"}],
+    )
+    z.report_progress(
+        actor=SONGSHAN, at=at("2022-03-01"), summary="Two platforms.", statistics={"revenue": 1_000_000_000}
+    )
+    z.record_supervision(
+        actor=BUREAU, at=at("2022-06-01"), kind="supervision", visited_on="2022-05-30", findings="Behind plan."
+    )
+    assessment_requested(z, day="2023-11-01")
+    z.decide_assessment_request(actor=BUREAU, at=at("2023-11-10"), outcome="refused", reasons="Targets not met.")
+    deadline(z, "creation_period_ended:2023-12-31", "2024-01-01")
+    z.decide_creation_period(
+        actor=BUREAU, at=at("2024-01-10"), outcome="extended", ends_on="2024-06-30", reasons="One more half year."
+    )
+    deadline(z, "creation_period_ended:2024-06-30", "2024-07-01")
+    z.decide_creation_period(actor=BUREAU, at=at("2024-07-05"), outcome="cancelled", reasons="Still behind plan.")
+    assert z.status == "revoked"
+    return z
+
+
 def body(event: Any) -> dict[str, Any]:
     out = {"actor": event.actor, "reason": event.reason, "data": event.data, "prev_hash": event.prev_hash}
     if isinstance(event, Zone.Applied):
@@ -209,6 +247,7 @@ def test_the_same_commands_record_the_same_events_and_state() -> None:
         "rectification_overdue": rectification_overdue(),
         "rejected": rejected(),
         "objection_rejects": objection_rejects(),
+        "creation_cancelled": creation_cancelled(),
     }
     states = {name: z.state() for name, z in zones.items()}
     recorded = []
