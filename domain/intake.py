@@ -20,8 +20,10 @@ AREA_TYPES = ("park", "committee", "town")
 ASSESSMENT_METHODS = ("document_review", "site_visit", "key_interviews", "symposium")
 RATINGS = ("excellent", "good", "pass", "fail")
 REVOCATION_REASONS = ("statistics_duty", "concealment", "fraud")  # §6.6: 不履行统计义务、隐瞒事实、弄虚作假
-# The revocations the process itself records (§6.4, §6.5), each with the details it records.
+# The revocations the process itself records (§6.4, §6.5, and the creation qualification cancelled once the
+# creation period ended with no grant, §1.1), each with the details it records.
 PROCESS_REVOCATIONS = {
+    "creation_period_ended": "创建期满未获授予，取消创建资格 (the creation period ended with no grant; §1.1, §3.4)",
     "no_review_request": "逾期未提出复核申请 (§6.5)",
     "review_failed_after_rectification": "The review failed again after the rectification period (§6.4).",
     "rectification_not_submitted": "The rectification period ended with nothing submitted (整改期满未提交整改, §6.4).",

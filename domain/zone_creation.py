@@ -24,7 +24,6 @@ CREATION_PERIOD_OUTCOMES = ("extended", "cancelled")
 REQUEST_OUTCOMES = ("accepted", "refused")
 # Before the approval to start there is no creation to report on, supervise or end.
 NOT_YET_ACCEPTED = ("applied", "returned")
-CANCELLED_DETAILS = "创建期满未获授予，取消创建资格 (the creation period ended with no grant; §1.1, §3.4)"
 
 
 class CreationActs(ZoneRecord):
@@ -149,7 +148,7 @@ class CreationActs(ZoneRecord):
                 at=at,
                 reason=reasons,
                 cause="creation_period_ended",
-                details=CANCELLED_DETAILS,
+                details=intake.PROCESS_REVOCATIONS["creation_period_ended"],
                 revoked_on=today.isoformat(),
                 scope="creation_qualification",
                 documents=refs,

@@ -29,7 +29,6 @@ OUTSIDER_EXPERT = Actor("u-exp9", "expert", "univ-9", "Expert 9")
 __all__ = [
     "ANNUAL_STATISTICS",
     "ASSESSMENT_STATISTICS",
-    "admit",
     "BUREAU",
     "CIRCULAR",
     "EXPERTS",
@@ -44,6 +43,7 @@ __all__ = [
     "OUTSIDER_EXPERT",
     "PUBLIC",
     "SONGSHAN",
+    "admit",
     "at",
     "doc",
     "event_history",

@@ -105,6 +105,27 @@ def apply_first_batch(api: Api, **extra: Any) -> str:
     return str(r.json()["id"])
 
 
+def admit(api: Api, zid: str, applicant: Actor | None = None) -> dict[str, Any]:
+    """The applicant files its assessment application (评估申请) with an uploaded document and the bureau accepts
+    it (受理); returns the zone, ``assessment_accepted``."""
+    from ..helpers import ASSESSMENT_STATISTICS
+    from ..helpers import BUREAU
+    from ..helpers import SONGSHAN
+
+    applicant = applicant or SONGSHAN
+    document = api.upload(applicant, f"assessment-application-{zid}.pdf")
+    body = {
+        "summary": "创建目标已达成，申请评估。",
+        "statistics": ASSESSMENT_STATISTICS,
+        "documents": [{"sha256": document["sha256"], "name": document["name"]}],
+    }
+    r = api.post(f"/zones/{zid}/assessment-request", applicant, json=body)
+    assert r.status_code == 200 and r.json()["status"] == "assessment_requested", r.text
+    r = api.post(f"/zones/{zid}/assessment-request/decision", BUREAU, json={"outcome": "accepted", "reasons": "受理"})
+    assert r.status_code == 200 and r.json()["status"] == "assessment_accepted", r.text
+    return dict(r.json())
+
+
 def revocation_body(api: Api, reason: str = "fraud", **extra: Any) -> dict[str, Any]:
     """A revocation on §6.6's grounds with its evidence uploaded by the bureau and its circular."""
     from ..helpers import BUREAU

@@ -41,15 +41,21 @@ from .case import scored
 # replay: tests/integration/test_stored_v1.py): a new term's last day is 3 years less a day, with its
 # expiry recorded (Granted, ReviewPassed; the title_expired deadline a day earlier) — "full" and
 # "rectification_overdue"; a revocation on §6.6's grounds records its evidence, circular and scope
-# (Revoked, once more "rectification_overdue"). The other two scenarios record what they recorded.
+# (Revoked, once more "rectification_overdue"). Re-pinned again for the creation period (v2, steps 2–4): the
+# formal review's checks quote §4.3 and read §4.2 as the plan's committed matching ratio (every scenario's
+# FormallyAccepted or ApplicationRejected), an acceptance records the creation period it opens, and the panel
+# follows the assessment application and its acceptance (two more events before each first panel);
+# "creation_cancelled" is new: a waiver, progress, supervision, a refused application, the period ended,
+# extended, ended again and the creation qualification cancelled.
 HEADS = {
-    "full": "f4b68b19050149022a27119821d6c5964fbff01b22ac6761e444bfc23fdbdbd7",
-    "rectification_overdue": "3ef9eeefcd774c08a1556b5e470411bfcd23b8580cd612b1a8d575135f5e6b5d",
-    "rejected": "a6eab12ade5c3f4e21fc22c3765d8ffe14fc8c3c7882ef5e3ed770d188d44f5d",
-    "objection_rejects": "edd05fda407db79fc8f59e6ecdd503066a4718373a1e727727b16bc6896929aa",
+    "full": "ed67fb6ac5509e2ad72680a1d7d91df9e11d017f57d0cff6795208959da280db",
+    "rectification_overdue": "4b682f97e28a2f365e368bc5a74ade08713a4c001e576263aa585c30d29cdaa8",
+    "rejected": "c8c211ffacc3affe39977d4706328f912f06e71c16108ac2e0479a32a96d483b",
+    "objection_rejects": "0bce7634c9a4d1d891644e9242defe0448edade4481dc2b1d914486065ef159c",
+    "creation_cancelled": "f4bd227af92a9828061f0fe2ab97c78f4e15304b96cb6d0755131637458df7c8",
 }
-BODIES_SHA256 = "6f6ad1e065909d73b243e3f94ecaaea74cf9a95f8224e3966cce9ba4a7273345"
-STATES_SHA256 = "2eae78071060c76b06f3d6c91d33c6ea4d28031c6233a8a04e841d3f078e3336"
+BODIES_SHA256 = "8c51fff4862bbc3a29fa3b96a3ed6a76403df63f5d6901efec62c8b843d1a442"
+STATES_SHA256 = "1497a881db2187c765da9d24c50743d54f56e997aa9bb67d0fe78d0dc82e9dec"
 SCORES = full_scores()
 EVENTS = (
     "Applied",

@@ -918,7 +918,8 @@ class TestDeadlines:
 def test_every_event_links_to_its_predecessor() -> None:
     z = granted()
     events = z.collect_events()
-    assert len(events) == 11  # applied, accepted, assessment applied and accepted, panel, 3 sheets, assessed, notice, granted
+    # applied, accepted, assessment application filed and accepted, panel, 3 sheets, assessed, notice, granted
+    assert len(events) == 11
     prev = GENESIS_HASH
     for e in events:
         assert e.prev_hash == prev  # type: ignore[attr-defined]
