@@ -29,6 +29,7 @@ Status = Literal[
     "returned",
     "rejected",
     "accepted",
+    "assessment_requested",
     "assessment_accepted",
     "assessing",
     "assessed",
@@ -72,7 +73,12 @@ class Site(In):
 class Figures(In):
     """The statistics fields of PROCESS.md, each optional."""
 
-    revenue: Money | None = None
+    revenue: Money | None = Field(
+        default=None, description="软件和信息技术服务业 software & IT services revenue (§4.3 and indicator 12 count it)"
+    )
+    internet_revenue: Money | None = Field(
+        default=None, description="互联网和相关服务业 internet & related services revenue (indicator 1 counts it too)"
+    )
     base_revenue: Money | None = None
     employees: Count | None = None
     city_employees: Count | None = None
@@ -109,6 +115,11 @@ class Plan(In):
 
     base_year: Year | None = None
     targets: Annotated[list[PlanTarget], Field(max_length=20)] = []
+    matching_ratio: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)] | None = Field(
+        default=None,
+        description="§4.2: the local funds the plan commits per yuan of city funds (0.5 = 1 : 0.5), checked at "
+        "formal review",
+    )
 
 
 Score = Annotated[float, Field(allow_inf_nan=False)]
@@ -133,10 +144,60 @@ class ZoneCreate(In):
     plan: Plan | None = None
 
 
+class WaiverIn(In):
+    """A waiver of a basic condition the document states "in principle" (原则上)."""
+
+    rule: Annotated[str, Field(min_length=1, max_length=20, description='the section mark, e.g. "§4.3"')]
+    reasons: Annotated[str, Field(min_length=1, max_length=20000)]
+
+
 class FormalReviewIn(In):
-    """The formal review (形式审查)."""
+    """The formal review (形式审查); an acceptance is the approval to start (批复同意启动)."""
 
     outcome: Literal["accepted", "returned", "rejected"]
+    reasons: Reasons = ""
+    approval: DocumentRef | None = Field(default=None, description="the approval document (批复), with an acceptance")
+    waivers: Annotated[list[WaiverIn], Field(max_length=10)] | None = None
+
+
+class ProgressReportIn(In):
+    """A progress report (创建工作进展情况, §3.4.2)."""
+
+    summary: Annotated[str, Field(min_length=1, max_length=20000)]
+    statistics: Figures | None = None
+    documents: Annotated[list[DocumentRef], Field(max_length=50)] = []
+
+
+class SupervisionIn(In):
+    """A supervision visit (督导检查, §3.4.3) or ad-hoc evaluation (测评, §6.3)."""
+
+    kind: Literal["supervision", "evaluation"]
+    visited_on: date
+    findings: Annotated[str, Field(min_length=1, max_length=20000)]
+    documents: Annotated[list[DocumentRef], Field(max_length=50)] = []
+
+
+class CreationPeriodIn(In):
+    """The bureau's decision once the creation period (创建期) has ended with no grant."""
+
+    outcome: Literal["extended", "cancelled"]
+    ends_on: date | None = Field(default=None, description="the new last day, with outcome extended")
+    reasons: Annotated[str, Field(min_length=1, max_length=20000)]
+    documents: Annotated[list[DocumentRef], Field(max_length=50)] = []
+
+
+class AssessmentRequestIn(In):
+    """The assessment application (评估申请, §3.2.1)."""
+
+    summary: Annotated[str, Field(min_length=1, max_length=20000)]
+    statistics: Statistics
+    documents: Annotated[list[DocumentRef], Field(min_length=1, max_length=50)]
+
+
+class AssessmentRequestDecisionIn(In):
+    """The bureau's decision on the assessment application: accepted (受理) or refused."""
+
+    outcome: Literal["accepted", "refused"]
     reasons: Reasons = ""
 
 
@@ -349,7 +410,9 @@ class ZonePublic(BaseModel):
     area_type: str
     sites: list[dict[str, Any]]
     batch: str
-    creation_period: dict[str, int]
+    creation_period: dict[str, Any] = Field(
+        description="the call's years; from the approval to start also starts_on, ends_on and any extensions"
+    )
     indicator_system: str
     applied_on: str
     created_at: str
@@ -370,6 +433,9 @@ class ZonePublic(BaseModel):
     review: dict[str, Any] | None
     reviews: list[dict[str, Any]]
     revocation: dict[str, Any] | None
+    progress_reports: list[dict[str, Any]] | None = Field(default=None, description="shown once there is one")
+    supervision: list[dict[str, Any]] | None = Field(default=None, description="shown once there is one")
+    assessment_requests: list[dict[str, Any]] | None = Field(default=None, description="shown once there is one")
     deadlines: list[Deadline]
     as_of: str | None = None
 

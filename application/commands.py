@@ -52,9 +52,12 @@ class FormalReview(ZoneCommand):
     """The bureau's formal review (形式审查): accepted, returned or rejected."""
 
     method = Zone.formal_review
-    needs = ("batch", "system")
+    needs = ("batch", "system", "policy")
+    uploads = ("approval",)
     outcome: str
     reasons: str = ""
+    approval: dict[str, Any] | None = None
+    waivers: list[dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,6 +70,62 @@ class Supplement(ZoneCommand):
     statistics: dict[str, Any] | None = None
     plan: dict[str, Any] | None = None
     note: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReportProgress(ZoneCommand):
+    """The applicant reports its creation work's progress (创建工作进展情况)."""
+
+    method = Zone.report_progress
+    uploads = ("documents",)
+    summary: str
+    statistics: dict[str, Any] | None = None
+    documents: list[dict[str, Any]] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordSupervision(ZoneCommand):
+    """The bureau records a supervision visit (督导检查) or an ad-hoc evaluation (测评)."""
+
+    method = Zone.record_supervision
+    uploads = ("documents",)
+    kind: str
+    visited_on: date | str
+    findings: str
+    documents: list[dict[str, Any]] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DecideCreationPeriod(ZoneCommand):
+    """The bureau extends the ended creation period or cancels the creation qualification (取消创建资格)."""
+
+    method = Zone.decide_creation_period
+    uploads = ("documents",)
+    outcome: str
+    reasons: str
+    ends_on: date | str | None = None
+    documents: list[dict[str, Any]] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RequestAssessment(ZoneCommand):
+    """The applicant files its assessment application (评估申请)."""
+
+    method = Zone.request_assessment
+    needs = ("system",)
+    uploads = ("documents",)
+    summary: str
+    statistics: dict[str, Any]
+    documents: list[dict[str, Any]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class DecideAssessmentRequest(ZoneCommand):
+    """The bureau accepts (受理) or refuses the assessment application."""
+
+    method = Zone.decide_assessment_request
+    outcome: str
+    reasons: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -393,6 +452,11 @@ class ZoneCommands(CallBook):
 
     formal_review = named(FormalReview)
     supplement = named(Supplement)
+    report_progress = named(ReportProgress)
+    record_supervision = named(RecordSupervision)
+    decide_creation_period = named(DecideCreationPeriod)
+    request_assessment = named(RequestAssessment)
+    decide_assessment_request = named(DecideAssessmentRequest)
     appoint_panel = named(AppointPanel)
     add_panel_members = named(AddPanelMembers)
     recuse_expert = named(RecuseExpert)

@@ -23,7 +23,7 @@ def zone_document(zone: Zone, policy: Policy, deadlines: list[Deadline] | None =
     term = zone.current_term
     assessment = zone.assessment
     panel = zone.panel
-    return {
+    document = {
         "id": str(zone.id),
         "name": zone.name,
         "status": zone.status,
@@ -78,6 +78,15 @@ def zone_document(zone: Zone, policy: Policy, deadlines: list[Deadline] | None =
             for d in (zone.deadlines(policy) if deadlines is None else deadlines)
         ],
     }
+    # The creation period's records (v2), shown once there is one: a zone recorded before shows as it did.
+    for key, records in (
+        ("progress_reports", zone.progress_reports),
+        ("supervision", zone.supervisions),
+        ("assessment_requests", zone.assessment_requests),
+    ):
+        if records:
+            document[key] = as_plain(records)
+    return document
 
 
 def _panel(panel: Panel) -> dict[str, Any]:

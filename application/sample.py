@@ -62,6 +62,7 @@ GOOD_STATISTICS: dict[str, Any] = {
 }
 GOOD_PLAN: dict[str, Any] = {
     "base_year": 2020,
+    "matching_ratio": 0.6,  # §4.2: the plan commits 0.6 yuan of local funds per yuan of city funds
     "targets": [
         {"year": 2021, "revenue": 15_000_000_000, "employees": 45_000},
         {"year": 2022, "revenue": 19_000_000_000, "firms_over_1bn": 1, "new_platforms": 2},
@@ -77,6 +78,14 @@ ANNUAL_STATISTICS: dict[str, Any] = {
     "firms_over_20m": 22,
     "new_firms_over_20m": 3,
     "new_platforms": 1,
+}
+# What an assessment application (评估申请) reports: the targets reached, internet revenue beside software revenue.
+ASSESSMENT_STATISTICS: dict[str, Any] = {
+    **ANNUAL_STATISTICS,
+    "revenue": 24_000_000_000,
+    "internet_revenue": 3_000_000_000,
+    "new_firms_over_20m": 8,
+    "new_platforms": 3,
 }
 ALL_METHODS = ["document_review", "site_visit", "key_interviews", "symposium"]
 
@@ -116,6 +125,7 @@ class Walk:
     app: ZoneApplication
     clock: SettableClock
     zone_id: UUID | None = None
+    applicant: Actor = SONGSHAN  # who applied: the zone's applicant acts for it
 
     def on(self, day: str) -> Walk:
         """Moves the clock to ``day``."""
@@ -138,6 +148,7 @@ class Walk:
     ) -> Walk:
         """The applicant files a complete first-batch application (or one in the call ``batch``)."""
         self.zone_id = file_first_batch(self.on(day).app, actor, name, "park", batch, materials).id
+        self.applicant = actor
         return self
 
     def step(self, day: str, act: Callable[[UUID], Any]) -> Walk:
@@ -152,9 +163,29 @@ class Walk:
         """The bureau's formal review accepts the application."""
         return self.step(day, lambda z: self.app.formal_review(z, BUREAU, outcome="accepted"))
 
+    def admit(self, day: str, *, hour: int = 10) -> Walk:
+        """The applicant files its assessment application (评估申请) on ``day`` and the bureau accepts it (受理) two
+        hours later."""
+        assert self.zone_id is not None, "apply first"
+        zone_id = self.zone_id
+        self.clock.set(at(day, hour))
+        self.app.request_assessment(
+            zone_id,
+            self.applicant,
+            summary="创建目标已达成，申请评估。",
+            statistics=ASSESSMENT_STATISTICS,
+            documents=[doc("assessment-application.pdf")],
+        )
+        self.clock.set(at(day, hour + 2))
+        self.app.decide_assessment_request(zone_id, BUREAU, outcome="accepted", reasons="材料齐全，予以受理。")
+        return self
+
     def assess(self, day: str, *, passed: bool = True, share: float = 0.8) -> Walk:
-        """A panel of three is appointed on ``day``, scores a week later, and the bureau concludes the next week."""
+        """A panel of three is appointed on ``day`` (the assessment application filed and accepted that morning
+        if it has not been), scores a week later, and the bureau concludes the next week."""
         d = date.fromisoformat(day)
+        if self.zone.status == "accepted" and not self.zone.assessments:
+            self.admit(day, hour=7)
         self.step(
             day,
             lambda z: self.app.appoint_panel(
@@ -234,7 +265,7 @@ class Walk:
         objection, grant — about three months."""
         d = date.fromisoformat(applied_on)
         self.apply(applied_on, actor, name or "松山湖软件和信息技术服务业集聚区")
-        self.accept(_later(d, 5)).assess(_later(d, 18))
+        self.accept(_later(d, 5)).admit(_later(d, 12)).assess(_later(d, 18))
         self.notice(_later(d, 40)).objection(_later(d, 41), resolve_on=_later(d, 60))
         return self.grant(_later(d, 60))
 
@@ -278,9 +309,10 @@ def demo(app: ZoneApplication, clock: SettableClock) -> list[Zone]:
     returned = Walk(app, clock).apply("2021-07-16", NANCHENG, "南城软件和信息技术服务业集聚区")
     returned.step("2021-07-21", lambda z: app.formal_review(z, BUREAU, outcome="returned", reasons="请补充年度目标。"))
     returned.step("2021-07-26", lambda z: app.supplement(z, NANCHENG, materials=[doc("targets.pdf", "other")]))
-    returned.accept("2021-07-28").assess("2021-08-09", passed=False, share=0.5)
+    returned.accept("2021-07-28").admit("2021-08-04").assess("2021-08-09", passed=False, share=0.5)
 
     in_notice = Walk(app, clock).apply("2024-03-04", NANCHENG, "南城数字经济产业园集聚区").accept("2024-03-11")
+    in_notice.admit("2024-03-13")
     in_notice.assess("2024-03-18").notice("2024-04-12", starts_on="2024-04-15").objection("2024-04-16")
 
     clock.set(at("2024-03-25"))
@@ -288,7 +320,7 @@ def demo(app: ZoneApplication, clock: SettableClock) -> list[Zone]:
     assessing = Walk(app, clock).apply(
         "2024-05-06", SONGSHAN, "松山湖国际创新创业社区集聚区", SECOND_CALL["call_id"], SECOND_CALL_MATERIALS
     )
-    assessing.accept("2024-05-13")
+    assessing.accept("2024-05-13").admit("2024-05-15")
     assessing.step(
         "2024-05-20",
         lambda z: app.appoint_panel(

@@ -23,10 +23,12 @@ import httpx
 
 from api.auth import mint_token
 from application.clock import SettableClock
+from application.sample import ASSESSMENT_STATISTICS
 from application.sample import BUREAU
 from application.sample import EXPERTS
 from application.sample import FULL_MATERIALS
 from application.sample import at
+from application.sample import doc
 from application.sample import file_first_batch
 from application.sample import full_scores
 from application.settings import Settings
@@ -50,6 +52,10 @@ def assessing_zones(app, count: int) -> list:  # type: ignore[no-untyped-def]
     for i in range(count):
         z = file_first_batch(app, town(i), f"zone {i}", "town", call, FULL_MATERIALS)
         app.formal_review(z.id, BUREAU, outcome="accepted")
+        app.request_assessment(
+            z.id, town(i), summary="targets reached", statistics=ASSESSMENT_STATISTICS, documents=[doc("a.pdf")]
+        )
+        app.decide_assessment_request(z.id, BUREAU, outcome="accepted")
         app.appoint_panel(
             z.id, BUREAU, experts=[{"sub": e.sub, "name": e.name} for e in EXPERTS], methods=["site_visit"]
         )

@@ -22,6 +22,7 @@ from tempfile import mkdtemp
 from uuid import uuid4
 
 from application.sample import ANNUAL_STATISTICS
+from application.sample import ASSESSMENT_STATISTICS
 from application.sample import BUREAU
 from application.sample import EXPERTS
 from application.sample import FULL_MATERIALS
@@ -69,7 +70,17 @@ def zone_stream(app, start, batch: Batch, applicant: Actor) -> Zone:  # type: ig
         reasons="",
         batch=batch,
         system=app.system,
+        policy=app.policy,
     )
+    z.request_assessment(
+        actor=applicant,
+        at=(t := t + step),
+        summary="targets reached",
+        statistics=ASSESSMENT_STATISTICS,
+        documents=[doc("assessment-application.pdf")],
+        system=app.system,
+    )
+    z.decide_assessment_request(actor=BUREAU, at=(t := t + step), outcome="accepted")
     z.appoint_panel(
         actor=BUREAU,
         at=(t := t + step),

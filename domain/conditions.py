@@ -117,13 +117,44 @@ def materials_check(batch: Batch, org: str, materials: list[dict[str, Any]]) -> 
     return checks
 
 
+# The basic conditions the document states "in principle" (原则上): the bureau may waive them, with reasons.
+WAIVABLE_CONDITIONS = {"§4.3": "集聚区软件产业规模原则上不低于10亿元"}
+SCALE_THRESHOLD = 1_000_000_000  # §4.3: 10亿元
+MATCHING_THRESHOLD = 0.5  # §4.2: 对市相关扶持资金按1:0.5的比例配套资助
+
+
 def basic_conditions(system: IndicatorSystem, statistics: dict[str, Any], plan: dict[str, Any]) -> list[dict[str, Any]]:
     """The measurable basic conditions of §4, each with rule, value and pass/fail."""
     checks: list[dict[str, Any]] = []
-    # §4.3 industry base, §4.2 funds 1 : 0.5, §4.7 ≥ 3 platforms: the same thresholds as indicators 1, 19, 6.
-    for section, indicator in (("§4.3", 1), ("§4.2", 19), ("§4.7", 6)):
-        c = system.rule(indicator).check(statistics)
-        checks.append({"check": "basic_condition", **c, "rule": f"{section} {c['rule']}"})
+    # §4.3 industry base: software & IT services revenue only (``revenue``; indicator 1 also counts internet revenue).
+    revenue = statistics.get("revenue")
+    checks.append(
+        {
+            "check": "basic_condition",
+            "indicator": None,
+            "rule": "§4.3 " + WAIVABLE_CONDITIONS["§4.3"],
+            "value": revenue,
+            "threshold": SCALE_THRESHOLD,
+            "passed": revenue is not None and revenue >= SCALE_THRESHOLD,
+        }
+    )
+    # §4.2 a commitment: the matching ratio (local : city funds) the creation plan commits to, not funds already
+    # spent (those are compared with it in the annual reports, indicator 19).
+    ratio = plan.get("matching_ratio")
+    checks.append(
+        {
+            "check": "basic_condition",
+            "indicator": 19,
+            "rule": "§4.2 the creation plan commits local funds matching city funds at ≥ 1 : 0.5 "
+            "(对市相关扶持资金按1:0.5的比例配套资助: plan.matching_ratio)",
+            "value": ratio,
+            "threshold": MATCHING_THRESHOLD,
+            "passed": ratio is not None and ratio >= MATCHING_THRESHOLD,
+        }
+    )
+    # §4.7 ≥ 3 platforms: the same threshold as indicator 6.
+    c = system.rule(6).check(statistics)
+    checks.append({"check": "basic_condition", **c, "rule": f"§4.7 {c['rule']}"})
     # §4.1 the plan targets revenue doubling within 3 years of the base year.
     base = statistics.get("base_revenue", statistics.get("revenue"))
     base_year = plan.get("base_year")

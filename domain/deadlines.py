@@ -111,7 +111,31 @@ def implied(zone: ZoneState, policy: Policy) -> list[Deadline]:
     if zone.status == "rectifying" and rectification is not None:
         key = _rectification_key(rectification)
         found.append(_deadline("rectification_overdue", key, rectification.due_on, recorded))
+    period = zone.creation_period
+    if period.ends_on is not None and not zone.terms and zone.status not in CREATION_CLOSED:
+        key = creation_period_key(period.ends_on)
+        found.append(_deadline("creation_period_ended", key, period.ends_on, recorded))
     return sorted(found, key=lambda d: (d.due_at, d.key))
+
+
+# A case that ended so: no creation period runs on to end (revoked zones imply no deadline at all).
+CREATION_CLOSED = ("rejected", "not_passed", "revoked")
+
+
+def creation_period_key(ends_on: date) -> str:
+    """The key of the deadline the creation period's last day sets (a new last day, a new deadline)."""
+    return f"creation_period_ended:{ends_on.isoformat()}"
+
+
+def creation_period_bounds(accepted_on: date, end_year: int, years: int) -> tuple[date, date]:
+    """The creation period an approval to start on ``accepted_on`` opens: from that day to the last day of the
+    call's period (first batch 2021–2023 → 2023-12-31; it starts with the approval, whatever year the call names
+    first) — or, when the call's period has ended by then, for
+    ``years`` years less a day (§1.1: 创建期限为3年; 2024-03-11 → 2027-03-10)."""
+    call_end = date(end_year, 12, 31)
+    if accepted_on <= call_end:
+        return accepted_on, call_end
+    return accepted_on, add_years(accepted_on, years) - timedelta(days=1)
 
 
 def rectification_lapsed(zone: ZoneState) -> bool:

@@ -14,7 +14,8 @@ from typing import Any
 from domain.errors import InvalidValueError
 
 STATISTICS_FIELDS = (
-    "revenue",
+    "revenue",  # 软件和信息技术服务业 software & IT services revenue (§4.3, indicator 12)
+    "internet_revenue",  # 互联网和相关服务业 internet & related services revenue (indicator 1 counts both)
     "base_revenue",
     "employees",
     "city_employees",
@@ -70,6 +71,9 @@ def _metric(spec: dict[str, Any], stats: dict[str, Any]) -> float | None:
     if "stat" in spec:
         v = stats.get(spec["stat"])
         return None if v is None else float(v)
+    if "sum" in spec:  # a scope of several statistics (indicator 1): a part not reported counts 0, none → None
+        parts = [stats[name] for name in spec["sum"] if stats.get(name) is not None]
+        return float(sum(parts)) if parts else None
     num, den = (stats.get(name) for name in spec["ratio"])
     if num is None or den is None or den == 0:
         return None

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from datetime import datetime
 from typing import Any
 
 from domain.conditions import MATERIAL_KINDS
+from domain.conditions import WAIVABLE_CONDITIONS
+from domain.errors import ConditionsNotMetError
 from domain.errors import InvalidValueError
 from domain.indicators import STATISTICS_FIELDS
 from domain.indicators import IndicatorSystem
@@ -18,8 +21,10 @@ ASSESSMENT_METHODS = ("document_review", "site_visit", "key_interviews", "sympos
 RATINGS = ("excellent", "good", "pass", "fail")
 OBJECTION_CHANNELS = ("letter", "phone", "visit", "email")  # how the bureau received an objection it registers
 REVOCATION_REASONS = ("statistics_duty", "concealment", "fraud")  # §6.6: 不履行统计义务、隐瞒事实、弄虚作假
-# The revocations the process itself records (§6.4, §6.5), each with the details it records.
+# The revocations the process itself records (§6.4, §6.5, and the creation qualification cancelled once the
+# creation period ended with no grant, §1.1), each with the details it records.
 PROCESS_REVOCATIONS = {
+    "creation_period_ended": "创建期满未获授予，取消创建资格 (the creation period ended with no grant; §1.1, §3.4)",
     "no_review_request": "逾期未提出复核申请 (§6.5)",
     "review_failed_after_rectification": "The review failed again after the rectification period (§6.4).",
     "rectification_not_submitted": "The rectification period ended with nothing submitted (整改期满未提交整改, §6.4).",
@@ -102,7 +107,8 @@ def statistics(value: Any, field: str, *, revenue_required: bool) -> dict[str, A
 
 
 def plan(value: Any) -> dict[str, Any]:
-    """The creation plan: base year and yearly targets (each a year and statistics)."""
+    """The creation plan: base year, yearly targets (each a year and statistics) and the committed matching ratio
+    of local to city funds (§4.2, ``matching_ratio``)."""
     if value is None:
         return {"base_year": None, "targets": []}
     if not isinstance(value, dict):
@@ -123,7 +129,16 @@ def plan(value: Any) -> dict[str, Any]:
             )
         stats = statistics({k: v for k, v in t.items() if k != "year"}, f"plan.targets[{i}]", revenue_required=False)
         out.append({"year": t["year"], **stats})
-    return {"base_year": base_year, "targets": out}
+    shaped: dict[str, Any] = {"base_year": base_year, "targets": out}
+    ratio = value.get("matching_ratio")
+    if ratio is not None:  # only then: a plan without the commitment records what it always recorded
+        if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 <= ratio <= 100:
+            raise InvalidValueError(
+                "plan.matching_ratio is the local funds committed per yuan of city funds (§4.2: 0.5 = 1 : 0.5).",
+                [{"loc": ["plan", "matching_ratio"], "msg": "a number between 0 and 100"}],
+            )
+        shaped["matching_ratio"] = ratio
+    return shaped
 
 
 def self_scores(system: IndicatorSystem, raw: Any) -> dict[str, float]:
@@ -355,3 +370,62 @@ def revocation(reason: Any, details: Any, evidence: Any, circular: Any) -> dict[
         "evidence": documents,
         "circular": {"number": number, "text": body, "text_sha256": sha256_text(body)},
     }
+
+
+def waivers(value: Any, failing: dict[str, dict[str, Any]]) -> list[dict[str, str]]:
+    """The bureau's waivers of basic conditions at acceptance: each a condition's section mark (``"§4.3"``) and
+    the reasons; only a condition the document states "in principle" (原则上) that fails may be waived."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InvalidValueError("waivers must be a list.", [{"loc": ["waivers"], "msg": "list required"}])
+    out: list[dict[str, str]] = []
+    for i, w in enumerate(value):
+        if not isinstance(w, dict) or not isinstance(w.get("rule"), str) or not w["rule"].strip():
+            raise InvalidValueError(
+                "Each waiver names the condition by its section mark (e.g. §4.3).",
+                [{"loc": ["waivers", i, "rule"], "msg": "a section mark such as §4.3"}],
+            )
+        rule = w["rule"].strip()
+        if rule not in WAIVABLE_CONDITIONS:
+            raise ConditionsNotMetError(
+                f"The condition {rule} cannot be waived: only a condition the document states in principle (原则上) "
+                "may be: " + "; ".join(f"{k} {v}" for k, v in WAIVABLE_CONDITIONS.items()) + ".",
+                checks=[],
+            )
+        reasons = w.get("reasons")
+        if not isinstance(reasons, str) or not reasons.strip():
+            raise InvalidValueError(
+                f"A waiver of {rule} needs the bureau's reasons.",
+                [{"loc": ["waivers", i, "reasons"], "msg": "text required"}],
+            )
+        if any(o["rule"] == rule for o in out):
+            raise InvalidValueError(f"{rule} is waived twice.", [{"loc": ["waivers", i, "rule"], "msg": "duplicate"}])
+        if rule not in failing:
+            raise InvalidValueError(
+                f"The condition {rule} is met; it needs no waiver.",
+                [{"loc": ["waivers", i, "rule"], "msg": "the condition is met"}],
+            )
+        out.append({"rule": rule, "reasons": text(reasons, f"waivers[{i}].reasons")})
+    return out
+
+
+def choice(value: Any, field: str, options: tuple[str, ...]) -> str:
+    """One of ``options``."""
+    if value not in options:
+        raise InvalidValueError(
+            f"{field} must be one of {', '.join(options)}.", [{"loc": [field], "msg": " | ".join(options)}]
+        )
+    return str(value)
+
+
+def day(value: Any, field: str) -> date:
+    """A calendar date (``YYYY-MM-DD``)."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise InvalidValueError(f"{field} must be a date (YYYY-MM-DD).", [{"loc": [field], "msg": "a date"}])

@@ -11,6 +11,7 @@ class Policy:
 
     notice_working_days: int = 5
     term_years: int = 3
+    creation_years: int = 3  # §1.1 创建期限为3年: a creation period not bounded by its call's years
     review_window_months: int = 3
     rectification_months: int = 6
     panel_method: str = "mean"

@@ -13,6 +13,9 @@ from domain.state_case import FormalDecision
 from domain.state_case import Plan
 from domain.state_case import SelfAssessment
 from domain.state_case import Site
+from domain.state_creation import AssessmentRequest
+from domain.state_creation import ProgressReport
+from domain.state_creation import Supervision
 from domain.state_term import AnnualReport
 from domain.state_term import Notice
 from domain.state_term import Objection
@@ -40,6 +43,9 @@ class ZoneState:
     indicator_system: str
     applied_on: str
     formal_decision: FormalDecision | None = None
+    progress_reports: tuple[ProgressReport, ...] = ()
+    supervisions: tuple[Supervision, ...] = ()
+    assessment_requests: tuple[AssessmentRequest, ...] = ()
     panel: Panel | None = None
     assessment: Assessment | None = None
     assessments: tuple[Assessment, ...] = ()
@@ -64,3 +70,8 @@ class ZoneState:
     def recommendation(self) -> Recommendation | None:
         """The bureau's latest recommendation (提请), decided or not, or None if it has made none."""
         return self.recommendations[-1] if self.recommendations else None
+
+    @property
+    def assessment_request(self) -> AssessmentRequest | None:
+        """The latest assessment application (评估申请), or None."""
+        return self.assessment_requests[-1] if self.assessment_requests else None

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from domain.zone_application import ApplicationActs
 from domain.zone_assessment import AssessmentActs
+from domain.zone_creation import CreationActs
 from domain.zone_grant import GrantActs
 from domain.zone_notice import NoticeActs
 from domain.zone_term import TermActs
 
 
-class Zone(ApplicationActs, AssessmentActs, NoticeActs, GrantActs, TermActs):
+class Zone(ApplicationActs, CreationActs, AssessmentActs, NoticeActs, GrantActs, TermActs):
     """A software and IT services industry cluster zone's designation case.
 
     Its events and state are declared once in ``ZoneRecord``; each base adds the acts of one stage of the

@@ -11,10 +11,12 @@ from domain import intake
 from domain.conditions import Batch
 from domain.conditions import basic_conditions
 from domain.conditions import materials_check
+from domain.deadlines import creation_period_bounds
 from domain.errors import ConditionsNotMetError
 from domain.errors import InvalidValueError
 from domain.errors import NotPermittedError
 from domain.indicators import IndicatorSystem
+from domain.policy import Policy
 from domain.values import Actor
 from domain.values import local_date
 from domain.zone_record import ZoneRecord
@@ -77,13 +79,30 @@ class ApplicationActs(ZoneRecord):
     # --- formal review ------------------------------------------------------------------------
 
     def formal_review(
-        self, *, actor: Actor, at: datetime, outcome: str, reasons: str, batch: Batch, system: IndicatorSystem
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        outcome: str,
+        reasons: str,
+        batch: Batch,
+        system: IndicatorSystem,
+        policy: Policy,
+        approval: dict[str, Any] | None = None,
+        waivers: list[dict[str, Any]] | None = None,
     ) -> None:
-        """The bureau's formal review (形式审查, §3.1.2): accept, return for supplement, or reject."""
-        self._guard(at, actor, "bureau")
+        """The bureau's formal review (形式审查, §3.1.2): accept, return for supplement, or reject. Acceptance is the
+        approval to start (批复同意启动): it records the approval document, when given, and any waiver of a
+        condition stated "in principle" (原则上), and opens the creation period (创建期)."""
+        today = self._guard(at, actor, "bureau")
         self._require_status("applied", doing="record a formal review")
         outcome = intake.formal_outcome(outcome)
         reasons = intake.text(reasons, "reasons", required=outcome != "accepted")
+        if outcome != "accepted" and (approval is not None or waivers):
+            raise InvalidValueError(
+                "An approval document and waivers are given only with an acceptance (批复同意启动).",
+                [{"loc": ["approval" if approval is not None else "waivers"], "msg": "only with outcome accepted"}],
+            )
         # the materials checklist (§5) and the measurable basic conditions (§4)
         if batch.id != self.batch:
             raise InvalidValueError(f"The zone applied in batch {self.batch}, not {batch.id}.")
@@ -92,13 +111,27 @@ class ApplicationActs(ZoneRecord):
             system, dict(self.self_assessment.statistics), self.plan.as_dict()
         )
         if outcome == "accepted":
-            failing = [c for c in checks if not c["passed"]]
-            if failing:
+            failing = {c["rule"].split()[0]: c for c in checks if not c["passed"] and c["check"] == "basic_condition"}
+            granted = intake.waivers(waivers, failing)
+            waived = {w["rule"] for w in granted}
+            checks = [{**c, "waived": True} if c["rule"].split()[0] in waived else c for c in checks]
+            blocking = [c for c in checks if not c["passed"] and not c.get("waived")]
+            if blocking:
                 raise ConditionsNotMetError(
-                    "The application cannot be formally accepted: " + "; ".join(c["rule"] for c in failing) + ".",
-                    checks=failing,
+                    "The application cannot be formally accepted: " + "; ".join(c["rule"] for c in blocking) + ".",
+                    checks=blocking,
                 )
-            self._record(self.FormallyAccepted, actor=actor, at=at, reason=reasons, outcome=outcome, checks=checks)
+            starts_on, ends_on = creation_period_bounds(today, batch.end_year, policy.creation_years)
+            extra: dict[str, Any] = {
+                "creation_period": {"starts_on": starts_on.isoformat(), "ends_on": ends_on.isoformat()}
+            }
+            if approval is not None:
+                extra["approval"] = intake.document_refs([approval], "approval", kinds=False)[0]
+            if granted:
+                extra["waivers"] = granted
+            self._record(
+                self.FormallyAccepted, actor=actor, at=at, reason=reasons, outcome=outcome, checks=checks, **extra
+            )
         elif outcome == "returned":
             self._record(self.ApplicationReturned, actor=actor, at=at, reason=reasons, outcome=outcome, checks=checks)
         else:

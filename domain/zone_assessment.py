@@ -42,9 +42,12 @@ class AssessmentActs(ZoneRecord):
         policy: Policy,
         reason: str = "",
     ) -> None:
-        """The bureau appoints the expert panel (§3.2); a new panel replaces one that has not concluded."""
+        """The bureau appoints the expert panel (§3.2) once it has accepted the assessment application (受理,
+        §3.2.1); a new panel replaces one that has not concluded. A zone sent back for reassessment by an upheld
+        objection had its application accepted already: it gets its new panel from ``accepted``."""
         self._guard(at, actor, "bureau")
-        self._require_status("accepted", "assessment_accepted", "assessing", doing="appoint an expert panel")
+        if not (self.status == "accepted" and self.assessments):  # sent back by an upheld objection (reassess)
+            self._require_status("assessment_accepted", "assessing", doing="appoint an expert panel")
         clean = intake.experts(experts, policy.min_panel_size, applicant_org=self.applicant_org)
         methods = intake.methods(methods)
         round_ = (self.panel.round + 1) if self.panel else len(self.assessments) + 1

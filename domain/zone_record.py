@@ -33,6 +33,9 @@ from domain.state_case import FormalDecision
 from domain.state_case import Plan
 from domain.state_case import SelfAssessment
 from domain.state_case import Site
+from domain.state_creation import AssessmentRequest
+from domain.state_creation import ProgressReport
+from domain.state_creation import Supervision
 from domain.state_term import AnnualReport
 from domain.state_term import Notice
 from domain.state_term import Objection
@@ -84,9 +87,15 @@ class ZoneRecord(Chained, ZoneState):
             z.formal_decision = FormalDecision.from_data(d, reasons=self.reason)
 
     class FormallyAccepted(FormalReviewed):
-        """The bureau's formal review (形式审查) found the application complete and eligible."""
+        """The bureau's formal review (形式审查) found the application complete and eligible: the approval to start
+        (批复同意启动), which opens the creation period (创建期; recorded from v2, absent before)."""
 
         status = "accepted"
+
+        def assign(self, z: ZoneRecord, d: Data) -> None:
+            super().assign(z, d)
+            if "creation_period" in d:
+                z.creation_period = z.creation_period.opened(d["creation_period"])
 
     class ApplicationReturned(FormalReviewed):
         """The bureau returned the application for supplement."""
@@ -108,6 +117,53 @@ class ZoneRecord(Chained, ZoneState):
                 z.self_assessment = SelfAssessment.from_data(d["self_assessment"])
             if d.get("plan") is not None:
                 z.plan = Plan.from_data(d["plan"])
+
+    # --- creation (v2): progress, supervision, the creation period, the assessment application ---------
+
+    class ProgressReported(Event):
+        """The applicant reported its creation work's progress (创建工作进展情况, §3.4.2)."""
+
+        def assign(self, z: ZoneRecord, d: Data) -> None:
+            z.progress_reports = (*z.progress_reports, ProgressReport.from_data(d))
+
+    class SupervisionRecorded(Event):
+        """The bureau recorded a supervision visit (督导检查, §3.4.3) or an ad-hoc evaluation (测评, §6.3)."""
+
+        def assign(self, z: ZoneRecord, d: Data) -> None:
+            z.supervisions = (*z.supervisions, Supervision.from_data(d, recorded_by=self.actor))
+
+    class CreationPeriodExtended(Event):
+        """The bureau extended the creation period after it ended with no grant."""
+
+        def assign(self, z: ZoneRecord, d: Data) -> None:
+            z.creation_period = z.creation_period.extended(d, reasons=self.reason)
+
+    class AssessmentRequested(Event):
+        """The applicant filed its assessment application (评估申请, §3.2.1)."""
+
+        def assign(self, z: ZoneRecord, d: Data) -> None:
+            z.status = "assessment_requested"
+            z.assessment_requests = (*z.assessment_requests, AssessmentRequest.from_data(d))
+
+    class AssessmentRequestDecided(Event):
+        """The bureau decided the assessment application; each subclass names the outcome."""
+
+        status: ClassVar[str]
+
+        def assign(self, z: ZoneRecord, d: Data) -> None:
+            z.status = self.status
+            decided = z.assessment_requests[-1].decided(d, reasons=self.reason)
+            z.assessment_requests = (*z.assessment_requests[:-1], decided)
+
+    class AssessmentRequestAccepted(AssessmentRequestDecided):
+        """The bureau accepted (受理) the assessment application: the assessment may begin."""
+
+        status = "assessment_accepted"
+
+    class AssessmentRequestRefused(AssessmentRequestDecided):
+        """The bureau refused the assessment application; the applicant may file again in the creation period."""
+
+        status = "accepted"
 
     class PanelAppointed(Event):
         """The bureau appointed the expert panel (专家评估组)."""
@@ -297,12 +353,16 @@ class ZoneRecord(Chained, ZoneState):
     class RectificationOverdue(DeadlineEvent):
         """The rectification period ended without a submission."""
 
+    class CreationPeriodEnded(DeadlineEvent):
+        """The creation period (创建期) ended with no grant: the bureau extends it or cancels the qualification."""
+
     DEADLINE_EVENTS: ClassVar[dict[str, str]] = {
         "notice_ended": "NoticeEnded",
         "annual_report_overdue": "AnnualReportOverdue",
         "review_window_opened": "ReviewWindowOpened",
         "title_expired": "TitleExpired",
         "rectification_overdue": "RectificationOverdue",
+        "creation_period_ended": "CreationPeriodEnded",
     }
 
     STATE_FIELDS: ClassVar[tuple[str, ...]] = tuple(ZoneState.__annotations__)

@@ -25,14 +25,23 @@ ZONE=$(curl -sf -X POST "$BASE/zones" -H "$(auth "$APPLICANT")" -H 'Content-Type
   "name": "松山湖软件和信息技术服务业集聚区", "area_type": "park", "sites": [{"name": "core area"}], "batch": "2021-first",
   "materials": [{"kind": "creation_plan", "sha256": "'"$PLAN"'", "name": "plan.pdf"}],
   "self_assessment": {"statistics": {"revenue": 12000000000, "platforms": 4, "local_funds": 60000000, "city_funds": 100000000}},
-  "plan": {"base_year": 2020, "targets": [{"year": 2023, "revenue": 25000000000, "firms_over_1bn": 1, "employees": 45000,
+  "plan": {"base_year": 2020, "matching_ratio": 0.6, "targets": [{"year": 2023, "revenue": 25000000000, "firms_over_1bn": 1, "employees": 45000,
            "new_firms_over_20m": 8, "new_platforms": 3}]}}' | jq -r .id)
 echo "zone $ZONE applied"
 
 post() { curl -sf -X POST "$BASE/zones/$ZONE/$1" -H "$(auth "$2")" -H 'Content-Type: application/json' -d "$3"; }
 
-# 4. Formal review, panel, scores, conclusion
-post formal-review "$BUREAU" '{"outcome": "accepted"}' | jq -r .status
+# 4. Formal review (the approval to start opens the creation period), the assessment application and its
+#    acceptance, panel, scores, conclusion
+printf '%%PDF-1.4 approval to start\n' > /tmp/approval.pdf
+APPROVAL=$(curl -sf -X POST "$BASE/documents" -H "$(auth "$BUREAU")" -F file=@/tmp/approval.pdf | jq -r .sha256)
+post formal-review "$BUREAU" '{"outcome": "accepted", "reasons": "材料齐全，同意启动创建。", "approval": {"sha256": "'"$APPROVAL"'", "name": "approval.pdf"}}' \
+  | jq -c '{status, creation_period}'
+printf '%%PDF-1.4 assessment application\n' > /tmp/assessment.pdf
+APPLICATION=$(curl -sf -X POST "$BASE/documents" -H "$(auth "$APPLICANT")" -F file=@/tmp/assessment.pdf | jq -r .sha256)
+post assessment-request "$APPLICANT" '{"summary": "创建目标已达成，申请评估。", "statistics": {"revenue": 24000000000, "internet_revenue": 3000000000},
+  "documents": [{"sha256": "'"$APPLICATION"'", "name": "assessment.pdf"}]}' | jq -r .status
+post assessment-request/decision "$BUREAU" '{"outcome": "accepted", "reasons": "材料齐全，予以受理。"}' | jq -r .status
 post assessment/panel "$BUREAU" '{"experts": [{"sub": "u-exp1"}, {"sub": "u-exp2"}, {"sub": "u-exp3"}], "methods": ["document_review", "site_visit"]}' | jq -r .status
 SCORES=$(python3 -c 'import json; w=[5,3,3,2,3,2,2,2,2,2,6,6,7,8,7,6,3,3,3,3,3,3,3,5,6]; print(json.dumps({"scores": {str(i+1): x*0.8 for i, x in enumerate(w)}}))')
 for T in "$E1" "$E2" "$E3"; do
@@ -41,7 +50,8 @@ done
 printf '%%PDF-1.4 panel report\n' > /tmp/report.pdf
 REPORT=$(curl -sf -X POST "$BASE/documents" -H "$(auth "$BUREAU")" -F file=@/tmp/report.pdf | jq -r .sha256)
 post assessment/conclusion "$BUREAU" '{"passed": true, "report": {"sha256": "'"$REPORT"'", "name": "report.pdf"}, "reasons": "Panel report confirmed."}' \
-  | jq -c '{status, assessment: {total: .assessment.total, maximum: .assessment.maximum, percentage: .assessment.percentage}}'
+  | jq -c '{status, assessment: {total: .assessment.total, maximum: .assessment.maximum, percentage: .assessment.percentage,
+                                  groups: [.assessment.groups[] | {name, declared, max, score}]}}'
 
 # 5. Public notice (公示) from Monday 2021-09-27: five working days end on 2021-10-08 (National Day skipped)
 post notice "$BUREAU" '{"text": "松山湖软件和信息技术服务业集聚区 评估结果公示", "starts_on": "2021-09-27"}' | jq -c .notice.ends_on
@@ -55,7 +65,10 @@ printf '%%PDF-1.4 recommendation\n' > /tmp/recommendation.pdf
 REC=$(curl -sf -X POST "$BASE/documents" -H "$(auth "$BUREAU")" -F file=@/tmp/recommendation.pdf | jq -r .sha256)
 post recommendation "$BUREAU" '{"document": {"sha256": "'"$REC"'", "name": "recommendation.pdf"}, "reasons": "经公示无异议，提请授予。"}' \
   | jq -r .status
-post grant "$LEADING" '{"announcement_no": "东制造〔2021〕8号"}' | jq -c '{status, valid_until, version}'
+printf '%%PDF-1.4 announcement\n' > /tmp/announcement.pdf
+ANN=$(curl -sf -X POST "$BASE/documents" -H "$(auth "$LEADING")" -F file=@/tmp/announcement.pdf | jq -r .sha256)
+post grant "$LEADING" '{"announcement_no": "东制造〔2021〕8号", "announced_on": "2021-10-11",
+  "document": {"sha256": "'"$ANN"'", "name": "announcement.pdf"}}' | jq -c '{status, valid_until, version}'
 
 # 7. What the record says
 curl -sf "$BASE/zones/$ZONE/history" -H "$(auth "$BUREAU")" | jq -r '.[] | "\(.seq) \(.type) by \(.actor.role) at \(.at)"'

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from application.sample import ANNUAL_STATISTICS
+from application.sample import ASSESSMENT_STATISTICS
 from application.sample import BUREAU
 from application.sample import EXPERTS
 from application.sample import FIRST_BATCH_MATERIALS
@@ -29,6 +30,7 @@ RESERVE_EXPERTS = [Actor(f"u-exp{i}", "expert", f"univ-{i}", f"Expert {i}") for 
 
 __all__ = [
     "ANNUAL_STATISTICS",
+    "ASSESSMENT_STATISTICS",
     "BUREAU",
     "CIRCULAR",
     "EXPERTS",
@@ -44,6 +46,7 @@ __all__ = [
     "PUBLIC",
     "RESERVE_EXPERTS",
     "SONGSHAN",
+    "admit",
     "at",
     "doc",
     "event_history",
@@ -64,6 +67,19 @@ def revocation(reason: str = "fraud", details: str = "Falsified statistics (§6.
         "circular": CIRCULAR,
         **extra,
     }
+
+
+def admit(app: Any, zone_id: Any, actor: Actor = SONGSHAN) -> Any:
+    """The applicant files its assessment application (评估申请) and the bureau accepts it (受理), at the clock's
+    now: the zone is then ready for its panel."""
+    app.request_assessment(
+        zone_id,
+        actor,
+        summary="创建目标已达成，申请评估。",
+        statistics=ASSESSMENT_STATISTICS,
+        documents=[doc("assessment-application.pdf")],
+    )
+    return app.decide_assessment_request(zone_id, BUREAU, outcome="accepted", reasons="材料齐全，予以受理。")
 
 
 def event_history(app: Any, zone_id: Any) -> list[dict[str, Any]]:

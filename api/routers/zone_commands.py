@@ -23,6 +23,8 @@ from api.errors import ApiProblem
 from application.commands import AddPanelMembers
 from application.commands import AppointPanel
 from application.commands import ConcludeAssessment
+from application.commands import DecideAssessmentRequest
+from application.commands import DecideCreationPeriod
 from application.commands import DecideReview
 from application.commands import DeclareConflict
 from application.commands import EvaluateAnnualReport
@@ -32,8 +34,11 @@ from application.commands import FormalReview
 from application.commands import Grant
 from application.commands import PublishNotice
 from application.commands import Recommend
+from application.commands import RecordSupervision
 from application.commands import RecuseExpert
 from application.commands import RefuseGrant
+from application.commands import ReportProgress
+from application.commands import RequestAssessment
 from application.commands import RequestReview
 from application.commands import ResolveObjection
 from application.commands import Revoke
@@ -68,8 +73,15 @@ def apply(body: schemas.ZoneCreate, cmd: NewZone) -> JSONResponse:
 @router.post("/{zone_id}/formal-review", **ZONE)
 def formal_review(zone_id: UUID, body: schemas.FormalReviewIn, cmd: Bureau) -> JSONResponse:
     """The bureau's formal review (形式审查): ``accepted`` (only with complete materials and every basic
-    condition met — a refusal lists the failing checks), ``returned`` for supplement, or ``rejected``."""
-    return cmd.send(zone_id, body, FormalReview(**body.model_dump()))
+    condition met — a refusal lists the failing checks), ``returned`` for supplement, or ``rejected``.
+
+    An acceptance is the approval to start (批复同意启动): it records the approval document (``approval``, an
+    uploaded document) and opens the creation period (创建期), shown as ``creation_period.starts_on`` /
+    ``ends_on``: from the acceptance to the last day of the call's period (first batch 2021–2023 →
+    2023-12-31), or, when that has passed, for 3 years less a day. ``waivers: [{rule: "§4.3", reasons}]``
+    waives a failing condition the document states "in principle" (原则上: §4.3, 10亿元); another → 409
+    ``conditions_not_met``. §4.2 is the matching ratio the plan commits to (``plan.matching_ratio`` ≥ 0.5)."""
+    return cmd.send(zone_id, body, FormalReview(**body.model_dump(mode="json", exclude_none=True)))
 
 
 @router.post("/{zone_id}/supplements", **ZONE)
@@ -79,11 +91,51 @@ def supplement(zone_id: UUID, body: schemas.SupplementIn, cmd: Applicant) -> JSO
     return cmd.send(zone_id, body, Supplement(**data))
 
 
+@router.post("/{zone_id}/progress-reports", **ZONE)
+def report_progress(zone_id: UUID, body: schemas.ProgressReportIn, cmd: Applicant) -> JSONResponse:
+    """The applicant reports its creation work's progress (创建工作进展情况, §3.4.2) whenever it chooses, in its
+    creation period: from the approval to start until the grant (409 otherwise)."""
+    return cmd.send(zone_id, body, ReportProgress(**body.model_dump(mode="json", exclude_none=True)))
+
+
+@router.post("/{zone_id}/supervision", **ZONE)
+def record_supervision(zone_id: UUID, body: schemas.SupervisionIn, cmd: Bureau) -> JSONResponse:
+    """The bureau records a supervision visit (``supervision``, 督导检查, §3.4.3) or an ad-hoc evaluation
+    (``evaluation``, 测评, §6.3) with its findings and documents — from the approval to start through the
+    title's term, review and rectification (409 otherwise)."""
+    return cmd.send(zone_id, body, RecordSupervision(**body.model_dump(mode="json")))
+
+
+@router.post("/{zone_id}/creation-period", **ZONE)
+def decide_creation_period(zone_id: UUID, body: schemas.CreationPeriodIn, cmd: Bureau) -> JSONResponse:
+    """Once the creation period (创建期) has ended with no grant (deadline ``creation_period_ended``), the
+    bureau ``extended`` it to a later ``ends_on`` (a new deadline) or ``cancelled`` the creation qualification
+    (取消创建资格): the zone is ``revoked`` with ``revocation.scope`` ``creation_qualification`` and cause
+    ``creation_period_ended``. Refused (409 ``too_early``) while the period runs."""
+    return cmd.send(zone_id, body, DecideCreationPeriod(**body.model_dump(mode="json", exclude_none=True)))
+
+
+@router.post("/{zone_id}/assessment-request", **ZONE)
+def request_assessment(zone_id: UUID, body: schemas.AssessmentRequestIn, cmd: Applicant) -> JSONResponse:
+    """The applicant files its assessment application (评估申请, §3.2.1) — documents and current statistics,
+    threshold checks attached — from ``accepted`` within the creation period → ``assessment_requested``."""
+    return cmd.send(zone_id, body, RequestAssessment(**body.model_dump(mode="json", exclude_none=True)))
+
+
+@router.post("/{zone_id}/assessment-request/decision", **ZONE)
+def decide_assessment_request(zone_id: UUID, body: schemas.AssessmentRequestDecisionIn, cmd: Bureau) -> JSONResponse:
+    """The bureau accepts (受理) the assessment application → ``assessment_accepted`` (the panel may be
+    appointed), or refuses it with reasons → back to ``accepted`` (the applicant may file again while the
+    creation period runs)."""
+    return cmd.send(zone_id, body, DecideAssessmentRequest(**body.model_dump()))
+
+
 @router.post("/{zone_id}/assessment/panel", **ZONE)
 def appoint_panel(zone_id: UUID, body: schemas.PanelIn, cmd: Bureau) -> JSONResponse:
-    """The bureau appoints the expert panel (专家评估组) and records its methods: at least the configured
-    minimum of experts (default 3), none of them from the applicant organisation (an expert whose ``org`` is the
-    applicant's → 422, §3.2)."""
+    """The bureau appoints the expert panel (专家评估组) and records its methods — once it has accepted the
+    assessment application (``assessment_accepted``), or to replace a panel that has not concluded: at least the
+    configured minimum of experts (default 3), none of them from the applicant organisation (an expert whose
+    ``org`` is the applicant's → 422, §3.2)."""
     return cmd.send(zone_id, body, AppointPanel(**body.model_dump(mode="json")))
 
 

@@ -105,9 +105,30 @@ def apply_first_batch(api: Api, **extra: Any) -> str:
     return str(r.json()["id"])
 
 
+def admit(api: Api, zid: str, applicant: Actor | None = None) -> dict[str, Any]:
+    """The applicant files its assessment application (评估申请) with an uploaded document and the bureau accepts
+    it (受理); returns the zone, ``assessment_accepted``."""
+    from ..helpers import ASSESSMENT_STATISTICS
+    from ..helpers import BUREAU
+    from ..helpers import SONGSHAN
+
+    applicant = applicant or SONGSHAN
+    document = api.upload(applicant, f"assessment-application-{zid}.pdf")
+    body = {
+        "summary": "创建目标已达成，申请评估。",
+        "statistics": ASSESSMENT_STATISTICS,
+        "documents": [{"sha256": document["sha256"], "name": document["name"]}],
+    }
+    r = api.post(f"/zones/{zid}/assessment-request", applicant, json=body)
+    assert r.status_code == 200 and r.json()["status"] == "assessment_requested", r.text
+    r = api.post(f"/zones/{zid}/assessment-request/decision", BUREAU, json={"outcome": "accepted", "reasons": "受理"})
+    assert r.status_code == 200 and r.json()["status"] == "assessment_accepted", r.text
+    return dict(r.json())
+
+
 def to_assessing(api: Api, experts: list[dict[str, Any]] | None = None, **extra: Any) -> str:
-    """Songshan Lake applies in the first batch, is accepted, and the bureau appoints a panel (by default the
-    three sample experts); returns the zone id (the zone is ``assessing``)."""
+    """Songshan Lake applies in the first batch, is accepted, its assessment application accepted, and the bureau
+    appoints a panel (by default the three sample experts); returns the zone id (the zone is ``assessing``)."""
     from ..helpers import BUREAU
     from ..helpers import EXPERTS
     from ..helpers import GOOD_PLAN
@@ -115,6 +136,7 @@ def to_assessing(api: Api, experts: list[dict[str, Any]] | None = None, **extra:
     zid = apply_first_batch(api, **{"plan": GOOD_PLAN, **extra})
     r = api.post(f"/zones/{zid}/formal-review", BUREAU, json={"outcome": "accepted"})
     assert r.status_code == 200, r.text
+    admit(api, zid)
     panel = {
         "experts": experts or [{"sub": e.sub, "name": e.name, "org": e.org} for e in EXPERTS],
         "methods": ["document_review", "site_visit"],

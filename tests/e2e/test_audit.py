@@ -119,7 +119,8 @@ def test_the_lists_as_they_stood(api: Api) -> None:
     now = api.get("/zones", BUREAU).json()
     assert now[0]["status"] == "granted"
     past = api.get("/deadlines", INSPECTOR, params={"as_of": "2021-10-08T12:00:00+08:00"}).json()
-    assert [(d["kind"], d["overdue"]) for d in past] == [("notice_ended", False)]
+    # in notice, not granted yet: its creation period (first batch, to 2023-12-31) would end on 2024-01-01
+    assert [(d["kind"], d["overdue"]) for d in past] == [("notice_ended", False), ("creation_period_ended", False)]
     later = api.get("/deadlines", INSPECTOR, params={"as_of": "2022-02-02T00:00:00+08:00"}).json()
     assert later[0]["kind"] == "annual_report_overdue" and later[0]["overdue"] is True
     assert later[0]["recorded"] is False  # nothing swept it then

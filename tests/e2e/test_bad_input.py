@@ -12,6 +12,7 @@ from ..helpers import EXPERTS
 from ..helpers import SONGSHAN
 from ..helpers import full_scores
 from .conftest import Api
+from .conftest import admit
 from .conftest import apply_first_batch
 from .conftest import first_batch_application
 from .conftest import refused
@@ -25,6 +26,7 @@ def assessing(api: Api) -> tuple[Api, str]:
         api,
         plan={
             "base_year": 2020,
+            "matching_ratio": 0.5,
             "targets": [
                 {
                     "year": 2023,
@@ -38,6 +40,7 @@ def assessing(api: Api) -> tuple[Api, str]:
         },
     )
     assert api.post(f"/zones/{zid}/formal-review", BUREAU, json={"outcome": "accepted"}).status_code == 200
+    admit(api, zid)
     r = api.post(
         f"/zones/{zid}/assessment/panel",
         BUREAU,

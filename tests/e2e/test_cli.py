@@ -108,8 +108,8 @@ def test_rebuild_from_the_command_line_gives_the_same_rows(
     env["ZONECASE_DATABASE_URL"] = url
     out = run(["rebuild", "--workers", "2"], {**env, "COLUMNS": "120"}, tmp_path)  # two processes on PostgreSQL
     assert out.returncode == 0, out.stderr
-    # from the zone's 11 events and the call's 2 (published on start, the case the zone opened)
-    assert "rebuilt zones, history, assessments, deadlines, notices from 14 events" in out.stdout
+    # from the zone's 13 events and the call's 2 (published on start, the case the zone opened)
+    assert "rebuilt zones, history, assessments, deadlines, notices from 16 events" in out.stdout
     c = make_container(url, tmp_path)
     try:
         after = {name: p.view.dump() for name, p in open_views(c.app, c.settings.views_env()).items()}
@@ -137,10 +137,13 @@ def test_the_readme_walkthrough_runs(env: dict[str, str], tmp_path: Path) -> Non
             timeout=120,
         )
         assert out.returncode == 0, out.stdout + out.stderr
-        assert '{"status":"granted","valid_until":"2024-10-10","version":10}' in out.stdout
+        assert '{"status":"granted","valid_until":"2024-10-10","version":12}' in out.stdout
+        period = '"creation_period":{"end_year":2023,"start_year":2021,"ends_on":"2023-12-31","starts_on":"2021-07-15"}'
+        assert period in out.stdout  # the approval to start opened the first batch's creation period
+        assert "assessment_requested\nassessment_accepted\n" in out.stdout
         assert '"2021-10-08"' in out.stdout
         assert '{"id":"2021-first","members":["songshan-lake","nancheng"]' in out.stdout
-        assert '{"ok":true,"events_checked":12' in out.stdout  # the zone's 10, the call's publication and the case
+        assert '{"ok":true,"events_checked":14' in out.stdout  # the zone's 12, the call's publication and the case
 
 
 def _granted_zones(url: str, tmp_path: Path, count: int) -> list[Any]:
@@ -237,7 +240,7 @@ def test_demo_fills_an_empty_store_with_zones_at_different_stages_and_only_once(
     verified = run(["store", "verify"], env, tmp_path)
     assert verified.returncode == 0, verified.stdout
     # the zones' events, and the calls': each published, and a case opened by each zone
-    assert json.loads(verified.stdout)["events_checked"] == 22 + 9 + 9 + 4 + 2 + 4
+    assert json.loads(verified.stdout)["events_checked"] == 24 + 11 + 11 + 6 + 2 + 4
 
     from application.settings import Settings
     from zonecase.wiring import build

@@ -20,6 +20,7 @@ from ..helpers import OTHER_TOWN
 from ..helpers import SONGSHAN
 from ..helpers import full_scores
 from .conftest import Api
+from .conftest import admit
 from .conftest import recommend
 from .conftest import recommended_and_granted
 
@@ -45,11 +46,17 @@ def apply(api: Api, applicant: Actor, name: str) -> dict[str, Any]:
     return dict(r.json())
 
 
-def to_notice(api: Api, zid: str, *, day: str, formal_review: bool = True) -> dict[str, Any]:
-    """Formal review, panel, scores, conclusion and notice, starting on ``day``."""
+def to_notice(
+    api: Api, zid: str, *, day: str, formal_review: bool = True, applicant: Actor | None = None
+) -> dict[str, Any]:
+    """Formal review (the approval to start), the assessment application and its acceptance, panel, scores,
+    conclusion and notice, starting on ``day``; without ``formal_review`` from a zone sent back for reassessment."""
     ok = 200
     if formal_review:
-        assert api.post(f"/zones/{zid}/formal-review", BUREAU, json={"outcome": "accepted"}).status_code == ok
+        r = api.post(f"/zones/{zid}/formal-review", BUREAU, json={"outcome": "accepted"})
+        assert r.status_code == ok, r.text
+        org = r.json()["applicant_org"]
+        admit(api, zid, applicant or next(a for a in (SONGSHAN, NANCHENG, OTHER_TOWN) if a.org == org))
     r = api.post(
         f"/zones/{zid}/assessment/panel",
         BUREAU,
@@ -206,7 +213,7 @@ def objected_and_sent_back(api: Api) -> None:
     z = apply(api, NANCHENG, "南城软件和信息技术服务业集聚区")
     zid = z["id"]
     api.set_clock("2021-09-24")
-    to_notice(api, zid, day="2021-09-27")
+    to_notice(api, zid, day="2021-09-27", applicant=NANCHENG)
     oid = object_during_notice(api, zid, OTHER_TOWN)
     # the public and the applicant never see who objected; the bureau and inspectors do
     for actor, sees in ((NANCHENG, False), (BUREAU, True), (INSPECTOR, True), (LEADING, False)):

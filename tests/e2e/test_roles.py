@@ -106,6 +106,36 @@ def test_every_command_by_every_role(sqlite_api: Api) -> None:
     m.check(
         "formal review (accept)", {"bureau"}, lambda a: api.post(f"{z}/formal-review", a, json={"outcome": "accepted"})
     )
+    m.check(
+        "progress report",
+        own,
+        lambda a: api.post(f"{z}/progress-reports", a, json={"summary": "两家平台进驻。"}),
+        perform="applicant (own zone)",
+    )
+    m.check(
+        "supervision",
+        {"bureau"},
+        lambda a: api.post(
+            f"{z}/supervision", a, json={"kind": "supervision", "visited_on": "2021-07-15", "findings": "按计划。"}
+        ),
+    )
+    application = api.upload(SONGSHAN, "assessment-application.pdf")
+    request = {
+        "summary": "创建目标已达成。",
+        "statistics": GOOD_STATISTICS,
+        "documents": [{"sha256": application["sha256"], "name": application["name"]}],
+    }
+    m.check(
+        "assessment application",
+        own,
+        lambda a: api.post(f"{z}/assessment-request", a, json=request),
+        perform="applicant (own zone)",
+    )
+    m.check(
+        "assessment application decision",
+        {"bureau"},
+        lambda a: api.post(f"{z}/assessment-request/decision", a, json={"outcome": "accepted"}),
+    )
     panel = {"experts": [{"sub": e.sub, "name": e.name} for e in EXPERTS], "methods": ["site_visit"]}
     m.check("appoint panel", {"bureau"}, lambda a: api.post(f"{z}/assessment/panel", a, json=panel))
     m.check(
@@ -215,9 +245,11 @@ def test_every_command_by_every_role(sqlite_api: Api) -> None:
     revoke = revocation_body(api)
     m.check("revoke", {"bureau"}, lambda a: api.post(f"{z}/revocation", a, json=revoke))
     commands = {name for name, _, _ in m.cells}
-    assert len(commands) == 23  # the 20 commands of API.md, formal review both ways, v2's panel members, recusal
-    # apply: 6 refused + 1; objections: 1 refused + 1; the 21 others: 7 refused + 1 each
-    assert len(m.cells) == 7 + 2 + 21 * 8
+    # the 17 commands of API.md v1, formal review both ways; v2's panel members, recusal, recommendation, grant
+    # refusal, registered objection, progress report, supervision, assessment application and its decision
+    assert len(commands) == 18 + 9
+    # apply: 6 refused + 1; objections: 1 refused + 1; the 25 others: 7 refused + 1 each
+    assert len(m.cells) == 7 + 2 + 25 * 8
 
 
 @pytest.mark.parametrize(

@@ -28,6 +28,7 @@ from ..helpers import GOOD_STATISTICS
 from ..helpers import LEADING
 from ..helpers import PUBLIC
 from ..helpers import SONGSHAN
+from ..helpers import admit
 from ..helpers import at
 from ..helpers import doc
 from ..helpers import event_history
@@ -52,6 +53,8 @@ def walk_to_grant(c: Container) -> Any:
     )
     clock.set(at("2021-07-20"))  # type: ignore[attr-defined]
     app.formal_review(z.id, BUREAU, outcome="accepted")
+    clock.set(at("2021-07-28"))  # type: ignore[attr-defined]
+    admit(app, z.id)
     clock.set(at("2021-08-02"))  # type: ignore[attr-defined]
     app.appoint_panel(
         z.id,
@@ -81,7 +84,7 @@ class TestLifecycleOnEveryStore:
     def test_a_zone_is_carried_to_its_grant_and_the_store_reproduces_it(self, container: Container) -> None:
         z = walk_to_grant(container)
         assert z.status == "granted"
-        assert z.version == 12
+        assert z.version == 14
         stored = container.app.get_zone(z.id)
         assert stored.state() == z.state()
         history = event_history(container.app, z.id)
@@ -89,7 +92,7 @@ class TestLifecycleOnEveryStore:
         assert history[-1]["actor"] == LEADING.as_dict()
         assert history[-1]["prev_hash"] == history[-2]["hash"]
         assert verify_store(container.app).ok
-        assert verify_store(container.app).events_checked == 2 + 12  # the call's publication and the case, the zone's
+        assert verify_store(container.app).events_checked == 2 + 14  # the call's publication and the case, the zone's
 
     def test_the_state_at_any_past_instant(self, container: Container) -> None:
         z = walk_to_grant(container)
@@ -220,6 +223,7 @@ class TestConcurrency:
     def _assessing(self, c: Container) -> Any:
         z = file_first_batch(c.app)
         c.app.formal_review(z.id, BUREAU, outcome="accepted")
+        admit(c.app, z.id)
         return c.app.appoint_panel(
             z.id, BUREAU, experts=[{"sub": e.sub, "name": e.name} for e in EXPERTS], methods=["site_visit"]
         )

@@ -54,10 +54,10 @@ def test_a_clean_log_has_no_findings_and_says_what_it_checked(persistent_store: 
     c.close()
     assert result["clean"] is True and result["findings"] == []
     # every event's chain is checked, the first batch's two (published, the case) too; they are not a zone's
-    assert result["checked"]["events"] == 2 + 13 and result["checked"]["grants"] == 1
+    assert result["checked"]["events"] == 2 + 15 and result["checked"]["grants"] == 1
     assert result["checked"]["score_filings"] == 3 and result["checked"]["decisions"] == 3  # + the recommendation
     assert result["checked"]["conclusions"] == 1
-    assert result["summary"] == "No findings: 15 events of 1 zones checked."
+    assert result["summary"] == "No findings: 17 events of 1 zones checked."
 
 
 def test_revocations_with_evidence_and_circular_or_by_the_process_are_no_finding(
@@ -286,11 +286,11 @@ def test_each_injected_violation_is_found(seeded: Any) -> None:
     }
     (revocation,) = found["revocation_without_evidence_or_circular"]
     assert revocation["missing"] == ["evidence", "circular"] and revocation["event_type"] == "Revoked"
-    assert revocation["cause"] == "fraud" and revocation["seq"] == 11
+    assert revocation["cause"] == "fraud" and revocation["seq"] == 13
     unrecommended = [
         f for f in found["grant_without_recommendation"] if f["zone_id"] == str(refs["grant_without_recommendation"])
     ]
-    assert [(f["v1_era"], f["event_type"], f["seq"]) for f in unrecommended] == [(False, "Granted", 11)]
+    assert [(f["v1_era"], f["event_type"], f["seq"]) for f in unrecommended] == [(False, "Granted", 13)]
     assert "no recommendation (提请" in unrecommended[0]["detail"]
     # the forged v1 grants (nothing of v2 before them) are named as recorded before v2's rules
     v1 = {f["zone_id"] for f in found["grant_without_recommendation"] if f["v1_era"]}

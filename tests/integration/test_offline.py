@@ -66,19 +66,19 @@ def positions(report: Any) -> set[int]:
 def test_an_untouched_export_verifies(exported: Path) -> None:
     report = verify_export(exported / "out", exported / "bureau-key.pem")
     assert report.ok, report.problems
-    assert report.events_checked == CALL + 12 + 10 + 8 and report.checkpoints_checked == 3
+    assert report.events_checked == CALL + 14 + 12 + 10 and report.checkpoints_checked == 3
 
 
 def test_an_edited_event_is_named(exported: Path, tmp_path: Path) -> None:
     folder = copy(exported, tmp_path)
     rows = lines(folder)
-    event = json.loads(rows[CALL + 4])
+    event = json.loads(rows[CALL + 6])
     event["body"]["data"]["scores"]["1"] = 5.0  # a kinder score
-    rows[CALL + 4] = json.dumps(event, ensure_ascii=False, sort_keys=True) + "\n"
+    rows[CALL + 6] = json.dumps(event, ensure_ascii=False, sort_keys=True) + "\n"
     write(folder, rows)
     report = verify_export(folder, exported / "bureau-key.pem")
     assert not report.ok
-    edited = {"position": CALL + 5, "line": CALL + 5, "problem": "its content does not match its hash (edited)"}
+    edited = {"position": CALL + 7, "line": CALL + 7, "problem": "its content does not match its hash (edited)"}
     assert report.problems[0] == edited
     assert any("root does not match" in p["problem"] for p in report.problems)
 
@@ -86,10 +86,10 @@ def test_an_edited_event_is_named(exported: Path, tmp_path: Path) -> None:
 def test_a_removed_event_is_named(exported: Path, tmp_path: Path) -> None:
     folder = copy(exported, tmp_path)
     rows = lines(folder)
-    del rows[CALL + 8]  # the objection
+    del rows[CALL + 10]  # the objection
     write(folder, rows)
     report = verify_export(folder, exported / "bureau-key.pem")
-    assert "removed" in report.problems[0]["problem"] and report.problems[0]["position"] == CALL + 10
+    assert "removed" in report.problems[0]["problem"] and report.problems[0]["position"] == CALL + 12
 
 
 def test_reordered_events_are_named(exported: Path, tmp_path: Path) -> None:
@@ -105,26 +105,26 @@ def test_reordered_events_are_named(exported: Path, tmp_path: Path) -> None:
 def test_an_inserted_event_is_named(exported: Path, tmp_path: Path) -> None:
     folder = copy(exported, tmp_path)
     rows = lines(folder)
-    forged = json.loads(rows[CALL + 11])  # a second grant, hash recomputed so that it looks genuine
-    forged["position"], forged["version"] = CALL + 12, 13
+    forged = json.loads(rows[CALL + 13])  # a second grant, hash recomputed so that it looks genuine
+    forged["position"], forged["version"] = CALL + 14, 15
     from datetime import datetime
     from uuid import UUID
 
     from domain.integrity import event_hash
 
     forged["hash"] = event_hash(
-        forged["topic"], UUID(forged["originator_id"]), 13, datetime.fromisoformat(forged["timestamp"]), forged["body"]
+        forged["topic"], UUID(forged["originator_id"]), 15, datetime.fromisoformat(forged["timestamp"]), forged["body"]
     )
-    rows.insert(CALL + 12, json.dumps(forged, sort_keys=True) + "\n")
+    rows.insert(CALL + 14, json.dumps(forged, sort_keys=True) + "\n")
     write(folder, rows)
     report = verify_export(folder, exported / "bureau-key.pem")
-    inserted = [p for p in report.problems if p["line"] == CALL + 13]
+    inserted = [p for p in report.problems if p["line"] == CALL + 15]
     assert (inserted and "chain broken" in inserted[0]["problem"]) or "out of order" in inserted[0]["problem"]
 
 
 def test_truncated_and_re_signed_with_another_key_is_caught_by_the_pinned_key(exported: Path, tmp_path: Path) -> None:
     folder = copy(exported, tmp_path)
-    rows = lines(folder)[: CALL + 16]  # drop the last zones' events …
+    rows = lines(folder)[: CALL + 18]  # drop the last zones' events …
     write(folder, rows)
     from audit.merkle import Tree
     from audit.merkle import leaf_hash
@@ -132,7 +132,7 @@ def test_truncated_and_re_signed_with_another_key_is_caught_by_the_pinned_key(ex
     forger = SigningKey.generate()  # … and sign a consistent-looking story with a key of one's own
     tree = Tree([leaf_hash(bytes.fromhex(json.loads(r)["hash"])) for r in rows])
     forged = []
-    for size in (CALL + 12, CALL + 16):
+    for size in (CALL + 14, CALL + 18):
         head = {
             "tree_size": size,
             "root_hash": tree.root(size).hex(),
@@ -148,14 +148,14 @@ def test_truncated_and_re_signed_with_another_key_is_caught_by_the_pinned_key(ex
     report = verify_export(folder, exported / "bureau-key.pem")  # … against the bureau's key it does not
     assert not report.ok
     assert all("not the bureau's key" in p["problem"] for p in report.problems)
-    assert [p["tree_size"] for p in report.problems] == [CALL + 12, CALL + 16]
+    assert [p["tree_size"] for p in report.problems] == [CALL + 14, CALL + 18]
 
 
 def test_truncated_under_the_real_checkpoints(exported: Path, tmp_path: Path) -> None:
     folder = copy(exported, tmp_path)
-    write(folder, lines(folder)[: CALL + 22])
+    write(folder, lines(folder)[: CALL + 26])
     report = verify_export(folder, exported / "bureau-key.pem")
-    assert any(f"truncated after position {CALL + 22}" in p["problem"] for p in report.problems)
+    assert any(f"truncated after position {CALL + 26}" in p["problem"] for p in report.problems)
 
 
 def test_export_and_verify_from_the_command_line(persistent_store: StoreFactory, tmp_path: Path) -> None:
@@ -179,7 +179,7 @@ def test_export_and_verify_from_the_command_line(persistent_store: StoreFactory,
     assert run("keygen", "--out", str(key)).returncode == 0
     assert run("export", "--out", str(tmp_path / "exp")).returncode == 0
     ok = run("verify", str(tmp_path / "exp"), "--public-key", str(tmp_path / "exp" / PUBLIC_KEY))
-    assert ok.returncode == 0 and json.loads(ok.stdout)["events_checked"] == CALL + 12
+    assert ok.returncode == 0 and json.loads(ok.stdout)["events_checked"] == CALL + 14
     rows = lines(tmp_path / "exp")
     write(tmp_path / "exp", rows[: CALL + 5] + rows[CALL + 6 :])
     bad = run("verify", str(tmp_path / "exp"))

@@ -197,14 +197,14 @@ def test_a_view_that_fails_on_an_event_stops_there_and_says_which(store: StoreFa
             original(tx, zones)
 
         notices.write_zones = write_zones  # type: ignore[attr-defined]
-        # the zone's 9th event is the log's 11th: the call's publication and the case it opened come first
-        with pytest.raises(ViewsUnavailableError, match="notices view stopped on event 11"):
+        # the zone's 11th event is the log's 13th: the call's publication and the case it opened come first
+        with pytest.raises(ViewsUnavailableError, match="notices view stopped on event 13"):
             walk_to_grant(c)
             runner.wait_for(c.app.last_position(), timeout=5)
         failure = runner.status()["views"]["notices"]["failed"]
-        assert failure["position"] == 11 and failure["event_type"] == "ObjectionRaised"
+        assert failure["position"] == 13 and failure["event_type"] == "ObjectionRaised"
         assert "cannot count" in failure["error"]
-        assert runner.status()["views"]["notices"]["position"] == 10  # everything before it, nothing after
+        assert runner.status()["views"]["notices"]["position"] == 12  # everything before it, nothing after
         import time
 
         deadline = time.monotonic() + 5

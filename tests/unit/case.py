@@ -14,12 +14,14 @@ from domain.policy import Policy
 from domain.zone import Zone
 
 from ..helpers import ANNUAL_STATISTICS
+from ..helpers import ASSESSMENT_STATISTICS
 from ..helpers import BUREAU
 from ..helpers import EXPERTS
 from ..helpers import FIRST_BATCH_MATERIALS
 from ..helpers import GOOD_PLAN
 from ..helpers import GOOD_STATISTICS
 from ..helpers import LEADING
+from ..helpers import NANCHENG
 from ..helpers import PUBLIC
 from ..helpers import SONGSHAN
 from ..helpers import at
@@ -47,9 +49,21 @@ def applied(actor: Any = SONGSHAN, day: str = "2021-07-15", zone_id: UUID | None
     return Zone.file_application(zone_id=zone_id or uuid4(), actor=actor, at=at(day), **kwargs)
 
 
-def reviewed(z: Zone, outcome: str, reasons: str = "", day: str = "2021-07-20", actor: Any = BUREAU) -> Zone:
-    """The formal review (形式审查) with ``outcome``, by the bureau unless ``actor`` says otherwise."""
-    z.formal_review(actor=actor, at=at(day), outcome=outcome, reasons=reasons, batch=BATCHES[z.batch], system=SYSTEM)
+def reviewed(
+    z: Zone, outcome: str, reasons: str = "", day: str = "2021-07-20", actor: Any = BUREAU, **given: Any
+) -> Zone:
+    """The formal review (形式审查) with ``outcome``, by the bureau unless ``actor`` says otherwise (``given``:
+    the approval document, waivers)."""
+    z.formal_review(
+        actor=actor,
+        at=at(day),
+        outcome=outcome,
+        reasons=reasons,
+        batch=BATCHES[z.batch],
+        system=SYSTEM,
+        policy=POLICY,
+        **given,
+    )
     return z
 
 
@@ -70,8 +84,33 @@ def report(z: Zone, year: int, day: str, actor: Any = SONGSHAN) -> None:
     )
 
 
-def assessing(z: Zone | None = None, day: str = "2021-08-02") -> Zone:
+def assessment_requested(z: Zone | None = None, day: str = "2021-07-28", hour: int = 10) -> Zone:
+    """The applicant files its assessment application (评估申请) on ``day``."""
     z = z or accepted()
+    z.request_assessment(
+        actor=SONGSHAN if z.applicant_org == SONGSHAN.org else NANCHENG,
+        at=at(day, hour),
+        summary="The plan's targets are reached.",
+        statistics=ASSESSMENT_STATISTICS,
+        documents=[doc("assessment-application.pdf")],
+        system=SYSTEM,
+    )
+    return z
+
+
+def assessment_accepted(z: Zone | None = None, day: str = "2021-07-28", hour: int = 10) -> Zone:
+    """The assessment application filed on ``day`` and accepted (受理) by the bureau an hour later."""
+    z = assessment_requested(z, day, hour)
+    z.decide_assessment_request(actor=BUREAU, at=at(day, hour + 1), outcome="accepted", reasons="Complete.")
+    return z
+
+
+def assessing(z: Zone | None = None, day: str = "2021-08-02") -> Zone:
+    """The panel appointed on ``day`` — after the assessment application filed and accepted that morning, when
+    the zone is only accepted (not when an upheld objection sent it back for reassessment)."""
+    z = z or accepted()
+    if z.status == "accepted" and not z.assessments:
+        assessment_accepted(z, day, hour=7)
     z.appoint_panel(
         actor=BUREAU,
         at=at(day),

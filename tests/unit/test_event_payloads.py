@@ -31,6 +31,7 @@ from .case import accepted
 from .case import applied
 from .case import assessed
 from .case import assessing
+from .case import assessment_requested
 from .case import granted
 from .case import in_notice
 from .case import recommended
@@ -49,15 +50,21 @@ from .case import scored
 # follow that year's plan targets and §4.2's commitment; a conclusion records its total, maximum, percentage,
 # group subtotals and the call's pass mark, and in "full" the panel's conflict is made good by added members
 # (one recused) and the re-filing says why — "full", "rectification_overdue", "objection_rejects".
-# "rejected" records what it recorded.
+# Re-pinned again for the creation period (v2, steps 2–4): the
+# formal review's checks quote §4.3 and read §4.2 as the plan's committed matching ratio (every scenario's
+# FormallyAccepted or ApplicationRejected), an acceptance records the creation period it opens, and the panel
+# follows the assessment application and its acceptance (two more events before each first panel);
+# "creation_cancelled" is new: a waiver, progress, supervision, a refused application, the period ended,
+# extended, ended again and the creation qualification cancelled.
 HEADS = {
-    "full": "b8288815380832a70625a8c35bfa7ad80017cb4345a6fe74e676a1e327c4e8cc",
-    "rectification_overdue": "db26d5e44c621a7a10f550bde37005d312e26a96a48b5c07a6e3f4b091315ec4",
-    "rejected": "a6eab12ade5c3f4e21fc22c3765d8ffe14fc8c3c7882ef5e3ed770d188d44f5d",
-    "objection_rejects": "27dd12bd7a17b93632cc0a090751a2793029f0cc221f6faa99ef92ca630a025f",
+    "full": "38257b136972135bbd636a72a517cf9bbdf7dd2037cdfefc138f3f1848ba20e2",
+    "rectification_overdue": "0e59d4dc9bd78c68d9e6dd7c6f7d17aa6b09179f00bff8674235a282da360c77",
+    "rejected": "c8c211ffacc3affe39977d4706328f912f06e71c16108ac2e0479a32a96d483b",
+    "objection_rejects": "3ad71d5a51e79d72b96a7b2ffacc2a3b0e0bd7a00f273edf8e2413b7b453329a",
+    "creation_cancelled": "f4bd227af92a9828061f0fe2ab97c78f4e15304b96cb6d0755131637458df7c8",
 }
-BODIES_SHA256 = "a415c7ced4bb11d0931d8ea1346c54cfe1448eda7550a70a82dd59899bda4dc1"
-STATES_SHA256 = "34e4976a424c9224659174ac4048ddedb9b6f8f53cc3efa67f559ba77d74d08e"
+BODIES_SHA256 = "eb4c46335b9d6e523b3e83ba79c59a61ed4c6109f2a0ab57bc02e56676a11db0"
+STATES_SHA256 = "6a299c9011e28c515b50f41316d2fbf816401fbbb2e1936c12b353032d0258dc"
 SCORES = full_scores()
 EVENTS = (
     "Applied",
@@ -89,6 +96,13 @@ EVENTS = (
     "ReviewWindowOpened",
     "TitleExpired",
     "RectificationOverdue",
+    "ProgressReported",
+    "SupervisionRecorded",
+    "AssessmentRequested",
+    "AssessmentRequestAccepted",
+    "AssessmentRequestRefused",
+    "CreationPeriodEnded",
+    "CreationPeriodExtended",
 )
 
 
@@ -238,6 +252,36 @@ def objection_rejects() -> Zone:
     return z
 
 
+def creation_cancelled() -> Zone:
+    """Approved to start with the scale waived; progress, a supervision visit, an assessment application refused;
+    the creation period ends, is extended, ends again, and the creation qualification is cancelled."""
+    small = {**GOOD_STATISTICS, "revenue": 900_000_000, "base_revenue": 900_000_000, "internet_revenue": 300_000_000}
+    z = applied(zone_id=zone_id(5), self_assessment={"statistics": small})
+    reviewed(
+        z,
+        "accepted",
+        day="2021-07-20",
+        approval=doc("批复.pdf"),
+        waivers=[{"rule": "§4.3", "reasons": "互联网和相关服务业规模较大。"}],
+    )
+    z.report_progress(
+        actor=SONGSHAN, at=at("2022-03-01"), summary="Two platforms.", statistics={"revenue": 1_000_000_000}
+    )
+    z.record_supervision(
+        actor=BUREAU, at=at("2022-06-01"), kind="supervision", visited_on="2022-05-30", findings="Behind plan."
+    )
+    assessment_requested(z, day="2023-11-01")
+    z.decide_assessment_request(actor=BUREAU, at=at("2023-11-10"), outcome="refused", reasons="Targets not met.")
+    deadline(z, "creation_period_ended:2023-12-31", "2024-01-01")
+    z.decide_creation_period(
+        actor=BUREAU, at=at("2024-01-10"), outcome="extended", ends_on="2024-06-30", reasons="One more half year."
+    )
+    deadline(z, "creation_period_ended:2024-06-30", "2024-07-01")
+    z.decide_creation_period(actor=BUREAU, at=at("2024-07-05"), outcome="cancelled", reasons="Still behind plan.")
+    assert z.status == "revoked"
+    return z
+
+
 def body(event: Any) -> dict[str, Any]:
     out = {"actor": event.actor, "reason": event.reason, "data": event.data, "prev_hash": event.prev_hash}
     if isinstance(event, Zone.Applied):
@@ -251,6 +295,7 @@ def test_the_same_commands_record_the_same_events_and_state() -> None:
         "rectification_overdue": rectification_overdue(),
         "rejected": rejected(),
         "objection_rejects": objection_rejects(),
+        "creation_cancelled": creation_cancelled(),
     }
     states = {name: z.state() for name, z in zones.items()}
     recorded = []

@@ -41,6 +41,7 @@ from .case import accepted
 from .case import applied
 from .case import assessed
 from .case import assessing
+from .case import assessment_accepted
 from .case import forge_v1_grant
 from .case import granted
 from .case import in_notice
@@ -170,7 +171,6 @@ class TestFormalReview:
         ("stats", "rule"),
         [
             ({**GOOD_STATISTICS, "revenue": 900_000_000, "base_revenue": 900_000_000}, "§4.3"),
-            ({**GOOD_STATISTICS, "local_funds": 40_000_000}, "§4.2"),
             ({**GOOD_STATISTICS, "platforms": 2}, "§4.7"),
         ],
     )
@@ -182,6 +182,7 @@ class TestFormalReview:
     def test_a_plan_that_does_not_double_revenue_blocks_acceptance(self) -> None:
         plan = {
             "base_year": 2020,
+            "matching_ratio": 0.5,
             "targets": [
                 {
                     "year": 2023,
@@ -256,7 +257,7 @@ class TestFormalReview:
 
 class TestAssessment:
     def test_panel_needs_enough_distinct_experts_and_known_methods(self) -> None:
-        z = accepted()
+        z = assessment_accepted()
         two = [{"sub": "a", "name": "A"}, {"sub": "b", "name": "B"}]
         refused(
             z,
@@ -957,7 +958,9 @@ class TestDeadlines:
 def test_every_event_links_to_its_predecessor() -> None:
     z = granted()
     events = z.collect_events()
-    assert len(events) == 10  # applied, accepted, panel, 3 score sheets, assessed, notice, recommended, granted
+    # applied, accepted, assessment application filed and accepted, panel, 3 sheets, assessed, notice,
+    # recommended, granted
+    assert len(events) == 12
     prev = GENESIS_HASH
     for e in events:
         assert e.prev_hash == prev  # type: ignore[attr-defined]
