@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from audit.integrity import StreamChain
+from domain.conditions import WAIVABLE_CONDITIONS
 from domain.intake import PROCESS_REVOCATIONS
 from domain.values import local_date
 
@@ -28,8 +29,18 @@ DECISIONS_NEEDING_REASONS = {
     "AnnualEvaluated": "the annual evaluation",
     "Recommended": "the recommendation of a grant",
     "GrantRefused": "declining a recommended grant",
+    "AssessmentRequestRefused": "refusing an assessment application",
+    "CreationPeriodExtended": "extending the creation period",
+    "ExpertRecused": "recusing an expert",
 }
-DEADLINE_EVENTS = {"NoticeEnded", "AnnualReportOverdue", "ReviewWindowOpened", "TitleExpired", "RectificationOverdue"}
+DEADLINE_EVENTS = {
+    "NoticeEnded",
+    "AnnualReportOverdue",
+    "ReviewWindowOpened",
+    "TitleExpired",
+    "RectificationOverdue",
+    "CreationPeriodEnded",
+}
 
 
 @dataclass
@@ -166,6 +177,8 @@ def _check(app: Any, report: Inspection, zones: dict[str, _Zone], n: Any) -> Non
             report.find("decision_without_reason", f"{DECISIONS_NEEDING_REASONS[kind]} records no reason", **ref)
     if kind == "Applied":
         z.name = d.get("name", "")
+    elif kind == "FormallyAccepted":
+        _check_waivers(report, d.get("waivers", ()), ref, window)
     elif kind == "PanelAppointed":
         z.experts, z.conflicted = {e["sub"] for e in d.get("experts", [])}, set()
         z.recused, z.scored = set(), set()
@@ -240,6 +253,25 @@ def _check(app: Any, report: Inspection, zones: dict[str, _Zone], n: Any) -> Non
                 f"{d.get('key')} fell due at {d['due_at']} and was recorded {lag} later",
                 lag_seconds=int(lag.total_seconds()),
                 **ref,
+            )
+
+
+def _check_waivers(report: Inspection, waivers: Any, ref: dict[str, Any], window: bool) -> None:
+    # §4: only a condition the document states "in principle" (原则上, §4.3) may be waived, and with reasons.
+    for w in waivers if window else ():
+        rule = w.get("rule")
+        if rule not in WAIVABLE_CONDITIONS:
+            report.find(
+                "waiver_of_unwaivable_condition",
+                f"the acceptance waived {rule}, which the document does not state in principle (原则上); only "
+                + ", ".join(WAIVABLE_CONDITIONS)
+                + " may be waived",
+                condition=rule,
+                **ref,
+            )
+        if not str(w.get("reasons", "")).strip():
+            report.find(
+                "waiver_without_reasons", f"the acceptance waived {rule} and recorded no reasons", condition=rule, **ref
             )
 
 

@@ -257,6 +257,20 @@ def seeded(persistent_store: StoreFactory, tmp_path: Path) -> Any:
     )
     app.save(z)
     refs["revocation_without_evidence_or_circular"] = z.id
+    # an acceptance that waived §4.1 (not "in principle"), and §4.3 without reasons
+    z = case.applied()
+    waivers = [{"rule": "§4.1", "reasons": "Close enough."}, {"rule": "§4.3", "reasons": " "}]
+    z._record(
+        Zone.FormallyAccepted,
+        actor=BUREAU,
+        at=at("2021-07-20"),
+        reason="",
+        outcome="accepted",
+        checks=[],
+        waivers=waivers,
+    )
+    app.save(z)
+    refs["waiver_of_unwaivable_condition"] = refs["waiver_without_reasons"] = z.id
     # a broken hash link
     z = case.accepted()
     app.save(z)
@@ -301,6 +315,10 @@ def test_each_injected_violation_is_found(seeded: Any) -> None:
     assert (few["counted"], few["minimum"], few["event_type"]) == ([EXPERTS[0].sub, EXPERTS[1].sub], 3, "Assessed")
     (refiled,) = found["score_sheet_refiled_without_reason"]
     assert (refiled["expert"], refiled["event_type"]) == (EXPERTS[0].sub, "ScoresFiled") and refiled["position"]
+    (unwaivable,) = found["waiver_of_unwaivable_condition"]
+    assert (unwaivable["condition"], unwaivable["event_type"]) == ("§4.1", "FormallyAccepted")
+    (unexplained,) = found["waiver_without_reasons"]
+    assert unexplained["condition"] == "§4.3" and unexplained["zone_id"] == str(refs["waiver_without_reasons"])
     broken = found["broken_hash_link"][0]
     assert broken["seq"] == 2 and broken["position"] is not None
     assert all(f["position"] for f in found["grant_without_notice"])  # findings point at events

@@ -172,6 +172,52 @@ def machine_for(url_factory: StoreFactory) -> type[RuleBasedStateMachine]:
         def supplement(self, zone: UUID, actor: Actor) -> None:
             self.attempt(zone, lambda: self.app.supplement(zone, actor, materials=FULL_MATERIALS))
 
+        @rule(zone=zones, actor=mostly(SONGSHAN))
+        def report_progress(self, zone: UUID, actor: Actor) -> None:
+            self.attempt(zone, lambda: self.app.report_progress(zone, actor, summary="创建进展。"))
+
+        @rule(zone=zones, actor=mostly(BUREAU), kind=st.sampled_from(["supervision", "evaluation", "visit"]))
+        def record_supervision(self, zone: UUID, actor: Actor, kind: str) -> None:
+            day = self.clock.now().date().isoformat()
+            self.attempt(
+                zone,
+                lambda: self.app.record_supervision(zone, actor, kind=kind, visited_on=day, findings="按方案推进。"),
+            )
+
+        @rule(
+            zone=zones,
+            actor=mostly(BUREAU),
+            outcome=st.sampled_from(["extended", "cancelled", "maybe"]),
+            months=st.integers(min_value=-2, max_value=12),
+            reasons=texts,
+        )
+        def decide_creation_period(self, zone: UUID, actor: Actor, outcome: str, months: int, reasons: str) -> None:
+            ends_on = (self.clock.now() + timedelta(days=30 * months)).date().isoformat()
+            self.attempt(
+                zone,
+                lambda: self.app.decide_creation_period(
+                    zone, actor, outcome=outcome, ends_on=ends_on if outcome != "cancelled" else None, reasons=reasons
+                ),
+            )
+
+        @rule(zone=zones, actor=mostly(SONGSHAN), with_documents=st.booleans())
+        def request_assessment(self, zone: UUID, actor: Actor, with_documents: bool) -> None:
+            documents = [doc("assessment-application.pdf")] if with_documents else []
+            self.attempt(
+                zone,
+                lambda: self.app.request_assessment(
+                    zone, actor, summary="目标已达成。", statistics=ANNUAL_STATISTICS, documents=documents
+                ),
+            )
+
+        @rule(
+            zone=zones, actor=mostly(BUREAU), outcome=st.sampled_from(["accepted", "refused", "later"]), reasons=texts
+        )
+        def decide_assessment_request(self, zone: UUID, actor: Actor, outcome: str, reasons: str) -> None:
+            self.attempt(
+                zone, lambda: self.app.decide_assessment_request(zone, actor, outcome=outcome, reasons=reasons)
+            )
+
         @rule(zone=zones, actor=mostly(BUREAU), size=st.integers(min_value=2, max_value=3))
         def appoint_panel(self, zone: UUID, actor: Actor, size: int) -> None:
             experts = [{"sub": e.sub, "name": e.name} for e in EXPERTS[:size]]
@@ -324,8 +370,11 @@ def machine_for(url_factory: StoreFactory) -> type[RuleBasedStateMachine]:
                     zone, BUREAU, outcome="accepted" if passed else "returned", reasons="Checked."
                 ),
                 "returned": lambda: app.supplement(zone, SONGSHAN, materials=FULL_MATERIALS),
-                "accepted": lambda: app.appoint_panel(
-                    zone, BUREAU, experts=[{"sub": e.sub, "name": e.name} for e in EXPERTS], methods=["site_visit"]
+                "accepted": lambda: app.request_assessment(
+                    zone, SONGSHAN, summary="目标已达成。", statistics=ANNUAL_STATISTICS, documents=[doc("a.pdf")]
+                ),
+                "assessment_requested": lambda: app.decide_assessment_request(
+                    zone, BUREAU, outcome="accepted" if passed else "refused", reasons="受理。"
                 ),
                 "assessment_accepted": lambda: app.appoint_panel(
                     zone, BUREAU, experts=[{"sub": e.sub, "name": e.name} for e in EXPERTS], methods=["site_visit"]
@@ -350,15 +399,20 @@ def machine_for(url_factory: StoreFactory) -> type[RuleBasedStateMachine]:
             if status in steps:
                 self.attempt(zone, steps[status])
 
-        @rule(zone=zones, passed=st.booleans())
-        def the_process_moves_on(self, zone: UUID, passed: bool) -> None:
-            """The same as above, drawn more often."""
-            self.the_right_person_takes_the_next_step(zone, passed)
+        @rule(zone=zones, outcomes=st.lists(st.sampled_from([True, True, True, True, False]), min_size=1, max_size=12))
+        def the_process_moves_on(self, zone: UUID, outcomes: list[bool]) -> None:
+            """Several right steps in a row (mostly favourable): the deep states (recommended, granted, review,
+            rectification) lie a dozen steps or more from the application."""
+            for passed in outcomes:
+                if self.known[zone]["status"] == "revoked":
+                    return
+                self.the_right_person_takes_the_next_step(zone, passed)
 
-        @rule(zone=zones, passed=st.booleans())
-        def the_case_proceeds(self, zone: UUID, passed: bool) -> None:
-            """The same again: the deep states need many right steps in a row."""
-            self.the_right_person_takes_the_next_step(zone, passed)
+        @rule(zone=zones, outcomes=st.lists(st.booleans(), min_size=1, max_size=6))
+        def the_case_proceeds(self, zone: UUID, outcomes: list[bool]) -> None:
+            """The same, favourable or not."""
+            for passed in outcomes:
+                self.the_right_person_takes_the_next_step(zone, passed)
 
         def _after(self, day: str, days: int, command: Any) -> Any:
             """Lets time pass to ``day`` + ``days`` (if it has not yet), then runs the command."""
