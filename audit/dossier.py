@@ -83,6 +83,7 @@ def build_dossier(app: ZoneApplication, views: ViewRunner, checkpointer: Checkpo
         "zone": zone_document(zone, app.policy),
         "notices": notices,
         "objections": objections,
+        "formal_review": _formal_review(zone, by_type),
         "recommendations": _recommendations(zone, by_type),
         "announcements": _announcements(zone, by_type),
         "revocation": _revocation(zone, next(reversed(by_type.get("Revoked", [])), None)),
@@ -104,6 +105,26 @@ def build_dossier(app: ZoneApplication, views: ViewRunner, checkpointer: Checkpo
             "event hash) by RFC 9162 §2.1.3.2, yields the checkpoint's root, whose "
             "Ed25519 signature the public key verifies.",
         },
+    }
+
+
+def _formal_review(zone: Zone, by_type: dict[str, list[dict[str, Any]]]) -> dict[str, Any] | None:
+    """The formal review (形式审查) that decided the application: the approval to start and its document, the
+    waivers with their reasons, the checks that failed or were waived, and the creation period it opened."""
+    decision = zone.formal_decision
+    events = [e for t in ("FormallyAccepted", "ApplicationReturned", "ApplicationRejected") for e in by_type.get(t, [])]
+    if decision is None or not events:
+        return None
+    event = max(events, key=lambda e: e["seq"])
+    return {
+        "outcome": decision.outcome,
+        "reasons": decision.reasons,
+        "decided_at": event["at"],
+        "decided_by": event["actor"],
+        "approval": as_plain(decision.approval),
+        "waivers": as_plain(decision.waivers) or [],
+        "checks_failed_or_waived": [dict(c) for c in decision.checks if not c["passed"] or c.get("waived")],
+        "creation_period": as_plain(zone.creation_period),
     }
 
 
@@ -238,6 +259,36 @@ def _panel_integrity_html(r: dict[str, Any], result: dict[str, Any]) -> list[str
     return out
 
 
+def _formal_review_html(f: dict[str, Any] | None) -> list[str]:
+    if f is None:
+        return []
+    period = f["creation_period"] or {}
+    approval = f["approval"]
+    waivers = "".join(f"<li>{_e(w['rule'])}: {_e(w['reasons'])}</li>" for w in f["waivers"])
+    none = "<li>无 none</li>"
+    checks = "".join(
+        f"<li>{_e(c['rule'])}: {_e(c.get('value'))} — {'豁免 waived' if c.get('waived') else '未通过 failed'}</li>"
+        for c in f["checks_failed_or_waived"]
+    )
+    return [
+        "<h2>形式审查与创建期 Formal review and creation period</h2><table>",
+        f"<tr><th>结论 Outcome</th><td>{_e(f['outcome'])} — {_e(f['reasons'])}<br>{_e(f['decided_at'])} by "
+        f"{_actor(f['decided_by'])}</td></tr>",
+        "<tr><th>批复 Approval to start</th><td>"
+        + (f"{_e(approval['name'])} <code>{_e(approval['sha256'])}</code>" if approval else "—")
+        + "</td></tr>",
+        f"<tr><th>豁免 Waivers (原则上)</th><td><ul>{waivers or none}</ul></td></tr>",
+        f"<tr><th>未通过或豁免的条件 Conditions failed or waived</th><td><ul>{checks or none}</ul></td></tr>",
+        f"<tr><th>创建期 Creation period</th><td>{_e(period.get('starts_on', period.get('start_year')))} – "
+        f"{_e(period.get('ends_on', period.get('end_year')))}"
+        + "".join(
+            f"<br>延长 extended on {_e(x['extended_on'])} to {_e(x['ends_on'])}: {_e(x['reasons'])}"
+            for x in period.get("extensions") or []
+        )
+        + "</td></tr></table>",
+    ]
+
+
 def _e(value: Any) -> str:
     return html.escape("" if value is None else str(value))
 
@@ -261,8 +312,9 @@ def render_html(d: dict[str, Any]) -> str:
         f"<h1>争议卷宗 Dispute dossier<br>{_e(z['name'])}</h1>",
         f"<p>集聚区 Zone <code>{_e(z['id'])}</code> · 申请单位 Applicant {_e(z['applicant_org'])} · "
         f"状态 Status {_e(z['status_text'])} · 版本 Version {_e(z['version'])}</p>",
-        "<h2>公示 Public notices (as published)</h2>",
     ]
+    out += _formal_review_html(d["formal_review"])
+    out.append("<h2>公示 Public notices (as published)</h2>")
     for n in d["notices"]:
         head = n["published_under"] or {}
         out += [

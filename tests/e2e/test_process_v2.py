@@ -312,6 +312,15 @@ def later_call_zones(api: Api) -> None:
     assert [c["zone_id"] for c in circulars] == [other]
     dossier = api.get(f"/zones/{zid}/dossier", INSPECTOR).json()
     assert len(dossier["recommendations"]) == 2 and len(dossier["announcements"]) == 1
+    assert dossier["formal_review"]["waivers"] == [waiver]
+    assert [c["rule"][:4] for c in dossier["formal_review"]["checks_failed_or_waived"]] == ["§4.3"]
+    by_id = {o["objection_id"]: o for o in dossier["objections"]}
+    assert by_id[registered["objection_id"]]["channel"] == "letter"
+    assert by_id[public["objection_id"]]["superseded_by"] == registered["objection_id"]
+    page = api.get(f"/zones/{zid}/dossier", INSPECTOR, params={"format": "html"}).text
+    assert waiver["reasons"] in page and "被取代 superseded" in page and "来信 letter" in page
+    circular = api.get(f"/zones/{other}/dossier", INSPECTOR).json()["revocation"]["circular"]
+    assert circular["number"] and circular["text"]
     report = api.get("/audit/inspection", INSPECTOR).json()
     # the clock jumped years between sweeps, so deadlines were recorded late and reports went missing; nothing else
     assert {f["rule"] for f in report["findings"]} <= {"deadline_recorded_late", "annual_report_missing"}, report
