@@ -281,7 +281,8 @@ def evaluation_checks(
         for rule in system.rules()
         if rule.indicator != FUNDS_INDICATOR and (final or system.indicators[rule.indicator].group != TARGET_GROUP)
     ]
-    return [*plan_target_checks(plan.targets, year, stats), matching_check(stats), *thresholds]
+    committed = MATCHING_RATIO if plan.matching_ratio is None else plan.matching_ratio  # v1 plans committed none
+    return [*plan_target_checks(plan.targets, year, stats), matching_check(stats, committed), *thresholds]
 
 
 def review_checks(plan: Plan, reports: Iterable[AnnualReport]) -> list[dict[str, Any]]:

@@ -57,14 +57,14 @@ from .case import scored
 # "creation_cancelled" is new: a waiver, progress, supervision, a refused application, the period ended,
 # extended, ended again and the creation qualification cancelled.
 HEADS = {
-    "full": "38257b136972135bbd636a72a517cf9bbdf7dd2037cdfefc138f3f1848ba20e2",
+    "full": "57649c8e09c375535e4f1b44dc025912e64a837ba797f1e69a53c69549dff77f",
     "rectification_overdue": "0e59d4dc9bd78c68d9e6dd7c6f7d17aa6b09179f00bff8674235a282da360c77",
     "rejected": "c8c211ffacc3affe39977d4706328f912f06e71c16108ac2e0479a32a96d483b",
     "objection_rejects": "3ad71d5a51e79d72b96a7b2ffacc2a3b0e0bd7a00f273edf8e2413b7b453329a",
     "creation_cancelled": "f4bd227af92a9828061f0fe2ab97c78f4e15304b96cb6d0755131637458df7c8",
 }
-BODIES_SHA256 = "eb4c46335b9d6e523b3e83ba79c59a61ed4c6109f2a0ab57bc02e56676a11db0"
-STATES_SHA256 = "6a299c9011e28c515b50f41316d2fbf816401fbbb2e1936c12b353032d0258dc"
+BODIES_SHA256 = "72a62ecab6a5fc65cd0ade9571da494c3263a6f2748e21b3d1ee62466e3ff10b"
+STATES_SHA256 = "efc605a555b0b46f115978c9f38720acd994ed6a555d83f4d012ac99d4defcb0"
 SCORES = full_scores()
 EVENTS = (
     "Applied",

@@ -21,6 +21,7 @@ from ..helpers import CIRCULAR
 from ..helpers import EXPERTS
 from ..helpers import FIRST_BATCH_MATERIALS
 from ..helpers import FULL_MATERIALS
+from ..helpers import GOOD_PLAN
 from ..helpers import GOOD_STATISTICS
 from ..helpers import INSPECTOR
 from ..helpers import LEADING
@@ -606,6 +607,17 @@ class TestTerm:
         report(z, 2022, "2023-02-01")
         assert z.annual_reports["2022"].late is True
 
+    def test_the_evaluation_holds_the_funds_to_the_ratio_the_plan_committed(self) -> None:
+        committed = applied(plan={**GOOD_PLAN, "matching_ratio": 0.8})
+        z = granted(in_notice(assessed(scored(assessing(accepted(committed))))))
+        report(z, 2021, "2022-01-20")  # 60 m local to 100 m city funds: 0.6, short of the 0.8 committed
+        z.evaluate_annual_report(
+            actor=BUREAU, at=at("2022-02-10"), year=2021, rating="pass", comments="Funds short.", system=SYSTEM
+        )
+        checks = z.annual_reports["2021"].evaluation.checks  # type: ignore[union-attr]
+        matching = next(c for c in checks if c["check"] == "matching_commitment")
+        assert (matching["value"], matching["threshold"], matching["passed"]) == (0.6, 0.8, False)
+
     def test_the_bureau_evaluates_a_report_with_threshold_checks(self) -> None:
         z = granted()
         refused(
@@ -630,9 +642,9 @@ class TestTerm:
         assert attracted not in by_rule and not [
             c for c in checks if c["indicator"] in (12, 13, 15, 16) and c["check"] == "threshold"
         ]
-        # §4.2's matching commitment against the funds reported: 60 m local to 100 m city funds
+        # §4.2's matching commitment — the plan committed 0.6 — against the funds reported: 60 m local to 100 m city
         matching = next(c for c in checks if c["check"] == "matching_commitment")
-        assert (matching["value"], matching["threshold"], matching["passed"]) == (0.6, 0.5, True)
+        assert (matching["value"], matching["threshold"], matching["passed"]) == (0.6, 0.6, True)
         assert not [c for c in checks if c["check"] == "threshold" and c["indicator"] == 19]  # not twice
         plan_check = by_rule[(12, "revenue reaches the creation plan's target for 2021")]
         assert plan_check["value"] == 16_000_000_000 and plan_check["passed"] is True
