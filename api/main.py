@@ -11,12 +11,14 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from api import errors
 from api.auth import resolve_jwt_secret
 from api.deps import Services
 from api.documents import DocumentStore
 from api.routers import admin
+from api.routers import board
 from api.routers import calendar
 from api.routers import calls
 from api.routers import checkpoints
@@ -36,6 +38,26 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
+
+
+class NoSniff:
+    """Every answer says ``X-Content-Type-Options: nosniff``: a browser takes each file as the type it is served as."""
+
+    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]]):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_header(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [h for h in message.get("headers", []) if h[0].lower() != b"x-content-type-options"]
+                message = {**message, "headers": [*headers, (b"x-content-type-options", b"nosniff")]}
+            await send(message)
+
+        await self.app(scope, receive, with_header)
 
 
 class BodyLimit:
@@ -127,6 +149,8 @@ def create_app(settings: Settings, services: Services | Callable[[], Services]) 
     app.include_router(calendar.router)
     app.include_router(calls.router)
     app.include_router(checkpoints.router)
+    app.include_router(board.router)
+    app.mount("/web", StaticFiles(directory=board.WEB), name="web")  # the board's script, verifier and styles
     if settings.allow_time_travel:
         app.include_router(admin.router)
 
@@ -149,6 +173,7 @@ def create_app(settings: Settings, services: Services | Callable[[], Services]) 
         return JSONResponse(body, status_code=503 if failed else 200)
 
     app.add_middleware(BodyLimit, json_limit=MAX_JSON_BYTES, upload_limit=MAX_DOCUMENT_BYTES)
+    app.add_middleware(NoSniff)
     app.openapi = lambda: _openapi_with_problems(app)  # type: ignore[method-assign]
     return app
 

@@ -492,8 +492,11 @@ class NoticePublic(BaseModel):
     objections: int | None
     outcome: str | None
     in_force: bool
+    seq: int | None = Field(
+        default=None, description="the zone's event that recorded it (for ``/audit/proofs/inclusion``)"
+    )
     tree_head: dict[str, Any] | None = Field(
-        default=None, description="the signed checkpoint the notice was published under (size, root, signature)"
+        default=None, description="the first signed checkpoint that includes it (size, root, signature)"
     )
     ground: Literal["statistics_duty", "concealment", "fraud"] | None = Field(
         default=None, description="a circular: the ground of §6.6 the revocation was made on"

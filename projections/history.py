@@ -85,17 +85,18 @@ def rank_of(tx: Tx, zone_id: str, seq: int) -> tuple[int, int] | None:
     return int(below["n"]) if below else 0, int(row["position"])
 
 
-def publication_sizes(tx: Tx, zone_id: str) -> list[int]:
-    """For each public notice of a zone, in order: the size of the log up to and including its publication
-    (the smallest tree head that covers it)."""
+def publications(tx: Tx, zone_id: str, kind: str = "Publicized") -> list[dict[str, int]]:
+    """For each of a zone's public acts of ``kind`` (``Publicized``: its notices; ``Revoked``: its revocation), in
+    order: the event's ``seq`` and the size of the log up to and including it (the smallest tree head that covers
+    it)."""
     published = tx.all(
-        "SELECT position FROM {view_history} WHERE zone_id = %s AND type = 'Publicized' ORDER BY seq", (zone_id,)
+        "SELECT seq, position FROM {view_history} WHERE zone_id = %s AND type = %s ORDER BY seq", (zone_id, kind)
     )
-    sizes = []
+    out = []
     for row in published:
         below = tx.one("SELECT COUNT(*) AS n FROM {view_history} WHERE position <= %s", (row["position"],))
-        sizes.append(int(below["n"]) if below else 0)
-    return sizes
+        out.append({"seq": int(row["seq"]), "size": int(below["n"]) if below else 0})
+    return out
 
 
 def hashes_after(tx: Tx, position: int) -> list[dict[str, Any]]:

@@ -26,7 +26,7 @@ from audit.inspection import inspect
 from audit.integrity import verify_store
 from domain.values import local_date
 from projections.deadlines import list_deadlines
-from projections.history import publication_sizes
+from projections.history import publications
 from projections.notices import list_notices
 
 router = APIRouter()
@@ -40,39 +40,46 @@ def notices(
 ) -> list[dict[str, Any]]:
     """Public notices (公示) in force and past, exactly as published: zone, text and its SHA-256, period;
     and the circulars (通报, ``kind: circular``) of revocations on §6.6's grounds: number, text and its
-    SHA-256, the day of the revocation (``starts_on``), the ground and the scope. The latest first. No token
-    needed; no objector data."""
+    SHA-256, the day of the revocation (``starts_on``), the ground and the scope. The latest first. Each names
+    the event that recorded it (``seq``: for ``/audit/proofs/inclusion``) and the first signed tree head that
+    covers it. No token needed; no objector data."""
+    return notice_board(c, limit=limit, offset=offset)
+
+
+def notice_board(c: Services, *, limit: int, offset: int) -> list[dict[str, Any]]:
+    """The notices and circulars as the public sees them (``GET /notices`` and the board ``/board``)."""
     today = local_date(c.clock.now())
     with read(c, "notices") as tx:
         rows = list_notices(tx, limit=limit, offset=offset)
-    heads = _tree_heads(c, [r for r in rows if r["kind"] == "notice"])
-    return [_circular(r) if r["kind"] == "circular" else _notice(r, heads, today) for r in rows]
-
-
-def _notice(r: dict[str, Any], heads: dict[tuple[str, int], dict[str, Any] | None], today: date) -> dict[str, Any]:
-    notice = {k: v for k, v in r.items() if k not in ("circular_number", "ground", "scope")}
-    return {
-        **notice,
-        "tree_head": heads.get((r["zone_id"], r["number"])),
-        "in_force": r["outcome"] == "in_force"
-        and date.fromisoformat(r["starts_on"]) <= today <= date.fromisoformat(r["ends_on"]),
-    }
-
-
-def _circular(r: dict[str, Any]) -> dict[str, Any]:
-    return {**{k: v for k, v in r.items() if k != "circular_number"}, "number": r["circular_number"], "in_force": False}
-
-
-def _tree_heads(c: Services, notices: list[dict[str, Any]]) -> dict[tuple[str, int], dict[str, Any] | None]:
-    """The first signed tree head that includes each notice's publication."""
-    out: dict[tuple[str, int], dict[str, Any] | None] = {}
-    with read(c, "history") as tx:
-        sizes = {zone_id: publication_sizes(tx, zone_id) for zone_id in {n["zone_id"] for n in notices}}
-    for zone_id, published in sizes.items():
-        for number, size in enumerate(published, start=1):
-            found = c.app.side_tables.get_checkpoints(since=size, limit=1)
-            out[(zone_id, number)] = found[0].as_dict() if found else None
+    acts = _published_acts(c, {r["zone_id"] for r in rows})
+    out = []
+    for r in rows:
+        if r["kind"] == "circular":
+            act = next(iter(acts[(r["zone_id"], "Revoked")][-1:]), None)
+            item = {**{k: v for k, v in r.items() if k != "circular_number"}, "number": r["circular_number"]}
+            out.append({**item, "in_force": False, **_covered(c, act)})
+        else:
+            published = acts[(r["zone_id"], "Publicized")]
+            act = published[r["number"] - 1] if len(published) >= r["number"] else None
+            notice = {k: v for k, v in r.items() if k not in ("circular_number", "ground", "scope")}
+            in_force = r["outcome"] == "in_force" and (
+                date.fromisoformat(r["starts_on"]) <= today <= date.fromisoformat(r["ends_on"])
+            )
+            out.append({**notice, "in_force": in_force, **_covered(c, act)})
     return out
+
+
+def _published_acts(c: Services, zones: set[str]) -> dict[tuple[str, str], list[dict[str, int]]]:
+    with read(c, "history") as tx:
+        return {(z, kind): publications(tx, z, kind) for z in zones for kind in ("Publicized", "Revoked")}
+
+
+def _covered(c: Services, act: dict[str, int] | None) -> dict[str, Any]:
+    """The event's ``seq`` and the first signed tree head that includes it."""
+    if act is None:
+        return {"seq": None, "tree_head": None}
+    found = c.app.side_tables.get_checkpoints(since=act["size"], limit=1)
+    return {"seq": act["seq"], "tree_head": found[0].as_dict() if found else None}
 
 
 @router.get(

@@ -185,13 +185,18 @@ def publish_notice(zone_id: UUID, body: schemas.NoticeIn, cmd: Bureau) -> JSONRe
     """The bureau publishes the public notice (公示); ``notice.ends_on`` is counted in working days on the
     Chinese calendar (default 5). A checkpoint is signed at once: the notice shows the tree head it was
     published under (``GET /notices``)."""
-    response = cmd.send(zone_id, body, PublishNotice(**body.model_dump()))
+    return _published(cmd, zone_id, cmd.send(zone_id, body, PublishNotice(**body.model_dump())), "public notice")
+
+
+def _published(cmd: Command, zone_id: UUID, response: JSONResponse, what: str) -> JSONResponse:
+    """Signs a tree head at once after a public act (a notice, a circular), so that the board shows the head it was
+    published under and anyone can verify it there."""
     checkpoints = cmd.services.checkpoints
     if response.status_code == 200 and checkpoints is not None:
         try:
-            checkpoints.sign(f"public notice of zone {zone_id}")
-        except Exception:  # the notice stands; the hourly checkpoint will cover it
-            log.exception("signing the tree head for a public notice failed")
+            checkpoints.sign(f"{what} of zone {zone_id}")
+        except Exception:  # the act stands; the hourly checkpoint will cover it
+            log.exception("signing the tree head for a %s failed", what)
     return response
 
 
@@ -305,5 +310,6 @@ def revoke(zone_id: UUID, body: schemas.RevocationIn, cmd: Bureau) -> JSONRespon
     """The bureau revokes on §6.6's grounds only — ``statistics_duty``, ``concealment`` or ``fraud`` — with
     the evidence (uploaded documents, at least one) and the public circular (通报, shown on ``GET /notices``).
     Before a grant it cancels the creation qualification (``revocation.scope``: ``creation_qualification``),
-    after it the title (``title``). Refused (409) before formal acceptance: rejection is the act there."""
-    return cmd.send(zone_id, body, Revoke(**body.model_dump()))
+    after it the title (``title``). Refused (409) before formal acceptance: rejection is the act there. A
+    checkpoint is signed at once: the circular shows the tree head it was published under."""
+    return _published(cmd, zone_id, cmd.send(zone_id, body, Revoke(**body.model_dump())), "revocation circular")

@@ -47,7 +47,7 @@ def apply(api: Api, applicant: Actor, name: str) -> dict[str, Any]:
 
 
 def to_notice(
-    api: Api, zid: str, *, day: str, formal_review: bool = True, applicant: Actor | None = None
+    api: Api, zid: str, *, day: str, formal_review: bool = True, applicant: Actor | None = None, text: str | None = None
 ) -> dict[str, Any]:
     """Formal review (the approval to start), the assessment application and its acceptance, panel, scores,
     conclusion and notice, starting on ``day``; without ``formal_review`` from a zone sent back for reassessment."""
@@ -81,7 +81,7 @@ def to_notice(
     )
     assert r.status_code == ok, r.text
     assert r.json()["assessment"]["maximum"] == 98
-    r = api.post(f"/zones/{zid}/notice", BUREAU, json={"text": f"公示：{zid}", "starts_on": day})
+    r = api.post(f"/zones/{zid}/notice", BUREAU, json={"text": text or f"公示：{zid}", "starts_on": day})
     assert r.status_code == ok, r.text
     return dict(r.json())
 
