@@ -62,18 +62,19 @@ def load_public_key(pem: str | bytes) -> Ed25519PublicKey:
 
 
 def verify_tree_head(public: Ed25519PublicKey, checkpoint: dict[str, Any]) -> bool:
-    """Whether the checkpoint's signature is the key's, over its size, root, time and key id."""
+    """Whether the checkpoint's signature is the key's, over its size, root, time and key id (False, never an
+    exception, for a checkpoint that lacks a field or holds one of the wrong type)."""
     if checkpoint.get("key_id") != key_id_of(public):
         return False
-    message = tree_head_message(
-        int(checkpoint["tree_size"]),
-        str(checkpoint["root_hash"]),
-        str(checkpoint["issued_at"]),
-        str(checkpoint["key_id"]),
-    )
     try:
-        public.verify(base64.b64decode(checkpoint["signature"]), message)
-    except (InvalidSignature, ValueError):
+        message = tree_head_message(
+            int(checkpoint["tree_size"]),
+            str(checkpoint["root_hash"]),
+            str(checkpoint["issued_at"]),
+            str(checkpoint["key_id"]),
+        )
+        public.verify(base64.b64decode(checkpoint["signature"], validate=True), message)
+    except (InvalidSignature, KeyError, TypeError, ValueError):
         return False
     return True
 

@@ -92,9 +92,27 @@ class Tree:
         return [*self._subproof(m - k, lo + k, hi, False), self.hash(lo, lo + k)]
 
 
+HASH_SIZE = 32  # SHA-256
+
+
+def _is_size(n: object) -> bool:
+    """A tree size or index as the verifiers accept it: an int, not a bool (JSON ``true`` is not 1)."""
+    return isinstance(n, int) and not isinstance(n, bool)
+
+
+def _are_hashes(*hashes: object) -> bool:
+    return all(isinstance(h, bytes) and len(h) == HASH_SIZE for h in hashes)
+
+
 def verify_inclusion(leaf: bytes, index: int, size: int, path: Sequence[bytes], root: bytes) -> bool:
-    """RFC 9162 §2.1.3.2: does ``path`` prove the leaf hash ``leaf`` at ``index`` in the tree ``root``?"""
-    if index >= size:
+    """RFC 9162 §2.1.3.2: does ``path`` prove the leaf hash ``leaf`` at ``index`` in the tree ``root``?
+
+    Refuses what the algorithm does not define: ``index`` outside ``0 <= index < size`` (a negative index
+    would shift forever in Python's arithmetic and can be steered to a match) and hashes not 32 bytes long.
+    """
+    if not (_is_size(index) and _is_size(size) and 0 <= index < size):
+        return False
+    if not _are_hashes(leaf, root, *path):
         return False
     fn, sn, r = index, size - 1, leaf
     for p in path:
@@ -114,10 +132,18 @@ def verify_inclusion(leaf: bytes, index: int, size: int, path: Sequence[bytes], 
 
 
 def verify_consistency(first: int, second: int, first_root: bytes, second_root: bytes, proof: Sequence[bytes]) -> bool:
-    """RFC 9162 §2.1.4.2: does ``proof`` show the tree of ``second`` leaves extends the one of ``first``?"""
+    """RFC 9162 §2.1.4.2: does ``proof`` show the tree of ``second`` leaves extends the one of ``first``?
+
+    Both sizes must be at least 1 (no tree head of the empty log is ever signed here, and RFC 9162 defines
+    no proof from it), ``first`` at most ``second``, and every hash 32 bytes long.
+    """
+    if not (_is_size(first) and _is_size(second) and 0 < first <= second):
+        return False
+    if not _are_hashes(first_root, second_root, *proof):
+        return False
     if first == second:
         return not proof and first_root == second_root
-    if not 0 < first < second or not proof:
+    if not proof:
         return False
     path = list(proof)
     if first & (first - 1) == 0:  # first is an exact power of two

@@ -259,21 +259,34 @@ def export_log(out: Annotated[Path, typer.Option("--out", help="the folder to wr
 def verify_offline(
     folder: Annotated[Path, typer.Argument(help="an export folder")],
     public_key: Annotated[Path | None, typer.Option(help="the bureau's public key, obtained independently")] = None,
+    tree_head: Annotated[
+        str | None,
+        typer.Option(
+            help="a tree head you already trust: SIZE:ROOT (root in hex, as on the notice board) or a file "
+            "saved from GET /checkpoints/latest; the export must equal or extend it"
+        ),
+    ] = None,
 ) -> None:
-    """Verifies an export with no database and no server: every hash and link, every checkpoint's signature,
-    the consistency of successive checkpoints. Exits 1 and names each problem by position."""
-    from audit.offline import CHECKPOINTS
-    from audit.offline import EVENTS
+    """Verifies an export with no database and no server: every hash and link, every checkpoint (its form, its
+    signature, its root), that a checkpoint signed by the key covers every event, and that the export extends
+    the tree head you trust. Exits 1 and names each problem by position; 2 when your own input is unreadable."""
+    from audit.heads import TreeHeadError
+    from audit.heads import parse_tree_head_argument
+    from audit.offline import InputError
     from audit.offline import verify_export
 
-    missing = [name for name in (EVENTS, CHECKPOINTS) if not (folder / name).is_file()]
-    if missing:
-        console.print(f"[red]{folder} is not an export: {', '.join(missing)} missing.[/red]")
+    if not folder.is_dir():
+        console.print(f"[red]{folder} is not a folder: give the folder `zonecase export` wrote.[/red]")
         raise typer.Exit(2)
     if public_key is not None and not public_key.is_file():
         console.print(f"[red]No public key at {public_key}.[/red]")
         raise typer.Exit(2)
-    report = verify_export(folder, public_key)
+    try:
+        trusted = parse_tree_head_argument(tree_head) if tree_head is not None else None
+        report = verify_export(folder, public_key, trusted)
+    except (TreeHeadError, InputError) as e:
+        console.print(str(e), style="red", markup=False, highlight=False)
+        raise typer.Exit(2) from None
     typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
     if not report.ok:
         raise typer.Exit(1)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
+from typing import Any
 
 from audit.checkpoints import load_public_key
 from audit.checkpoints import verify_tree_head
@@ -124,3 +126,35 @@ def test_the_lists_as_they_stood(api: Api) -> None:
     later = api.get("/deadlines", INSPECTOR, params={"as_of": "2022-02-02T00:00:00+08:00"}).json()
     assert later[0]["kind"] == "annual_report_overdue" and later[0]["overdue"] is True
     assert later[0]["recorded"] is False  # nothing swept it then
+
+
+def test_an_export_verifies_against_the_key_and_the_heads_the_service_publishes(api: Api, tmp_path: Path) -> None:
+    """The inspector's walk-through (README, For inspectors): the key and a tree head from the service, the
+    export from the bureau, ``zonecase verify`` with nothing else."""
+    from typer.testing import CliRunner
+
+    from audit.offline import export
+    from zonecase.cli import cli
+
+    objected_zone(api)
+    key = api.get("/checkpoints/public-key", None).json()
+    (tmp_path / "bureau-key.pem").write_text(key["public_key_pem"])
+    notice_head = api.get("/notices", None).json()[0]["tree_head"]  # copied from the board
+    api.post("/checkpoints", None)
+    (tmp_path / "head.json").write_text(api.get("/checkpoints/latest", None).text)  # saved as served
+    export(api.app, api.get("/checkpoints", None).json(), key["public_key_pem"], tmp_path / "export")
+
+    def verify(tree_head: str) -> Any:
+        args = ["verify", str(tmp_path / "export"), "--public-key", str(tmp_path / "bureau-key.pem")]
+        return CliRunner().invoke(cli, [*args, "--tree-head", tree_head])
+
+    for tree_head in (f"{notice_head['tree_size']}:{notice_head['root_hash']}", str(tmp_path / "head.json")):
+        result = verify(tree_head)
+        assert result.exit_code == 0, result.output
+        report = json.loads(result.stdout)
+        assert report["tree_head"]["consistent"] is True
+        assert report["covered_by"]["tree_size"] == report["events_checked"]
+    (tmp_path / "export" / "checkpoints.json").write_text("[]")  # the checkpoints dropped: the events prove nothing
+    result = verify(str(tmp_path / "head.json"))
+    assert result.exit_code == 1
+    assert "not covered by any signed checkpoint" in json.loads(result.stdout)["problems"][0]["problem"]

@@ -1,4 +1,4 @@
-"""Fixtures of the integration tests: a copy of the store made with the code before the layers moved."""
+"""Fixtures of the integration tests: a copy of the store made with the code before the layers moved, an export."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+
+from .exports import make_export
 
 V1_STORE = Path(__file__).resolve().parents[1] / "data" / "v1-store.sqlite"
 
@@ -18,3 +20,9 @@ def store_copy(tmp_path: Path) -> Path:
     copy = folder / V1_STORE.name
     shutil.copyfile(V1_STORE, copy)
     return copy
+
+
+@pytest.fixture(scope="session")
+def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The export of ``exports.make_export`` (tests change copies of it, never it)."""
+    return make_export(tmp_path_factory.mktemp("export"))

@@ -3,60 +3,21 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from audit.checkpoints import SigningKey
-from audit.checkpoints import public_pem
-from audit.checkpoints import tree_head_message
-from audit.offline import CHECKPOINTS
-from audit.offline import EVENTS
 from audit.offline import PUBLIC_KEY
-from audit.offline import export
 from audit.offline import verify_export
 
 from ..conftest import StoreFactory
 from ..conftest import make_container
-from ..unit import case
+from .exports import CALL
+from .exports import SIZES
+from .exports import copy
+from .exports import lines
+from .exports import re_sign
+from .exports import write
 from .test_application import walk_to_grant
-
-CALL = 2  # the log opens with the first batch's publication and the case the first zone opened in it
-
-
-@pytest.fixture(scope="module")
-def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An export of the first batch's call and three zones' histories, a checkpoint after each zone (SQLite)."""
-    root = tmp_path_factory.mktemp("export")
-    c = make_container(f"sqlite:///{root / 'store.sqlite'}", root)
-    checkpointer = c.start_checkpoints(SigningKey.generate())
-    walk_to_grant(c)
-    checkpointer.sign("after the first zone")
-    c.app.save(case.granted())
-    checkpointer.sign("after the second")
-    c.app.save(case.in_notice())
-    checkpointer.sign("after the third")
-    checkpoints = [cp.as_dict() for cp in c.app.side_tables.get_checkpoints()]
-    export(c.app, checkpoints, public_pem(checkpointer.key.public), root / "out")
-    (root / "bureau-key.pem").write_text(public_pem(checkpointer.key.public))
-    c.close()
-    return root
-
-
-def copy(exported: Path, tmp_path: Path) -> Path:
-    out = tmp_path / "copy"
-    shutil.copytree(exported / "out", out)
-    return out
-
-
-def lines(folder: Path) -> list[str]:
-    return (folder / EVENTS).read_text("utf-8").splitlines(keepends=True)
-
-
-def write(folder: Path, rows: list[str]) -> None:
-    (folder / EVENTS).write_text("".join(rows), "utf-8")
 
 
 def positions(report: Any) -> set[int]:
@@ -67,6 +28,7 @@ def test_an_untouched_export_verifies(exported: Path) -> None:
     report = verify_export(exported / "out", exported / "bureau-key.pem")
     assert report.ok, report.problems
     assert report.events_checked == CALL + 14 + 12 + 10 and report.checkpoints_checked == 3
+    assert report.covered_by is not None and report.covered_by["tree_size"] == SIZES[-1] == report.events_checked
 
 
 def test_an_edited_event_is_named(exported: Path, tmp_path: Path) -> None:
@@ -125,30 +87,16 @@ def test_an_inserted_event_is_named(exported: Path, tmp_path: Path) -> None:
 def test_truncated_and_re_signed_with_another_key_is_caught_by_the_pinned_key(exported: Path, tmp_path: Path) -> None:
     folder = copy(exported, tmp_path)
     rows = lines(folder)[: CALL + 18]  # drop the last zones' events …
-    write(folder, rows)
-    from audit.merkle import Tree
-    from audit.merkle import leaf_hash
-
-    forger = SigningKey.generate()  # … and sign a consistent-looking story with a key of one's own
-    tree = Tree([leaf_hash(bytes.fromhex(json.loads(r)["hash"])) for r in rows])
-    forged = []
-    for size in (CALL + 14, CALL + 18):
-        head = {
-            "tree_size": size,
-            "root_hash": tree.root(size).hex(),
-            "issued_at": "2026-01-01T00:00:00+00:00",
-            "key_id": forger.key_id,
-            "reason": "forged",
-        }
-        head["signature"] = forger.sign(tree_head_message(size, head["root_hash"], head["issued_at"], forger.key_id))
-        forged.append(head)
-    (folder / CHECKPOINTS).write_text(json.dumps(forged))
-    (folder / PUBLIC_KEY).write_text(public_pem(forger.public))
+    re_sign(folder, rows, (CALL + 14, CALL + 18))  # … and sign a consistent-looking story with a key of one's own
     assert verify_export(folder).ok  # trusting the export's own key, the forgery holds together …
     report = verify_export(folder, exported / "bureau-key.pem")  # … against the bureau's key it does not
     assert not report.ok
-    assert all("not the bureau's key" in p["problem"] for p in report.problems)
-    assert [p["tree_size"] for p in report.problems] == [CALL + 14, CALL + 18]
+    signatures, uncovered = report.problems[:2], report.problems[2:]
+    assert all("is signed by key" in p["problem"] and "not the pinned key" in p["problem"] for p in signatures)
+    assert [p["tree_size"] for p in signatures] == [CALL + 14, CALL + 18]
+    assert [p["problem"].split(" (")[0] for p in uncovered] == [
+        f"events 1–{CALL + 18} are not covered by any signed checkpoint"
+    ]
 
 
 def test_truncated_under_the_real_checkpoints(exported: Path, tmp_path: Path) -> None:

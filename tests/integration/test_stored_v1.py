@@ -200,3 +200,20 @@ def test_the_v1_checkpoint_still_verifies_over_the_rebuilt_log(opened: Container
     assert verify_tree_head(public, checkpoint.as_dict())
     tree = opened.start_checkpoints(SigningKey.generate()).tree()  # any key: only the tree is read
     assert tree.root(checkpoint.tree_size).hex() == checkpoint.root_hash
+
+
+def test_the_v1_store_exports_and_verifies_offline_covered_by_its_checkpoint(opened: Container, tmp_path: Path) -> None:
+    from audit.heads import parse_tree_head_argument
+    from audit.offline import export
+    from audit.offline import verify_export
+
+    checkpoints = [cp.as_dict() for cp in opened.app.side_tables.get_checkpoints()]
+    key = DATA / "v1-store.public-key.pem"
+    export(opened.app, checkpoints, key.read_text("utf-8"), tmp_path / "export")
+    (checkpoint,) = checkpoints
+    trusted = parse_tree_head_argument(f"{checkpoint['tree_size']}:{checkpoint['root_hash']}")
+    report = verify_export(tmp_path / "export", key, trusted)
+    assert report.ok, report.problems
+    assert report.events_checked == EVENTS
+    assert report.covered_by is not None and report.covered_by["tree_size"] == EVENTS
+    assert report.tree_head is not None and report.tree_head["consistent"] is True
