@@ -124,3 +124,15 @@ def test_the_lists_as_they_stood(api: Api) -> None:
     later = api.get("/deadlines", INSPECTOR, params={"as_of": "2022-02-02T00:00:00+08:00"}).json()
     assert later[0]["kind"] == "annual_report_overdue" and later[0]["overdue"] is True
     assert later[0]["recorded"] is False  # nothing swept it then
+
+
+def test_recorded_decimals_are_shown_as_the_numbers_they_record(api: Api) -> None:
+    """The log records 0.6 as {"$decimal": "0.6"} (docs/record-format.md); what the API shows is 0.6."""
+    zid = objected_zone(api)
+    events = api.get("/audit/events", INSPECTOR).json()
+    applied = next(e for e in events if e["zone_id"] == zid and e["type"] == "Applied")
+    assert applied["data"]["plan"]["matching_ratio"] == 0.6
+    history = api.get(f"/zones/{zid}/history", BUREAU).json()
+    assert history[0]["data"]["plan"]["matching_ratio"] == 0.6
+    assert api.get(f"/zones/{zid}", BUREAU).json()["plan"]["matching_ratio"] == 0.6
+    assert "$decimal" not in json.dumps([events, history])
