@@ -175,5 +175,5 @@ class CallBook(ZoneCore):
         out: dict[str, list[tuple[str, UUID]]] = {}
         for n in self.notifications_of(APPLIED):
             applied: Any = self.mapper.to_domain_event(n)
-            out.setdefault(applied.data["batch"], []).append((applied.data["applicant_org"], applied.originator_id))
+            out.setdefault(applied.values["batch"], []).append((applied.values["applicant_org"], applied.originator_id))
         return out

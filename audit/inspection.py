@@ -16,6 +16,7 @@ from typing import Any
 from audit.integrity import StreamChain
 from domain.conditions import WAIVABLE_CONDITIONS
 from domain.intake import PROCESS_REVOCATIONS
+from domain.integrity import values_of
 from domain.values import local_date
 
 DECISIONS_NEEDING_REASONS = {
@@ -167,7 +168,7 @@ def _check(app: Any, report: Inspection, zones: dict[str, _Zone], n: Any) -> Non
     if ":Zone." not in n.topic:  # the calendar's entries and the calls are chained too, but are not a zone's
         return
     z.is_zone = True
-    d, reason, actor = state["data"], state["reason"], state["actor"]
+    d, reason, actor = values_of(state["data"], state.get("hash_scheme")), state["reason"], state["actor"]
     ref = {"zone_id": zone_id, "position": n.id, "seq": seq, "event_type": kind}
     window = report.in_window(at)
 

@@ -11,6 +11,7 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import StoredEvent
 
 from domain.integrity import GENESIS_HASH
+from domain.integrity import UnknownHashSchemeError
 from domain.integrity import event_hash
 
 
@@ -66,6 +67,9 @@ class StreamChain:
             )
             recorded, prev = state["hash"], state["prev_hash"]
             self.state = state
+        except UnknownHashSchemeError as e:
+            recorded = prev = recomputed = None
+            problem = f"{e} (the event was altered, or recorded by newer code)"
         except Exception as e:  # a flipped byte may leave no readable event at all
             recorded = prev = recomputed = None
             problem = f"the stored event cannot be read ({type(e).__name__})"

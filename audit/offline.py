@@ -32,6 +32,7 @@ from audit.merkle import Tree
 from audit.merkle import leaf_hash
 from audit.merkle import verify_consistency
 from domain.integrity import GENESIS_HASH
+from domain.integrity import UnknownHashSchemeError
 from domain.integrity import event_hash
 
 EVENTS, CHECKPOINTS, PUBLIC_KEY, MANIFEST = "events.ndjson", "checkpoints.json", "public-key.pem", "manifest.json"
@@ -113,10 +114,9 @@ class Report:
 
 
 def record_hash(e: dict[str, Any]) -> str:
-    """The hash an exported event's fields give, recomputed as the event was hashed when recorded."""
-    return event_hash(
-        e["topic"], UUID(e["originator_id"]), e["version"], datetime.fromisoformat(e["timestamp"]), e["body"]
-    )
+    """The hash an exported event's fields give, recomputed as the event was hashed when recorded (the current
+    scheme hashes the fields as exported: the id's and the timestamp's text as written)."""
+    return event_hash(e["topic"], e["originator_id"], e["version"], e["timestamp"], e["body"])
 
 
 def _event_problem(e: Any) -> str | None:
@@ -131,9 +131,11 @@ def _event_problem(e: Any) -> str | None:
         if not isinstance(e.get(name), str):
             return f"{name} is {json.dumps(e.get(name), ensure_ascii=False)[:40]}, not a string"
     try:
-        UUID(e["originator_id"])
+        lower_case = UUID(e["originator_id"]).urn[9:] == e["originator_id"]
     except ValueError:
-        return f"originator_id {json.dumps(e['originator_id'][:40])} is not a UUID"
+        lower_case = False
+    if not lower_case:
+        return f"originator_id {json.dumps(e['originator_id'][:40])} is not a UUID in lower case"
     try:
         aware = datetime.fromisoformat(e["timestamp"]).tzinfo is not None
     except ValueError:
@@ -164,6 +166,8 @@ def _check_events(path: Path, report: Report) -> tuple[list[bytes], list[int | N
                 recomputed = record_hash(e) if wrong is None else ""
             except UnicodeDecodeError:
                 wrong = "it is not UTF-8 text"
+            except UnknownHashSchemeError as err:
+                wrong = f"{err} (edited, or recorded by newer code)"
             except json.JSONDecodeError as err:
                 wrong = f"it is not JSON ({err.msg} at column {err.colno})"
             except (TypeError, ValueError) as err:  # a body the hash cannot be computed over (NaN, say)

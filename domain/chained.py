@@ -14,8 +14,11 @@ from eventsourcing.domain import Aggregate
 
 from domain.errors import InvalidValueError
 from domain.integrity import GENESIS_HASH
+from domain.integrity import HASH_SCHEME
 from domain.integrity import event_hash
 from domain.integrity import plain
+from domain.integrity import recorded
+from domain.integrity import values_of
 from domain.values import Actor
 
 T = TypeVar("T", bound="Chained")
@@ -29,10 +32,11 @@ def topic_of(cls: type) -> str:
 
 
 def body_of(actor: Actor, reason: str, data: dict[str, Any], prev_hash: str, **extra: Any) -> dict[str, Any]:
-    """What an event records besides its identity and time, as it will read back from the store."""
+    """What an event records besides its identity and time, as it will read back from the store (no float:
+    the current hash scheme records each as a decimal string, read back as a float by ``apply``)."""
     body = {"actor": actor.as_dict(), "reason": reason, "data": data, "prev_hash": prev_hash, **extra}
     try:
-        return cast(dict[str, Any], plain(body))
+        return cast(dict[str, Any], {**recorded(plain(body)), "hash_scheme": HASH_SCHEME})
     except (TypeError, ValueError) as e:  # only JSON values are recorded
         raise InvalidValueError(f"A value cannot be recorded: {e}") from None
 
@@ -48,10 +52,16 @@ class Chained(Aggregate):
         data: dict[str, Any]
         prev_hash: str
         hash: str
+        hash_scheme: str | None = None  # None: stored before the scheme was recorded (docs/record-format.md)
+
+        @property
+        def values(self) -> Data:
+            """The data as the values it records (a recorded decimal read back as a float)."""
+            return cast(Data, values_of(self.data, self.hash_scheme))
 
         def apply(self, aggregate: Any) -> None:
             aggregate.last_hash = self.hash
-            self.assign(aggregate, self.data)
+            self.assign(aggregate, self.values)
 
         def assign(self, aggregate: Any, d: Data) -> None:
             """Sets the state this event implies (overridden per event)."""

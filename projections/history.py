@@ -67,7 +67,7 @@ def zone_history(tx: Tx, zone_id: UUID, events: Iterable[Any]) -> list[dict[str,
             "at": r["at"],
             "actor": said[r["seq"]].actor,
             "reason": said[r["seq"]].reason,
-            "data": said[r["seq"]].data,
+            "data": said[r["seq"]].values,
             "hash": r["hash"],
             "prev_hash": r["prev_hash"],
         }

@@ -148,7 +148,7 @@ def _event_row(app: Any, n: Any) -> dict[str, Any]:
         "at": event.timestamp.isoformat(),
         "actor": event.actor,
         "reason": event.reason,
-        "data": event.data,
+        "data": event.values,  # recorded decimals read back as numbers
         "hash": event.hash,
         "prev_hash": event.prev_hash,
     }

@@ -158,3 +158,15 @@ def test_an_export_verifies_against_the_key_and_the_heads_the_service_publishes(
     result = verify(str(tmp_path / "head.json"))
     assert result.exit_code == 1
     assert "not covered by any signed checkpoint" in json.loads(result.stdout)["problems"][0]["problem"]
+
+
+def test_recorded_decimals_are_shown_as_the_numbers_they_record(api: Api) -> None:
+    """The log records 0.6 as {"$decimal": "0.6"} (docs/record-format.md); what the API shows is 0.6."""
+    zid = objected_zone(api)
+    events = api.get("/audit/events", INSPECTOR).json()
+    applied = next(e for e in events if e["zone_id"] == zid and e["type"] == "Applied")
+    assert applied["data"]["plan"]["matching_ratio"] == 0.6
+    history = api.get(f"/zones/{zid}/history", BUREAU).json()
+    assert history[0]["data"]["plan"]["matching_ratio"] == 0.6
+    assert api.get(f"/zones/{zid}", BUREAU).json()["plan"]["matching_ratio"] == 0.6
+    assert "$decimal" not in json.dumps([events, history])

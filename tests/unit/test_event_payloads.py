@@ -56,15 +56,20 @@ from .case import scored
 # follows the assessment application and its acceptance (two more events before each first panel);
 # "creation_cancelled" is new: a waiver, progress, supervision, a refused application, the period ended,
 # extended, ended again and the creation qualification cancelled.
+# Re-pinned for the JCS hash scheme (issue 11, docs/record-format.md): every body now records
+# "hash_scheme": "jcs-sha256/1" and each float as {"$decimal": text}, and the hash is SHA-256 over RFC 8785
+# canonical JSON — so every hash and body changes, and nothing else: the states, last hash aside, are those
+# the code before the scheme gave (STATES_BUT_HASH_SHA256 was computed on commit 5b2c57e).
 HEADS = {
-    "full": "57649c8e09c375535e4f1b44dc025912e64a837ba797f1e69a53c69549dff77f",
-    "rectification_overdue": "0e59d4dc9bd78c68d9e6dd7c6f7d17aa6b09179f00bff8674235a282da360c77",
-    "rejected": "c8c211ffacc3affe39977d4706328f912f06e71c16108ac2e0479a32a96d483b",
-    "objection_rejects": "3ad71d5a51e79d72b96a7b2ffacc2a3b0e0bd7a00f273edf8e2413b7b453329a",
-    "creation_cancelled": "f4bd227af92a9828061f0fe2ab97c78f4e15304b96cb6d0755131637458df7c8",
+    "full": "d8524f92875ceb174f2ea4d0a09e95fe3a44e522c377d3ec15343e7baab8828b",
+    "rectification_overdue": "62856e6c7e2070c6b3ee44cc870d601b21c434a93a4a9b50b78b7a7dd335f432",
+    "rejected": "0254b539c1064eff205de5d6fe5569dd63bf0eb438e26dbf758c92217ec8c37a",
+    "objection_rejects": "8246972ac2513e907590bef2538915bd3ab21b967631186ab9112bcb9a81befe",
+    "creation_cancelled": "10a7106822b18bd8e193762963f676915327ccbe616b105a63a1ee0d3ac04ead",
 }
-BODIES_SHA256 = "72a62ecab6a5fc65cd0ade9571da494c3263a6f2748e21b3d1ee62466e3ff10b"
-STATES_SHA256 = "efc605a555b0b46f115978c9f38720acd994ed6a555d83f4d012ac99d4defcb0"
+BODIES_SHA256 = "fe7880b8bc7fa781f2175aa0251b60fce05b123139fec597e21ecc00bbe8dc58"
+STATES_SHA256 = "cb2b3db8284ed84d97af2ebc55b45e216254e5aef24629db1d981e620094ae7d"
+STATES_BUT_HASH_SHA256 = "21df172c30a2b5bc338b340aa8e3ee74c8aae1c76fca6d85bbd62a80aab31bb9"
 SCORES = full_scores()
 EVENTS = (
     "Applied",
@@ -283,7 +288,13 @@ def creation_cancelled() -> Zone:
 
 
 def body(event: Any) -> dict[str, Any]:
-    out = {"actor": event.actor, "reason": event.reason, "data": event.data, "prev_hash": event.prev_hash}
+    out = {
+        "actor": event.actor,
+        "reason": event.reason,
+        "data": event.data,
+        "prev_hash": event.prev_hash,
+        "hash_scheme": event.hash_scheme,
+    }
     if isinstance(event, Zone.Applied):
         out["originator_topic"] = event.originator_topic
     return out
@@ -300,6 +311,7 @@ def test_the_same_commands_record_the_same_events_and_state() -> None:
     states = {name: z.state() for name, z in zones.items()}
     recorded = []
     steps: list[str] = []
+    unhashed: list[str] = []
     for name, z in zones.items():
         events = z.collect_events()
         for e in events:  # each hash verifies over the body as it will be stored
@@ -310,9 +322,37 @@ def test_the_same_commands_record_the_same_events_and_state() -> None:
         for e in events:  # every state on the way, in the order of its keys
             replayed = e.mutate(replayed)
             steps.append(json.dumps(replayed.state(), ensure_ascii=False))
+            but_hash = {k: v for k, v in replayed.state().items() if k != "last_hash"}
+            unhashed.append(json.dumps(but_hash, ensure_ascii=False))
         assert replayed.state() == states[name]
     # every kind of event is exercised
     assert {r["topic"].rsplit(".", 1)[1] for r in recorded} == set(EVENTS)
     assert {name: z.last_hash for name, z in zones.items()} == HEADS
     assert hashlib.sha256(canonical_json(recorded)).hexdigest() == BODIES_SHA256
     assert hashlib.sha256("\n".join(steps).encode()).hexdigest() == STATES_SHA256
+    assert hashlib.sha256("\n".join(unhashed).encode()).hexdigest() == STATES_BUT_HASH_SHA256
+    # no binary float in what is recorded and hashed, though the states hold floats (read back at the edge)
+    assert floats_in(recorded) == []
+    assert floats_in([json.loads(step) for step in steps]) != []
+
+
+def floats_in(value: Any, path: str = "") -> list[str]:
+    """Where ``value`` holds a float (a JSON path of sorts)."""
+    if isinstance(value, float):
+        return [path]
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in floats_in(v, f"{path}.{k}")]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in floats_in(v, f"{path}[{i}]")]
+    return []
+
+
+def test_every_body_records_the_scheme_and_its_decimals_read_back_as_the_floats_the_state_shows() -> None:
+    z = full_lifecycle()
+    events = z.collect_events()
+    assert {e.hash_scheme for e in events} == {"jcs-sha256/1"}  # type: ignore[attr-defined]
+    assessed = next(e for e in events if isinstance(e, Zone.Assessed))
+    assert assessed.data["result"]["maximum"] == {"$decimal": "98"}  # type: ignore[attr-defined]
+    assert assessed.data["result"]["percentage"] == {"$decimal": "0.793197"}  # type: ignore[attr-defined]
+    assert assessed.values["result"]["maximum"] == 98.0  # type: ignore[attr-defined]
+    assert type(assessed.values["result"]["maximum"]) is float  # type: ignore[attr-defined]

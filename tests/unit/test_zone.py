@@ -391,7 +391,7 @@ class TestAssessment:
         )
         assert z.panel.sheets[EXPERTS[0].sub].scores["1"] == 2  # type: ignore[union-attr]
         filed = [e for e in z.pending_events if type(e).__name__ == "ScoresFiled"]
-        assert [e.data["scores"]["1"] for e in filed] == [1, 2]  # type: ignore[attr-defined]
+        assert [e.values["scores"]["1"] for e in filed] == [1, 2]  # type: ignore[attr-defined]
 
     def test_conclusion_waits_for_every_unconflicted_expert(self) -> None:
         z = assessing()
