@@ -18,6 +18,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 from fastapi.security import HTTPBearer
 
 from api.auth import TOKEN_ROLES
+from api.auth import decode_token
 from api.errors import ApiProblem
 from application.clock import Clock
 from application.service import ZoneApplication
@@ -87,7 +88,7 @@ def _decode(request: Request, credentials: HTTPAuthorizationCredentials | None) 
         return None
     secret: str = request.app.state.jwt_secret
     try:
-        claims = jwt.decode(credentials.credentials, secret, algorithms=["HS256"], options={"require": ["sub"]})
+        claims = decode_token(credentials.credentials, secret, request.app.state.settings)
     except jwt.PyJWTError as e:
         raise ApiProblem(401, "invalid_token", f"The bearer token is not valid: {e}.") from None
     role, sub, org = claims.get("role"), claims.get("sub"), claims.get("org") or ""
@@ -134,14 +135,17 @@ def Roles(*roles: str, anonymous: bool = False) -> Any:
     return Depends(check)
 
 
-VERSION = re.compile(r'^(?:W/)?"?(\d{1,9})"?$')
+VERSION = re.compile(r'^(W/)?"?(\d{1,9})"?$')
 
 
 def expected_version(if_match: Annotated[str | None, Header(alias="If-Match")] = None) -> int | None:
-    """The version an ``If-Match`` header names (``"7"``), or None."""
+    """The version an ``If-Match`` header names (``"7"``), or None. A weak tag (``W/"7"``) never matches:
+    ``If-Match`` compares strongly (RFC 9110 §13.1.1), so it is 412 and nothing is recorded."""
     if if_match is None or if_match.strip() == "*":
         return None
     m = VERSION.match(if_match.strip())
+    if m and m.group(1):
+        raise ApiProblem(412, "precondition_failed", 'If-Match compares strongly: a weak tag (W/"…") never matches.')
     if not m:
         raise ApiProblem(
             422,
@@ -149,7 +153,7 @@ def expected_version(if_match: Annotated[str | None, Header(alias="If-Match")] =
             'If-Match must name a zone version, e.g. "7".',
             errors=[{"loc": ["header", "If-Match"], "msg": "a version in quotes"}],
         )
-    return int(m.group(1))
+    return int(m.group(2))
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]

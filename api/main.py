@@ -139,6 +139,7 @@ def create_app(settings: Settings, services: Services | Callable[[], Services]) 
         ),
     )
     app.state.jwt_secret = secret
+    app.state.settings = settings  # the token checks (issuer, audience, lifetime)
     app.state.documents = DocumentStore(settings.data_dir / "documents")
     app.state.max_document_bytes = MAX_DOCUMENT_BYTES
     errors.install(app)
