@@ -16,7 +16,6 @@ from urllib.parse import urlparse
 from domain.indicators import PANEL_METHODS
 from domain.policy import Policy
 
-
 ENVIRONMENTS = ("development", "production")
 MIN_SECRET_BYTES = 32  # HS256 wants a key as long as its hash (RFC 7518 §3.2)
 
