@@ -6,6 +6,8 @@ import re
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from datetime import UTC
+from datetime import datetime
 from typing import Annotated
 from typing import Any
 from typing import Protocol
@@ -26,6 +28,8 @@ from application.settings import Settings
 from audit.checkpoints import Checkpointer
 from audit.checkpoints import SigningKey
 from domain.errors import NotPermittedError
+from domain.intake import EARLIEST
+from domain.intake import LATEST
 from domain.values import Actor
 from domain.values import permit
 from projections.runner import ViewRunner
@@ -154,6 +158,30 @@ def expected_version(if_match: Annotated[str | None, Header(alias="If-Match")] =
             errors=[{"loc": ["header", "If-Match"], "msg": "a version in quotes"}],
         )
     return int(m.group(2))
+
+
+def instant_param(value: datetime, name: str, loc: str = "query") -> datetime:
+    """``value`` if it carries a time zone offset and lies within the days the service computes with; 422
+    otherwise (a year 9999 or 1 would overflow the deadlines computed from it)."""
+    if value.tzinfo is None:
+        raise ApiProblem(
+            422,
+            "validation_failed",
+            f"{name} needs a time zone offset, e.g. 2024-01-01T00:00:00+08:00.",
+            errors=[{"loc": [loc, name], "msg": "offset required"}],
+        )
+    try:
+        day = value.astimezone(UTC).date()
+    except OverflowError:
+        day = value.date()
+    if not EARLIEST < day < LATEST:  # a day's margin either side: its offsets stay representable
+        raise ApiProblem(
+            422,
+            "validation_failed",
+            f"{name} must lie between {EARLIEST.isoformat()} and {LATEST.isoformat()}.",
+            errors=[{"loc": [loc, name], "msg": "out of range"}],
+        )
+    return value
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
