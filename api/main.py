@@ -41,7 +41,11 @@ Send = Callable[[Message], Awaitable[None]]
 
 
 class NoSniff:
-    """Every answer says ``X-Content-Type-Options: nosniff``: a browser takes each file as the type it is served as."""
+    """Every answer says ``X-Content-Type-Options: nosniff``: a browser takes each file as the type it is served as.
+    And the other security headers, where the route set none of its own: no framing (``X-Frame-Options`` and
+    CSP ``frame-ancestors``), no referrer, a CSP that allows nothing for what is not a page (a page — the
+    board, the dossier, the API docs — brings its own or gets ``frame-ancestors`` alone), and
+    ``Cache-Control: no-store`` on what a token was needed for and on zones and documents (personal data)."""
 
     def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]]):
         self.app = app
@@ -50,14 +54,31 @@ class NoSniff:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        private = scope["path"].startswith(PRIVATE_PATHS) or any(
+            name.lower() == b"authorization" for name, _ in scope.get("headers") or []
+        )
 
         async def with_header(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = [h for h in message.get("headers", []) if h[0].lower() != b"x-content-type-options"]
-                message = {**message, "headers": [*headers, (b"x-content-type-options", b"nosniff")]}
+                given = {h[0].lower() for h in headers}
+                html = any(n.lower() == b"content-type" and v.startswith(b"text/html") for n, v in headers)
+                extra = [(b"x-content-type-options", b"nosniff")]
+                extra += [(n, v) for n, v in SECURITY_HEADERS if n not in given]
+                if b"content-security-policy" not in given:
+                    extra.append((b"content-security-policy", PAGE_CSP if html else NOTHING_CSP))
+                if private and b"cache-control" not in given:
+                    extra.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": [*headers, *extra]}
             await send(message)
 
         await self.app(scope, receive, with_header)
+
+
+SECURITY_HEADERS = ((b"x-frame-options", b"DENY"), (b"referrer-policy", b"no-referrer"))
+NOTHING_CSP = b"default-src 'none'; frame-ancestors 'none'"  # JSON, files: nothing runs, nothing frames them
+PAGE_CSP = b"frame-ancestors 'none'"  # a page without a policy of its own (the API docs load their scripts)
+PRIVATE_PATHS = ("/zones", "/documents")  # zone detail, history, dossier, objections, documents
 
 
 class BodyLimit:
