@@ -33,6 +33,7 @@ from scheduler.service import DeadlineScheduler
 
 MAX_JSON_BYTES = 1 << 20
 MAX_DOCUMENT_BYTES = 20 << 20
+MAX_HEADER_BYTES = 16 << 10  # a request's headers together (names, values); the server bounds the whole head
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -79,6 +80,20 @@ SECURITY_HEADERS = ((b"x-frame-options", b"DENY"), (b"referrer-policy", b"no-ref
 NOTHING_CSP = b"default-src 'none'; frame-ancestors 'none'"  # JSON, files: nothing runs, nothing frames them
 PAGE_CSP = b"frame-ancestors 'none'"  # a page without a policy of its own (the API docs load their scripts)
 PRIVATE_PATHS = ("/zones", "/documents")  # zone detail, history, dossier, objections, documents
+
+
+class HeaderLimit:
+    """Refuses requests whose headers together exceed ``MAX_HEADER_BYTES`` (431), whatever server runs the app."""
+
+    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], limit: int):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and sum(len(n) + len(v) + 4 for n, v in scope.get("headers") or []) > self.limit:
+            detail = f"The request headers are larger than {self.limit} bytes together."
+            await errors.problem(431, "headers_too_large", detail)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 class BodyLimit:
@@ -195,6 +210,7 @@ def create_app(settings: Settings, services: Services | Callable[[], Services]) 
         return JSONResponse(body, status_code=503 if failed else 200)
 
     app.add_middleware(BodyLimit, json_limit=MAX_JSON_BYTES, upload_limit=MAX_DOCUMENT_BYTES)
+    app.add_middleware(HeaderLimit, limit=MAX_HEADER_BYTES)
     app.add_middleware(NoSniff)
     app.openapi = lambda: _openapi_with_problems(app)  # type: ignore[method-assign]
     return app
@@ -229,6 +245,7 @@ COMMON_ERRORS = {
     "401": "No or bad token",
     "403": "This role or organisation may not do this",
     "413": "The request body is too large",
+    "431": "The request headers are too large",
     "422": "Invalid input",
     "500": "Unexpected error (logged)",
     "503": "Temporarily unavailable (views lagging or stopped)",

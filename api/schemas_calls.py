@@ -10,9 +10,9 @@ from pydantic import BaseModel
 from pydantic import Field
 from pydantic import StrictBool
 
-from api.schemas import Day
+from api.checks import Day
+from api.checks import Number
 from api.schemas import In
-from api.schemas import Number
 from api.schemas import Reasons
 from api.schemas import ShortText
 from api.schemas import Year

@@ -38,7 +38,9 @@ def serve(
     except (SecretMissingError, SigningKeyMissingError, SettingsError) as e:
         console.print(f"[red]{e}[/red]")
         raise typer.Exit(2) from None
-    uvicorn.run(app, host=host, port=port)
+    from zonecase.serving import uvicorn_options
+
+    uvicorn.run(app, host=host, port=port, **uvicorn_options())
 
 
 @cli.command()
