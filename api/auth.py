@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import sys
+import time
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
@@ -13,8 +14,13 @@ import jwt
 
 from application.settings import Settings
 from domain.values import ROLES
+from domain.values import SYSTEM
 
 TOKEN_ROLES = tuple(r for r in ROLES if r not in ("public", "system"))
+# Subjects the record gives to the process itself and to anonymous callers: a token naming one would
+# pass its holder off as the scheduler or the public in the history.
+RESERVED_SUBJECTS = frozenset({"public", "system", SYSTEM.sub})
+LEEWAY_SECONDS = 60  # clock skew between the token's issuer and this server, on the lifetime's bound
 
 
 class SecretMissingError(RuntimeError):
@@ -39,6 +45,31 @@ def resolve_jwt_secret(settings: Settings) -> str:
     return secret
 
 
+def reserved(sub: str) -> bool:
+    """A subject no token may carry (``RESERVED_SUBJECTS``, in any case)."""
+    return sub.strip().casefold() in RESERVED_SUBJECTS
+
+
+def decode_token(token: str, secret: str, settings: Settings) -> dict[str, Any]:
+    """The claims of a token that passes every check: the HS256 signature; ``sub`` and ``exp`` present,
+    ``exp`` not past and no further ahead than ``token_max_hours``; ``iss`` and ``aud`` when configured;
+    a subject that is not reserved. Raises ``jwt.PyJWTError`` saying which check failed."""
+    required = ["sub", "exp", *(["iss"] if settings.jwt_issuer else []), *(["aud"] if settings.jwt_audience else [])]
+    claims: dict[str, Any] = jwt.decode(
+        token,
+        secret,
+        algorithms=["HS256"],
+        options={"require": required},
+        issuer=settings.jwt_issuer or None,
+        audience=settings.jwt_audience or None,
+    )
+    if claims["exp"] - time.time() > settings.token_max_hours * 3600 + LEEWAY_SECONDS:
+        raise jwt.InvalidTokenError(f"it expires more than {settings.token_max_hours:g} hours ahead")
+    if isinstance(claims["sub"], str) and reserved(claims["sub"]):
+        raise jwt.InvalidTokenError(f"the subject {claims['sub']!r} is reserved")
+    return claims
+
+
 def mint_token(
     secret: str,
     *,
@@ -48,16 +79,19 @@ def mint_token(
     name: str = "",
     hours: float = 12,
     now: datetime | None = None,
+    issuer: str = "",
+    audience: str = "",
 ) -> str:
-    """A signed token with the contract's claims."""
+    """A signed token with the contract's claims (``exp`` ``hours`` after ``now``)."""
     if role not in TOKEN_ROLES:
         raise ValueError(f"role must be one of {', '.join(TOKEN_ROLES)}")
     if role == "applicant" and not org:
         raise ValueError("an applicant token needs --org")
+    if reserved(sub):
+        raise ValueError(f"the subject {sub!r} is reserved ({', '.join(sorted(RESERVED_SUBJECTS))})")
     issued = now or datetime.now(UTC)
     claims: dict[str, Any] = {"sub": sub, "role": role, "iat": issued, "exp": issued + timedelta(hours=hours)}
-    if org:
-        claims["org"] = org
-    if name:
-        claims["name"] = name
+    for claim, value in (("org", org), ("name", name), ("iss", issuer), ("aud", audience)):
+        if value:
+            claims[claim] = value
     return jwt.encode(claims, secret, algorithm="HS256")

@@ -6,6 +6,8 @@ import re
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from datetime import UTC
+from datetime import datetime
 from typing import Annotated
 from typing import Any
 from typing import Protocol
@@ -18,6 +20,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 from fastapi.security import HTTPBearer
 
 from api.auth import TOKEN_ROLES
+from api.auth import decode_token
 from api.errors import ApiProblem
 from application.clock import Clock
 from application.service import ZoneApplication
@@ -25,6 +28,8 @@ from application.settings import Settings
 from audit.checkpoints import Checkpointer
 from audit.checkpoints import SigningKey
 from domain.errors import NotPermittedError
+from domain.intake import EARLIEST
+from domain.intake import LATEST
 from domain.values import Actor
 from domain.values import permit
 from projections.runner import ViewRunner
@@ -87,7 +92,7 @@ def _decode(request: Request, credentials: HTTPAuthorizationCredentials | None) 
         return None
     secret: str = request.app.state.jwt_secret
     try:
-        claims = jwt.decode(credentials.credentials, secret, algorithms=["HS256"], options={"require": ["sub"]})
+        claims = decode_token(credentials.credentials, secret, request.app.state.settings)
     except jwt.PyJWTError as e:
         raise ApiProblem(401, "invalid_token", f"The bearer token is not valid: {e}.") from None
     role, sub, org = claims.get("role"), claims.get("sub"), claims.get("org") or ""
@@ -134,14 +139,17 @@ def Roles(*roles: str, anonymous: bool = False) -> Any:
     return Depends(check)
 
 
-VERSION = re.compile(r'^(?:W/)?"?(\d{1,9})"?$')
+VERSION = re.compile(r'^(W/)?"?(\d{1,9})"?$')
 
 
 def expected_version(if_match: Annotated[str | None, Header(alias="If-Match")] = None) -> int | None:
-    """The version an ``If-Match`` header names (``"7"``), or None."""
+    """The version an ``If-Match`` header names (``"7"``), or None. A weak tag (``W/"7"``) never matches:
+    ``If-Match`` compares strongly (RFC 9110 §13.1.1), so it is 412 and nothing is recorded."""
     if if_match is None or if_match.strip() == "*":
         return None
     m = VERSION.match(if_match.strip())
+    if m and m.group(1):
+        raise ApiProblem(412, "precondition_failed", 'If-Match compares strongly: a weak tag (W/"…") never matches.')
     if not m:
         raise ApiProblem(
             422,
@@ -149,7 +157,31 @@ def expected_version(if_match: Annotated[str | None, Header(alias="If-Match")] =
             'If-Match must name a zone version, e.g. "7".',
             errors=[{"loc": ["header", "If-Match"], "msg": "a version in quotes"}],
         )
-    return int(m.group(1))
+    return int(m.group(2))
+
+
+def instant_param(value: datetime, name: str, loc: str = "query") -> datetime:
+    """``value`` if it carries a time zone offset and lies within the days the service computes with; 422
+    otherwise (a year 9999 or 1 would overflow the deadlines computed from it)."""
+    if value.tzinfo is None:
+        raise ApiProblem(
+            422,
+            "validation_failed",
+            f"{name} needs a time zone offset, e.g. 2024-01-01T00:00:00+08:00.",
+            errors=[{"loc": [loc, name], "msg": "offset required"}],
+        )
+    try:
+        day = value.astimezone(UTC).date()
+    except OverflowError:
+        day = value.date()
+    if not EARLIEST < day < LATEST:  # a day's margin either side: its offsets stay representable
+        raise ApiProblem(
+            422,
+            "validation_failed",
+            f"{name} must lie between {EARLIEST.isoformat()} and {LATEST.isoformat()}.",
+            errors=[{"loc": [loc, name], "msg": "out of range"}],
+        )
+    return value
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]

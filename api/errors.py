@@ -41,6 +41,7 @@ CODE_OF_STATUS = {
     413: "payload_too_large",
     415: "unsupported_media_type",
     422: "validation_failed",
+    431: "headers_too_large",
     503: "unavailable",
 }
 
@@ -55,6 +56,7 @@ TITLES = {
     413: "Too large",
     415: "Unsupported media type",
     422: "Invalid input",
+    431: "Request header fields too large",
     500: "Internal error",
     503: "Temporarily unavailable",
 }

@@ -33,6 +33,7 @@ from scheduler.service import DeadlineScheduler
 
 MAX_JSON_BYTES = 1 << 20
 MAX_DOCUMENT_BYTES = 20 << 20
+MAX_HEADER_BYTES = 16 << 10  # a request's headers together (names, values); the server bounds the whole head
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -41,7 +42,11 @@ Send = Callable[[Message], Awaitable[None]]
 
 
 class NoSniff:
-    """Every answer says ``X-Content-Type-Options: nosniff``: a browser takes each file as the type it is served as."""
+    """Every answer says ``X-Content-Type-Options: nosniff``: a browser takes each file as the type it is served as.
+    And the other security headers, where the route set none of its own: no framing (``X-Frame-Options`` and
+    CSP ``frame-ancestors``), no referrer, a CSP that allows nothing for what is not a page (a page — the
+    board, the dossier, the API docs — brings its own or gets ``frame-ancestors`` alone), and
+    ``Cache-Control: no-store`` on what a token was needed for and on zones and documents (personal data)."""
 
     def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]]):
         self.app = app
@@ -50,14 +55,45 @@ class NoSniff:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        private = scope["path"].startswith(PRIVATE_PATHS) or any(
+            name.lower() == b"authorization" for name, _ in scope.get("headers") or []
+        )
 
         async def with_header(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = [h for h in message.get("headers", []) if h[0].lower() != b"x-content-type-options"]
-                message = {**message, "headers": [*headers, (b"x-content-type-options", b"nosniff")]}
+                given = {h[0].lower() for h in headers}
+                html = any(n.lower() == b"content-type" and v.startswith(b"text/html") for n, v in headers)
+                extra = [(b"x-content-type-options", b"nosniff")]
+                extra += [(n, v) for n, v in SECURITY_HEADERS if n not in given]
+                if b"content-security-policy" not in given:
+                    extra.append((b"content-security-policy", PAGE_CSP if html else NOTHING_CSP))
+                if private and b"cache-control" not in given:
+                    extra.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": [*headers, *extra]}
             await send(message)
 
         await self.app(scope, receive, with_header)
+
+
+SECURITY_HEADERS = ((b"x-frame-options", b"DENY"), (b"referrer-policy", b"no-referrer"))
+NOTHING_CSP = b"default-src 'none'; frame-ancestors 'none'"  # JSON, files: nothing runs, nothing frames them
+PAGE_CSP = b"frame-ancestors 'none'"  # a page without a policy of its own (the API docs load their scripts)
+PRIVATE_PATHS = ("/zones", "/documents")  # zone detail, history, dossier, objections, documents
+
+
+class HeaderLimit:
+    """Refuses requests whose headers together exceed ``MAX_HEADER_BYTES`` (431), whatever server runs the app."""
+
+    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], limit: int):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and sum(len(n) + len(v) + 4 for n, v in scope.get("headers") or []) > self.limit:
+            detail = f"The request headers are larger than {self.limit} bytes together."
+            await errors.problem(431, "headers_too_large", detail)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 class BodyLimit:
@@ -139,6 +175,7 @@ def create_app(settings: Settings, services: Services | Callable[[], Services]) 
         ),
     )
     app.state.jwt_secret = secret
+    app.state.settings = settings  # the token checks (issuer, audience, lifetime)
     app.state.documents = DocumentStore(settings.data_dir / "documents")
     app.state.max_document_bytes = MAX_DOCUMENT_BYTES
     errors.install(app)
@@ -173,6 +210,7 @@ def create_app(settings: Settings, services: Services | Callable[[], Services]) 
         return JSONResponse(body, status_code=503 if failed else 200)
 
     app.add_middleware(BodyLimit, json_limit=MAX_JSON_BYTES, upload_limit=MAX_DOCUMENT_BYTES)
+    app.add_middleware(HeaderLimit, limit=MAX_HEADER_BYTES)
     app.add_middleware(NoSniff)
     app.openapi = lambda: _openapi_with_problems(app)  # type: ignore[method-assign]
     return app
@@ -207,6 +245,7 @@ COMMON_ERRORS = {
     "401": "No or bad token",
     "403": "This role or organisation may not do this",
     "413": "The request body is too large",
+    "431": "The request headers are too large",
     "422": "Invalid input",
     "500": "Unexpected error (logged)",
     "503": "Temporarily unavailable (views lagging or stopped)",

@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 from typing import Any
 from typing import Literal
 
-from pydantic import AwareDatetime
 from pydantic import BaseModel
 from pydantic import ConfigDict
 from pydantic import Field
 from pydantic import StrictBool
+from pydantic import field_validator
+
+from api.checks import Day
+from api.checks import Instant
+from api.checks import Number
+from api.checks import printable
 
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the document, lowercase hex")]
 Text = Annotated[str, Field(max_length=20000)]
 ShortText = Annotated[str, Field(min_length=1, max_length=300)]
 Reasons = Annotated[str, Field(max_length=20000, description="Why: free text or a document reference")]
-Money = Annotated[int, Field(ge=0, le=10**15, description="yuan")]
-Count = Annotated[int, Field(ge=0, le=10**9)]
-Ratio = Annotated[float, Field(ge=0, le=1, description="a decimal ratio: 0.6 = 60 %")]
-Year = Annotated[int, Field(ge=2000, le=2100)]
+Money = Annotated[int, Number, Field(ge=0, le=10**15, description="yuan")]
+Count = Annotated[int, Number, Field(ge=0, le=10**9)]
+Ratio = Annotated[float, Number, Field(ge=0, le=1, description="a decimal ratio: 0.6 = 60 %")]
+Year = Annotated[int, Number, Field(ge=2000, le=2100)]
 MaterialKind = Literal[
     "application_form", "application_report", "self_assessment", "coordination_plan", "creation_plan", "other"
 ]
@@ -48,6 +52,12 @@ class In(BaseModel):
     """Requests refuse unknown fields (a misspelt field is an error, not silently dropped)."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _printable(cls, value: Any) -> Any:
+        """Every text of every request (strings, list items, mapping keys): the domain's one rule on text."""
+        return printable(value)
 
 
 class DocumentRef(In):
@@ -115,14 +125,14 @@ class Plan(In):
 
     base_year: Year | None = None
     targets: Annotated[list[PlanTarget], Field(max_length=20)] = []
-    matching_ratio: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)] | None = Field(
+    matching_ratio: Annotated[float, Number, Field(ge=0, le=100, allow_inf_nan=False)] | None = Field(
         default=None,
         description="§4.2: the local funds the plan commits per yuan of city funds (0.5 = 1 : 0.5), checked at "
         "formal review",
     )
 
 
-Score = Annotated[float, Field(allow_inf_nan=False)]
+Score = Annotated[float, Number, Field(allow_inf_nan=False)]
 
 
 class SelfAssessment(In):
@@ -172,7 +182,7 @@ class SupervisionIn(In):
     """A supervision visit (督导检查, §3.4.3) or ad-hoc evaluation (测评, §6.3)."""
 
     kind: Literal["supervision", "evaluation"]
-    visited_on: date
+    visited_on: Day
     findings: Annotated[str, Field(min_length=1, max_length=20000)]
     documents: Annotated[list[DocumentRef], Field(max_length=50)] = []
 
@@ -181,7 +191,7 @@ class CreationPeriodIn(In):
     """The bureau's decision once the creation period (创建期) has ended with no grant."""
 
     outcome: Literal["extended", "cancelled"]
-    ends_on: date | None = Field(default=None, description="the new last day, with outcome extended")
+    ends_on: Day | None = Field(default=None, description="the new last day, with outcome extended")
     reasons: Annotated[str, Field(min_length=1, max_length=20000)]
     documents: Annotated[list[DocumentRef], Field(max_length=50)] = []
 
@@ -273,8 +283,8 @@ class NoticeIn(In):
     """The public notice (公示)."""
 
     text: Annotated[str, Field(min_length=1, max_length=100000)]
-    starts_on: date | None = Field(default=None, description="default: today (Asia/Shanghai)")
-    working_days: Annotated[int, Field(ge=1, le=60)] | None = None
+    starts_on: Day | None = Field(default=None, description="default: today (Asia/Shanghai)")
+    working_days: Annotated[int, Number, Field(ge=1, le=60)] | None = None
 
 
 class ObjectionIn(In):
@@ -287,7 +297,7 @@ class ObjectionIn(In):
     channel: Literal["letter", "phone", "visit", "email"] | None = Field(
         default=None, description="bureau only: how the bureau received the objection it registers"
     )
-    received_at: AwareDatetime | None = Field(
+    received_at: Instant | None = Field(
         default=None, description="bureau only, with channel: when it was received (within the notice period)"
     )
 
@@ -311,9 +321,9 @@ class GrantIn(In):
     """The grant (授予) by the leading group's announcement (公告)."""
 
     announcement_no: Annotated[str, Field(min_length=1, max_length=200, description="the announcement's number")]
-    announced_on: date | None = Field(default=None, description="default: today (Asia/Shanghai)")
+    announced_on: Day | None = Field(default=None, description="default: today (Asia/Shanghai)")
     document: DocumentRef | None = None
-    term_years: Annotated[int, Field(ge=1, le=10, description="3 in principle (§6.4)")] | None = None
+    term_years: Annotated[int, Number, Field(ge=1, le=10, description="3 in principle (§6.4)")] | None = None
     term_reasons: Reasons | None = Field(default=None, description="required when term_years is not 3")
     reason: Reasons = ""
 
@@ -351,7 +361,7 @@ class ReviewIn(In):
 
     passed: StrictBool
     reasons: Reasons
-    rectification_months: Annotated[int, Field(ge=1, le=24)] | None = None
+    rectification_months: Annotated[int, Number, Field(ge=1, le=24)] | None = None
 
 
 class RectificationIn(In):
@@ -541,8 +551,8 @@ class VerifyOut(BaseModel):
 class CalendarIn(In):
     """A year's statutory holidays and adjusted working weekends (调休), as the State Council published them."""
 
-    holidays: Annotated[list[date], Field(max_length=366)]
-    working_days: Annotated[list[date], Field(max_length=60, description="weekend days that are worked")] = []
+    holidays: Annotated[list[Day], Field(max_length=366)]
+    working_days: Annotated[list[Day], Field(max_length=60, description="weekend days that are worked")] = []
     source: Annotated[str, Field(min_length=1, max_length=500, description="the notice they come from")]
     reason: Reasons = ""
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 from typing import Any
 from typing import Literal
@@ -11,6 +10,8 @@ from pydantic import BaseModel
 from pydantic import Field
 from pydantic import StrictBool
 
+from api.checks import Day
+from api.checks import Number
 from api.schemas import In
 from api.schemas import Reasons
 from api.schemas import ShortText
@@ -39,8 +40,8 @@ class CallTerms(In):
     """What a call says: its filing window, the creation period, who may apply and which materials."""
 
     name: Annotated[str, Field(min_length=1, max_length=200)]
-    opens_on: date | None = Field(None, description="the first day applications are taken; none: no limit")
-    closes_on: date | None = Field(None, description="the last day applications are taken; none: no limit")
+    opens_on: Day | None = Field(None, description="the first day applications are taken; none: no limit")
+    closes_on: Day | None = Field(None, description="the last day applications are taken; none: no limit")
     creation_period: CreationPeriod
     members: list[Member] = Field(default_factory=list, max_length=500)
     members_only: StrictBool = Field(False, description="only the named members may apply")
@@ -50,7 +51,9 @@ class CallTerms(In):
     other_materials_required: list[ShortText] = Field(
         default_factory=list, max_length=50, description="the 'other materials' of §5 (4) this call asks for"
     )
-    pass_mark: Annotated[float, Field(ge=0, le=100, description="a percentage of the maximum score")] | None = None
+    pass_mark: Annotated[float, Number, Field(ge=0, le=100, description="a percentage of the maximum score")] | None = (
+        None
+    )
 
 
 class CallIn(CallTerms):

@@ -16,6 +16,9 @@ from urllib.parse import urlparse
 from domain.indicators import PANEL_METHODS
 from domain.policy import Policy
 
+ENVIRONMENTS = ("development", "production")
+MIN_SECRET_BYTES = 32  # HS256 wants a key as long as its hash (RFC 7518 §3.2)
+
 
 class SettingsError(ValueError):
     """A setting is malformed."""
@@ -35,6 +38,21 @@ class Settings:
     batches_file: str = ""
     scheduler_interval: float = 60.0
     policy: Policy = field(default_factory=Policy)
+    jwt_issuer: str = ""  # when set, a token must name it (``iss``)
+    jwt_audience: str = ""  # when set, a token must name it (``aud``)
+    token_max_hours: float = 12.0  # a token whose ``exp`` lies further ahead is refused
+
+    def __post_init__(self) -> None:
+        if self.env not in ENVIRONMENTS:
+            raise SettingsError(f"ZONECASE_ENV must be development or production, not {self.env!r}")
+        if self.env == "production" and self.allow_time_travel:
+            raise SettingsError(
+                "ZONECASE_ALLOW_TIME_TRAVEL is for tests and demos: production refuses to start with it"
+            )
+        if self.env == "production" and self.jwt_secret and len(self.jwt_secret.encode()) < MIN_SECRET_BYTES:
+            raise SettingsError(f"ZONECASE_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes in production")
+        if not 0 < self.token_max_hours <= 24 * 366:
+            raise SettingsError("ZONECASE_TOKEN_MAX_HOURS must be a number of hours above 0 (at most a year)")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -62,6 +80,9 @@ class Settings:
             batches_file=e.get("ZONECASE_BATCHES_FILE", ""),
             scheduler_interval=_seconds(e.get("ZONECASE_SCHEDULER_INTERVAL", "60")),
             policy=policy,
+            jwt_issuer=e.get("ZONECASE_JWT_ISSUER", ""),
+            jwt_audience=e.get("ZONECASE_JWT_AUDIENCE", ""),
+            token_max_hours=_hours(e.get("ZONECASE_TOKEN_MAX_HOURS", "12")),
         )
 
     def persistence_env(self) -> dict[str, str]:
@@ -130,3 +151,10 @@ def _seconds(raw: str) -> float:
     if value < 0:
         raise SettingsError("ZONECASE_SCHEDULER_INTERVAL must not be negative")
     return value
+
+
+def _hours(raw: str) -> float:
+    try:
+        return float(raw)
+    except ValueError as err:
+        raise SettingsError("ZONECASE_TOKEN_MAX_HOURS must be a number of hours") from err

@@ -16,6 +16,14 @@ from domain.indicators import IndicatorSystem
 from domain.integrity import sha256_text
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
+# Text refuses the C0 and C1 controls but tab, newline and carriage return (CRLF comes with text pasted from
+# Windows), DEL, the bidirectional embeddings, overrides and isolates (they reorder what a reader sees), and
+# lone surrogates (no UTF-8 carries them). One rule: the HTTP schemas use it too.
+UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+# The days the service computes with: an instant or day outside them is refused (a deadline years ahead of
+# 9999-12-31 overflows, as does 0001-01-01 in a time zone west of UTC).
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2999, 12, 31)
 AREA_TYPES = ("park", "committee", "town")
 ASSESSMENT_METHODS = ("document_review", "site_visit", "key_interviews", "symposium")
 RATINGS = ("excellent", "good", "pass", "fail")
@@ -35,6 +43,24 @@ def instant(at: datetime) -> None:
     """An instant must carry its offset."""
     if at.tzinfo is None:
         raise InvalidValueError("Instants must carry a time zone offset.")
+    if not EARLIEST <= at.date() <= LATEST:
+        raise InvalidValueError(f"Instants must lie between {EARLIEST.isoformat()} and {LATEST.isoformat()}.")
+
+
+def unprintable(value: str) -> str | None:
+    """The first character text may not carry, as ``U+XXXX at N``; None when there is none."""
+    found = UNPRINTABLE.search(value)
+    return None if found is None else f"U+{ord(found.group()):04X} at {found.start()}"
+
+
+def printable(value: str, field: str) -> str:
+    """``value`` unless it carries a control character or a bidirectional control (``UNPRINTABLE``)."""
+    if (found := unprintable(value)) is not None:
+        raise InvalidValueError(
+            f"{field} must not contain control characters or bidirectional controls ({found}).",
+            [{"loc": [field], "msg": "a control character or bidirectional control"}],
+        )
+    return value
 
 
 def text(value: Any, field: str, *, required: bool = True, limit: int = 20000) -> str:
@@ -45,7 +71,7 @@ def text(value: Any, field: str, *, required: bool = True, limit: int = 20000) -
         raise InvalidValueError(f"{field} must be given as text.", [{"loc": [field], "msg": "text required"}])
     if len(value) > limit:
         raise InvalidValueError(f"{field} is longer than {limit} characters.", [{"loc": [field], "msg": "too long"}])
-    return value.strip()
+    return printable(value, field).strip()
 
 
 def document_refs(value: Any, field: str, *, kinds: bool) -> list[dict[str, Any]]:
@@ -66,6 +92,8 @@ def document_refs(value: Any, field: str, *, kinds: bool) -> list[dict[str, Any]
             errors.append({"loc": [field, i, "sha256"], "msg": "64 lowercase hex digits required"})
         if not isinstance(name, str) or not name.strip():
             errors.append({"loc": [field, i, "name"], "msg": "a document name is required"})
+        if isinstance(name, str) and unprintable(name):
+            errors.append({"loc": [field, i, "name"], "msg": "a control character or bidirectional control"})
         item = {"sha256": sha, "name": name}
         if kinds:
             kind = ref.get("kind")
@@ -182,7 +210,8 @@ def sites(value: Any) -> list[dict[str, str]]:
     for i, s in enumerate(value):
         if not isinstance(s, dict) or not isinstance(s.get("name"), str) or not s["name"].strip():
             raise InvalidValueError("Each site needs a name.", [{"loc": ["sites", i, "name"], "msg": "required"}])
-        out.append({"name": s["name"].strip(), "address": text(s.get("address"), "address", required=False)})
+        name = printable(s["name"], "sites.name").strip()
+        out.append({"name": name, "address": text(s.get("address"), "address", required=False)})
     return out
 
 
@@ -198,7 +227,10 @@ def experts(value: Any, min_panel_size: int, *, applicant_org: str | None = None
             raise InvalidValueError(
                 "Each expert needs a user id (sub).", [{"loc": ["experts", i, "sub"], "msg": "required"}]
             )
-        expert = {"sub": e["sub"].strip(), "name": text(e.get("name"), "name", required=False, limit=200)}
+        expert = {
+            "sub": printable(e["sub"], "experts.sub").strip(),
+            "name": text(e.get("name"), "name", required=False, limit=200),
+        }
         org = text(e.get("org"), "org", required=False, limit=200)
         if org:  # recorded only when given: a panel appointed without organisations records what v1 recorded
             expert["org"] = org
@@ -386,7 +418,7 @@ def waivers(value: Any, failing: dict[str, dict[str, Any]]) -> list[dict[str, st
                 "Each waiver names the condition by its section mark (e.g. §4.3).",
                 [{"loc": ["waivers", i, "rule"], "msg": "a section mark such as §4.3"}],
             )
-        rule = w["rule"].strip()
+        rule = printable(w["rule"], "waivers.rule").strip()
         if rule not in WAIVABLE_CONDITIONS:
             raise ConditionsNotMetError(
                 f"The condition {rule} cannot be waived: only a condition the document states in principle (原则上) "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterator
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
@@ -66,12 +67,27 @@ class Tx:
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         """Runs one statement."""
-        self.cursor.execute(self.recorder.sql(sql), tuple(params))
+        self.cursor.execute(self.recorder.sql(sql), self.storable(params))
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         """Runs one statement for many rows."""
         if rows:
-            self.cursor.executemany(self.recorder.sql(sql), [tuple(r) for r in rows])
+            self.cursor.executemany(self.recorder.sql(sql), [self.storable(r) for r in rows])
+
+    def storable(self, values: Sequence[Any]) -> tuple[Any, ...]:
+        """``values`` as the database can hold them: one event never stops a view. Text with a NUL (which
+        PostgreSQL's text cannot hold) or a lone surrogate (which no UTF-8 can) — written past the rules at the
+        door, or recorded before them — has each such character replaced by U+FFFD in the view, logged; the
+        event keeps what was sent."""
+        out = tuple(values)
+        if not any(isinstance(v, str) and _unstorable(v) for v in out):
+            return out
+        log.warning(
+            "view %s: text at log position %s holds a character the view cannot store; stored with U+FFFD",
+            self.recorder.spec.name,
+            self.position,
+        )
+        return tuple(UNSTORABLE.sub("\ufffd", v) if isinstance(v, str) else v for v in out)
 
     def insert_many(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         """Appends rows to a table: ``COPY`` on PostgreSQL (many times faster than INSERTs), else INSERTs.
@@ -82,7 +98,7 @@ class Tx:
             target = self.recorder.sql("{" + table + "}")
             with self.cursor.copy(f"COPY {target} ({', '.join(columns)}) FROM STDIN") as copy:
                 for row in rows:
-                    copy.write_row(row)
+                    copy.write_row(self.storable(row))
             return
         marks = ", ".join(["%s"] * len(columns))
         self.executemany(f"INSERT INTO {{{table}}} ({', '.join(columns)}) VALUES ({marks})", rows)
@@ -111,6 +127,13 @@ class Tx:
         """Every row, as dicts."""
         self.execute(sql, params)
         return [dict(r) for r in self.cursor.fetchall()]
+
+
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _unstorable(text: str) -> bool:
+    return "\x00" in text if text.isascii() else UNSTORABLE.search(text) is not None
 
 
 def where(*conditions: tuple[str, Any]) -> tuple[str, list[Any]]:

@@ -29,16 +29,18 @@ def serve(
     import uvicorn
 
     from api.auth import SecretMissingError
+    from application.settings import SettingsError
     from audit.checkpoints import SigningKeyMissingError
     from zonecase.wiring import create_app
 
-    settings = Settings.from_env()
     try:
-        app = create_app(settings)
-    except (SecretMissingError, SigningKeyMissingError) as e:
+        app = create_app(Settings.from_env())
+    except (SecretMissingError, SigningKeyMissingError, SettingsError) as e:
         console.print(f"[red]{e}[/red]")
         raise typer.Exit(2) from None
-    uvicorn.run(app, host=host, port=port)
+    from zonecase.serving import uvicorn_options
+
+    uvicorn.run(app, host=host, port=port, **uvicorn_options())
 
 
 @cli.command()
@@ -55,8 +57,24 @@ def token(
     from api.auth import resolve_jwt_secret
 
     try:
-        secret = resolve_jwt_secret(Settings.from_env())
-        typer.echo(mint_token(secret, sub=sub, role=role, org=org, name=name, hours=hours))
+        settings = Settings.from_env()
+        if not 0 < hours <= settings.token_max_hours:
+            raise ValueError(
+                f"--hours must be above 0 and at most {settings.token_max_hours:g} (ZONECASE_TOKEN_MAX_HOURS)"
+            )
+        secret = resolve_jwt_secret(settings)
+        typer.echo(
+            mint_token(
+                secret,
+                sub=sub,
+                role=role,
+                org=org,
+                name=name,
+                hours=hours,
+                issuer=settings.jwt_issuer,
+                audience=settings.jwt_audience,
+            )
+        )
     except (ValueError, SecretMissingError) as e:
         console.print(f"[red]{e}[/red]")
         raise typer.Exit(2) from None
@@ -359,5 +377,11 @@ def demo() -> None:
 
 
 def main() -> None:
-    """Entry point of the console script."""
-    cli()
+    """Entry point of the console script (a setting it does not understand: a clear message, exit 2)."""
+    from application.settings import SettingsError
+
+    try:
+        cli()
+    except SettingsError as e:
+        console.print(f"[red]{e}[/red]")
+        raise SystemExit(2) from None

@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from api import schemas
 from api.deps import Roles
 from api.deps import ServicesDep
+from api.deps import instant_param
 from api.errors import ApiProblem
 from application.clock import SettableClock
 from scheduler.sweep import sweep
@@ -33,7 +34,7 @@ def set_clock(body: schemas.ClockIn, c: ServicesDep) -> dict[str, Any]:
             "now must be an ISO 8601 instant with offset.",
             errors=[{"loc": ["now"], "msg": "an instant with offset"}],
         )
-    c.clock.set(instant)
+    c.clock.set(instant_param(instant, "now", loc="body"))
     return {"now": c.clock.now().isoformat()}
 
 

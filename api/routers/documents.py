@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC
 from typing import Annotated
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter
 from fastapi import File
@@ -86,4 +88,12 @@ def download(
     data = _store(request).get(sha256)
     if data is None:
         raise ApiProblem(404, "not_found", "The document's bytes are missing from the document store.")
-    return Response(data, media_type=meta.media_type, headers={"ETag": f'"{sha256}"'})
+    headers = {"ETag": f'"{sha256}"', "Content-Disposition": attachment(meta.name), "Cache-Control": "no-store"}
+    return Response(data, media_type=meta.media_type, headers=headers)
+
+
+def attachment(name: str) -> str:
+    """``Content-Disposition``: always a download, never shown inline (an uploaded PDF that is also HTML stays
+    a file), named by a plain ASCII fallback and the exact name in RFC 8187's ``filename*``."""
+    plain = re.sub(r"[^A-Za-z0-9._-]", "_", name)[:150] or "document"
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(name[:300], safe='')}"

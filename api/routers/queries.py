@@ -20,8 +20,8 @@ from api import schemas
 from api.deps import Roles
 from api.deps import Services
 from api.deps import ServicesDep
+from api.deps import instant_param
 from api.deps import read
-from api.errors import ApiProblem
 from audit.inspection import inspect
 from audit.integrity import verify_store
 from domain.values import local_date
@@ -98,21 +98,9 @@ def deadlines(
 ) -> list[dict[str, Any]]:
     """Open deadlines across zones, soonest first, overdue flagged (bureau, inspector); with ``as_of`` as
     the record stood at that instant, rebuilt from the events (reads the whole log: slower)."""
-    if before is not None and before.tzinfo is None:
-        raise ApiProblem(
-            422,
-            "validation_failed",
-            "before needs a time zone offset.",
-            errors=[{"loc": ["query", "before"], "msg": "offset required"}],
-        )
+    before = None if before is None else instant_param(before, "before")
     if as_of is not None:
-        if as_of.tzinfo is None:
-            raise ApiProblem(
-                422,
-                "validation_failed",
-                "as_of needs a time zone offset.",
-                errors=[{"loc": ["query", "as_of"], "msg": "offset required"}],
-            )
+        as_of = instant_param(as_of, "as_of")
         rows: list[dict[str, Any]] = [
             {
                 "zone_id": str(z.id),
@@ -216,12 +204,7 @@ def audit_inspection(
     missing annual reports, titles left past expiry, broken hash links — each with its event reference.
     On a clean log it says so, with the counts it checked."""
     for name, value in (("from", start), ("to", to)):
-        if value is not None and value.tzinfo is None:
-            raise ApiProblem(
-                422,
-                "validation_failed",
-                f"{name} needs a time zone offset.",
-                errors=[{"loc": ["query", name], "msg": "offset required"}],
-            )
+        if value is not None:
+            instant_param(value, name)
     end = to or c.clock.now()
     return inspect(c.app, start=start, end=end, lag_tolerance=timedelta(hours=lag_tolerance_hours)).as_dict()

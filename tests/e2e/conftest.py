@@ -27,6 +27,7 @@ class Api:
 
     def __init__(self, client: TestClient) -> None:
         self.client = client
+        self.token_options: dict[str, Any] = {}  # more of mint_token's claims (issuer, audience)
 
     @property
     def app(self) -> Any:
@@ -41,7 +42,7 @@ class Api:
         h = dict(extra)
         if actor is not None:
             token = mint_token(
-                SECRET, sub=actor.sub, role=actor.role, org=actor.org, name=actor.name, now=None, hours=1000000
+                SECRET, sub=actor.sub, role=actor.role, org=actor.org, name=actor.name, hours=1, **self.token_options
             )
             h["Authorization"] = f"Bearer {token}"
         return h
@@ -218,6 +219,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+PROCESSES: dict[str, Any] = {}  # base URL → the serving process (for tests that watch it, e.g. its memory)
+
+
 @contextmanager
 def served_process(env: dict[str, str], cwd: Path) -> Iterator[str]:
     """A real ``zonecase serve`` process with ``env``; yields its base URL once it is ready."""
@@ -238,6 +242,7 @@ def served_process(env: dict[str, str], cwd: Path) -> Iterator[str]:
             stderr=subprocess.STDOUT,
         )
     base = f"http://127.0.0.1:{port}"
+    PROCESSES[base] = proc
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -251,6 +256,7 @@ def served_process(env: dict[str, str], cwd: Path) -> Iterator[str]:
             time.sleep(0.1)
         yield base
     finally:
+        PROCESSES.pop(base, None)
         proc.terminate()
         proc.wait(timeout=10)
 

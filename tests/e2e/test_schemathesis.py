@@ -26,7 +26,7 @@ from zonecase.wiring import create_app
 from ..helpers import at
 from .conftest import SECRET
 
-TOKEN = mint_token(SECRET, sub="u-bureau", role="bureau", org="dg-miit", hours=24 * 365 * 50)
+TOKEN = mint_token(SECRET, sub="u-bureau", role="bureau", org="dg-miit", hours=12)
 
 
 def _application() -> Any:
