@@ -41,6 +41,7 @@ CODE_OF_STATUS = {
     413: "payload_too_large",
     415: "unsupported_media_type",
     422: "validation_failed",
+    429: "rate_limited",
     503: "unavailable",
 }
 
@@ -55,8 +56,10 @@ TITLES = {
     413: "Too large",
     415: "Unsupported media type",
     422: "Invalid input",
+    429: "Too many requests",
     500: "Internal error",
     503: "Temporarily unavailable",
+    507: "Insufficient storage",
 }
 
 
@@ -74,12 +77,17 @@ ZONE_RESPONSES: dict[int | str, dict[str, Any]] = {
 class ApiProblem(Exception):
     """An error raised at the HTTP edge (authentication, roles, headers, uploads)."""
 
-    def __init__(self, status: int, code: str, detail: str, **extra: Any) -> None:
+    def __init__(
+        self, status: int, code: str, detail: str, *, headers: dict[str, str] | None = None, **extra: Any
+    ) -> None:
         super().__init__(detail)
         self.status, self.code, self.detail, self.extra = status, code, detail, extra
+        self.headers = headers
 
 
-def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
+def problem(
+    status: int, code: str, detail: str, *, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
     """A problem+json response."""
     body = {
         "type": f"https://zonecase.example/problems/{code}",
@@ -89,7 +97,7 @@ def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
         "code": code,
         **extra,
     }
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = {**({"WWW-Authenticate": "Bearer"} if status == 401 else {}), **(headers or {})} or None
     return JSONResponse(jsonable_encoder(body), status_code=status, media_type=PROBLEM, headers=headers)
 
 
@@ -108,7 +116,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ApiProblem)
     async def api_problem(request: Request, exc: ApiProblem) -> JSONResponse:
-        return problem(exc.status, exc.code, exc.detail, **exc.extra)
+        return problem(exc.status, exc.code, exc.detail, headers=exc.headers, **exc.extra)
 
     @app.exception_handler(ViewsUnavailableError)
     async def views_unavailable(request: Request, exc: ViewsUnavailableError) -> JSONResponse:

@@ -161,7 +161,8 @@ def create_app(settings: Settings, services: Services | Callable[[], Services]) 
 
     @app.get("/ready", tags=["operations"])
     def ready() -> JSONResponse:
-        """Readiness: the event store answers and no view has stopped; shows each view's lag."""
+        """Readiness: the event store answers, no view has stopped and the document directory takes a file (else
+        ``documents`` says why: ``storage_full``, ``storage_read_only``); shows each view's lag."""
         c: Services = app.state.container
         try:
             c.app.recorder.max_notification_id()
@@ -169,8 +170,10 @@ def create_app(settings: Settings, services: Services | Callable[[], Services]) 
             return errors.problem(503, "store_unavailable", f"The event store does not answer ({type(e).__name__}).")
         status = c.runner.status() if c.runner else {"views": {}}
         failed = [v["failed"] for v in status["views"].values() if v["failed"]]
-        body = {"status": "unavailable" if failed else "ready", "store": "ok", **status}
-        return JSONResponse(body, status_code=503 if failed else 200)
+        storage = app.state.documents.check()  # full or read-only: uploads would fail
+        unready = bool(failed) or storage is not None
+        body = {"status": "unavailable" if unready else "ready", "store": "ok", "documents": storage or "ok", **status}
+        return JSONResponse(body, status_code=503 if unready else 200)
 
     app.add_middleware(BodyLimit, json_limit=MAX_JSON_BYTES, upload_limit=MAX_DOCUMENT_BYTES)
     app.add_middleware(NoSniff)
