@@ -17,6 +17,8 @@ from api import errors
 from api.auth import resolve_jwt_secret
 from api.deps import Services
 from api.documents import DocumentStore
+from api.limits import PublicRate
+from api.limits import RateLimits
 from api.routers import admin
 from api.routers import board
 from api.routers import calendar
@@ -70,8 +72,11 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.upload_limit + 64 * 1024 if scope["path"].startswith("/documents") else self.json_limit
         headers = dict(scope.get("headers") or [])
+        uploads = scope["path"].startswith("/documents") or (  # an objection with its evidence files
+            scope["path"].endswith("/objections") and headers.get(b"content-type", b"").startswith(b"multipart/")
+        )
+        limit = self.upload_limit + 64 * 1024 if uploads else self.json_limit
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._too_large(scope, receive, send, limit)
@@ -141,15 +146,17 @@ def create_app(settings: Settings, services: Services | Callable[[], Services]) 
     app.state.jwt_secret = secret
     app.state.documents = DocumentStore(settings.data_dir / "documents")
     app.state.max_document_bytes = MAX_DOCUMENT_BYTES
+    app.state.rate_limits = RateLimits(settings)
     errors.install(app)
     app.include_router(zone_commands.router)
     app.include_router(zone_queries.router)
     app.include_router(documents.router)
     app.include_router(queries.router)
     app.include_router(calendar.router)
-    app.include_router(calls.router)
-    app.include_router(checkpoints.router)
-    app.include_router(board.router)
+    # the public's endpoints: a caller without a valid token is rate-limited per address (/notices: its route)
+    app.include_router(calls.router, dependencies=[PublicRate])
+    app.include_router(checkpoints.router, dependencies=[PublicRate])
+    app.include_router(board.router, dependencies=[PublicRate])
     app.mount("/web", StaticFiles(directory=board.WEB), name="web")  # the board's script, verifier and styles
     if settings.allow_time_travel:
         app.include_router(admin.router)
@@ -211,6 +218,7 @@ COMMON_ERRORS = {
     "403": "This role or organisation may not do this",
     "413": "The request body is too large",
     "422": "Invalid input",
+    "429": "Too many requests from this address (public endpoints; Retry-After)",
     "500": "Unexpected error (logged)",
     "503": "Temporarily unavailable (views lagging or stopped)",
 }

@@ -35,6 +35,12 @@ class Settings:
     batches_file: str = ""
     scheduler_interval: float = 60.0
     policy: Policy = field(default_factory=Policy)
+    # Abuse controls on the anonymous endpoints (``limits`` notation, ";" between several): per client address on
+    # public reads, per address and per zone on public objections. On unless turned off (tests turn them off).
+    rate_limits: bool = True
+    rate_limit_public: str = "120/minute"
+    rate_limit_objections: str = "5/minute;20/day"
+    rate_limit_zone_objections: str = "30/minute;300/day"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -62,6 +68,12 @@ class Settings:
             batches_file=e.get("ZONECASE_BATCHES_FILE", ""),
             scheduler_interval=_seconds(e.get("ZONECASE_SCHEDULER_INTERVAL", "60")),
             policy=policy,
+            rate_limits=_switch(e.get("ZONECASE_RATE_LIMITS", "on"), "ZONECASE_RATE_LIMITS"),
+            **{
+                name: _rates(e[variable], variable)
+                for name, variable in RATE_VARIABLES.items()
+                if e.get(variable) is not None
+            },
         )
 
     def persistence_env(self) -> dict[str, str]:
@@ -130,3 +142,27 @@ def _seconds(raw: str) -> float:
     if value < 0:
         raise SettingsError("ZONECASE_SCHEDULER_INTERVAL must not be negative")
     return value
+
+
+RATE_VARIABLES = {
+    "rate_limit_public": "ZONECASE_RATE_LIMIT_PUBLIC",
+    "rate_limit_objections": "ZONECASE_RATE_LIMIT_OBJECTIONS",
+    "rate_limit_zone_objections": "ZONECASE_RATE_LIMIT_ZONE_OBJECTIONS",
+}
+
+
+def _switch(raw: str, name: str) -> bool:
+    value = raw.strip().lower()
+    if value not in ("on", "off", "1", "0", "true", "false", "yes", "no"):
+        raise SettingsError(f"{name} must be on or off")
+    return value in ("on", "1", "true", "yes")
+
+
+def _rates(raw: str, name: str) -> str:
+    from limits import parse_many
+
+    try:
+        parse_many(raw)
+    except ValueError as err:
+        raise SettingsError(f"{name} must be rates like 5/minute;20/day ({err})") from err
+    return raw
