@@ -5,14 +5,19 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from eventsourcing.persistence import InterfaceError
+from eventsourcing.persistence import OperationalError
 from fastapi import FastAPI
 from fastapi import Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from application.core import PreconditionFailedError
+from application.outage import RETRY_AFTER_SECONDS
+from application.outage import StoreUnavailableError
 from domain import errors
 from projections.runner import ViewsUnavailableError
 
@@ -121,6 +126,18 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ViewsUnavailableError)
     async def views_unavailable(request: Request, exc: ViewsUnavailableError) -> JSONResponse:
         return problem(503, exc.code, str(exc))
+
+    async def store_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("the event store is unavailable on %s %s: %s", request.method, request.url.path, exc)
+        return problem(
+            503,
+            "store_unavailable",
+            "The event store does not answer; nothing was recorded. Try again shortly.",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+
+    for unavailable in (StoreUnavailableError, OperationalError, InterfaceError, PoolTimeout):
+        app.add_exception_handler(unavailable, store_unavailable)
 
     @app.exception_handler(RequestValidationError)
     async def validation(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -29,6 +29,7 @@ from api.routers import queries
 from api.routers import zone_commands
 from api.routers import zone_queries
 from application import __version__
+from application.outage import FAIL_FAST
 from application.settings import Settings
 from audit.checkpoints import resolve_signing_key
 from scheduler.service import DeadlineScheduler
@@ -60,6 +61,23 @@ class NoSniff:
             await send(message)
 
         await self.app(scope, receive, with_header)
+
+
+class FailFast:
+    """Marks the request so that the store answers at once when it is down (``application.outage``)."""
+
+    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]]):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        token = FAIL_FAST.set(True)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            FAIL_FAST.reset(token)
 
 
 class BodyLimit:
@@ -184,6 +202,7 @@ def create_app(settings: Settings, services: Services | Callable[[], Services]) 
 
     app.add_middleware(BodyLimit, json_limit=MAX_JSON_BYTES, upload_limit=MAX_DOCUMENT_BYTES)
     app.add_middleware(NoSniff)
+    app.add_middleware(FailFast)
     app.openapi = lambda: _openapi_with_problems(app)  # type: ignore[method-assign]
     return app
 

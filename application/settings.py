@@ -125,7 +125,10 @@ class Settings:
                 "POSTGRES_PORT": str(parsed.port or 5432),
                 "POSTGRES_USER": unquote(parsed.username or "postgres"),
                 "POSTGRES_PASSWORD": unquote(parsed.password or ""),
-                "POSTGRES_CONNECT_TIMEOUT": "5",
+                # how long a request waits for a pooled connection: an outage is answered 503 within about a second
+                "POSTGRES_CONNECT_TIMEOUT": "1",
+                # a pooled connection is checked before use: after an outage none broken is handed out
+                "POSTGRES_PRE_PING": "y",
             }
             schema = parse_qs(parsed.query).get("schema", [""])[0]
             if schema:
