@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -24,16 +25,18 @@ from api.errors import ApiProblem
 from application.commands import ZoneCommand
 from application.core import Idempotency
 from application.core import Options
-from application.core import PreconditionFailedError
 from application.service import ZoneApplication
 from application.store import IdempotencyRecord
 from domain.call import Call
-from domain.errors import DuplicateApplicationError
-from domain.errors import VersionConflictError
+from domain.errors import ZoneError
 from domain.values import Actor
 from domain.zone import Zone
 
 READ_YOUR_WRITES_TIMEOUT = 5.0
+# Requests with one key wait for each other in this process (striped: memory does not grow with the keys), so that
+# a racing twin replays the first answer instead of acting on the state its twin left; across processes, a twin that
+# lost the race finds the winner's record once its own act is refused.
+_KEY_LOCKS = [threading.Lock() for _ in range(64)]
 Recorded = Zone | Call  # what a command records on: a zone, or a call for applications
 
 
@@ -87,27 +90,52 @@ class Command:
         (by default with the zone as the caller may see it; a 201 names the new record's ``Location``)."""
         side, digest = self.app.side_tables, request_hash(self.request, body)
         collection = self.request.url.path.rstrip("/")
-        if self.key is not None:
-            earlier = side.get_idempotency(self.principal.sub, self.key)
+        if self.key is None:
+            return self._act(body, act, None, digest, status, answer, collection)
+        owner = self.key_owner(digest)
+        with _KEY_LOCKS[hash((owner, self.key)) % len(_KEY_LOCKS)]:
+            earlier = side.get_idempotency(owner, self.key)
             if earlier is not None:
-                if earlier.request_hash != digest:
-                    raise ApiProblem(
-                        422, "idempotency_key_reused", "This Idempotency-Key was already used with a different request."
-                    )
-                return _replay(earlier, collection)
+                return self._replayed(earlier, digest, collection)
+            try:
+                return self._act(body, act, owner, digest, status, answer, collection)
+            except ZoneError:
+                earlier = side.get_idempotency(owner, self.key)  # a twin in another process won the race
+                if earlier is None:
+                    raise
+                return self._replayed(earlier, digest, collection)
+
+    def key_owner(self, digest: str) -> str:
+        """Whose namespace an ``Idempotency-Key`` lives in: the token's subject; for the public (no token), the client
+        address and the request itself, so that no caller can squat another's key or read its answer."""
+        if self.principal.role != "public":
+            return self.principal.sub
+        address = self.request.client.host if self.request.client else ""
+        return "public:" + hashlib.sha256(f"{address}\n{digest}".encode()).hexdigest()[:32]
+
+    @staticmethod
+    def _replayed(earlier: IdempotencyRecord, digest: str, collection: str) -> JSONResponse:
+        if earlier.request_hash != digest:
+            raise ApiProblem(
+                422, "idempotency_key_reused", "This Idempotency-Key was already used with a different request."
+            )
+        return _replay(earlier, collection)
+
+    def _act(
+        self,
+        body: BaseModel | None,
+        act: Callable[[Options], Recorded],
+        owner: str | None,
+        digest: str,
+        status: int,
+        answer: Callable[[Any], dict[str, Any]] | None,
+        collection: str,
+    ) -> JSONResponse:
         options: Options = {"expected_version": self.version}
-        if self.key is not None:
-            options["idempotency"] = Idempotency(self.principal.sub, self.key, digest, status, self.principal.role)
+        if owner is not None and self.key is not None:
+            options["idempotency"] = Idempotency(owner, self.key, digest, status, self.principal.role)
         self.app.forget_position()
-        try:
-            recorded = act(options)
-        except (VersionConflictError, DuplicateApplicationError) as e:
-            if isinstance(e, PreconditionFailedError) or self.key is None:
-                raise
-            earlier = side.get_idempotency(self.principal.sub, self.key)  # a concurrent twin won the race
-            if earlier is None:
-                raise
-            return _replay(earlier, collection)
+        recorded = act(options)
         if self.services.runner is not None:
             self.services.runner.wait_for(self.app.last_position(), READ_YOUR_WRITES_TIMEOUT)
         if answer is not None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import tempfile
 import zipfile
+from contextlib import suppress
 from io import BytesIO
 from pathlib import Path
 
@@ -52,6 +54,26 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
+FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+READ_ONLY = (errno.EROFS, errno.EACCES, errno.EPERM)
+
+
+class DocumentStorageError(Exception):
+    """The document directory cannot take the bytes: ``code`` is ``storage_full``, ``storage_read_only`` or
+    ``storage_unavailable``."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.code = (
+            "storage_full"
+            if error.errno in FULL
+            else "storage_read_only"
+            if error.errno in READ_ONLY
+            else "storage_unavailable"
+        )
+
+
 class DocumentStore:
     """Files named by their hash, written once, atomically."""
 
@@ -63,18 +85,46 @@ class DocumentStore:
         return self.root / sha256[:2] / sha256
 
     def put(self, data: bytes) -> str:
-        """Stores the bytes (once) and returns their SHA-256."""
+        """Stores the bytes (once) and returns their SHA-256; ``DocumentStorageError`` when the directory cannot
+        take them (nothing is left behind)."""
         digest = hashlib.sha256(data).hexdigest()
         target = self.path(digest)
         if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                self._write(target.parent, data, target)
+            except OSError as e:
+                raise DocumentStorageError(e) from e
+        return digest
+
+    @staticmethod
+    def _write(directory: Path, data: bytes, target: Path | None) -> None:
+        """Writes ``data`` to a temporary file in ``directory`` and moves it to ``target`` (or removes it: a probe);
+        a partial file never stays behind, so that a full disk is not kept full by the failed upload."""
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".upload-")
+        try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
                 f.flush()
                 os.fsync(f.fileno())
-            os.replace(tmp, target)
-        return digest
+            if target is None:
+                os.unlink(tmp)
+            else:
+                os.replace(tmp, target)
+        except BaseException:
+            with suppress(OSError):
+                os.unlink(tmp)
+            raise
+
+    def check(self) -> str | None:
+        """Why the directory cannot take documents now (``storage_full``, ``storage_read_only``, …), or None: a small
+        file is written, synced and removed (for ``/ready``)."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            self._write(self.root, b"probe", None)
+        except OSError as e:
+            return DocumentStorageError(e).code
+        return None
 
     def get(self, sha256: str) -> bytes | None:
         """The bytes, or None."""

@@ -5,14 +5,19 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from eventsourcing.persistence import InterfaceError
+from eventsourcing.persistence import OperationalError
 from fastapi import FastAPI
 from fastapi import Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from application.core import PreconditionFailedError
+from application.outage import RETRY_AFTER_SECONDS
+from application.outage import StoreUnavailableError
 from domain import errors
 from projections.runner import ViewsUnavailableError
 
@@ -41,6 +46,7 @@ CODE_OF_STATUS = {
     413: "payload_too_large",
     415: "unsupported_media_type",
     422: "validation_failed",
+    429: "rate_limited",
     431: "headers_too_large",
     503: "unavailable",
 }
@@ -56,9 +62,11 @@ TITLES = {
     413: "Too large",
     415: "Unsupported media type",
     422: "Invalid input",
+    429: "Too many requests",
     431: "Request header fields too large",
     500: "Internal error",
     503: "Temporarily unavailable",
+    507: "Insufficient storage",
 }
 
 
@@ -76,12 +84,17 @@ ZONE_RESPONSES: dict[int | str, dict[str, Any]] = {
 class ApiProblem(Exception):
     """An error raised at the HTTP edge (authentication, roles, headers, uploads)."""
 
-    def __init__(self, status: int, code: str, detail: str, **extra: Any) -> None:
+    def __init__(
+        self, status: int, code: str, detail: str, *, headers: dict[str, str] | None = None, **extra: Any
+    ) -> None:
         super().__init__(detail)
         self.status, self.code, self.detail, self.extra = status, code, detail, extra
+        self.headers = headers
 
 
-def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
+def problem(
+    status: int, code: str, detail: str, *, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
     """A problem+json response."""
     body = {
         "type": f"https://zonecase.example/problems/{code}",
@@ -91,7 +104,7 @@ def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
         "code": code,
         **extra,
     }
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = {**({"WWW-Authenticate": "Bearer"} if status == 401 else {}), **(headers or {})} or None
     return JSONResponse(jsonable_encoder(body), status_code=status, media_type=PROBLEM, headers=headers)
 
 
@@ -110,11 +123,23 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ApiProblem)
     async def api_problem(request: Request, exc: ApiProblem) -> JSONResponse:
-        return problem(exc.status, exc.code, exc.detail, **exc.extra)
+        return problem(exc.status, exc.code, exc.detail, headers=exc.headers, **exc.extra)
 
     @app.exception_handler(ViewsUnavailableError)
     async def views_unavailable(request: Request, exc: ViewsUnavailableError) -> JSONResponse:
         return problem(503, exc.code, str(exc))
+
+    async def store_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("the event store is unavailable on %s %s: %s", request.method, request.url.path, exc)
+        return problem(
+            503,
+            "store_unavailable",
+            "The event store does not answer; nothing was recorded. Try again shortly.",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+
+    for unavailable in (StoreUnavailableError, OperationalError, InterfaceError, PoolTimeout):
+        app.add_exception_handler(unavailable, store_unavailable)
 
     @app.exception_handler(RequestValidationError)
     async def validation(request: Request, exc: RequestValidationError) -> JSONResponse:

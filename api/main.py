@@ -17,6 +17,8 @@ from api import errors
 from api.auth import resolve_jwt_secret
 from api.deps import Services
 from api.documents import DocumentStore
+from api.limits import PublicRate
+from api.limits import RateLimits
 from api.routers import admin
 from api.routers import board
 from api.routers import calendar
@@ -27,6 +29,7 @@ from api.routers import queries
 from api.routers import zone_commands
 from api.routers import zone_queries
 from application import __version__
+from application.outage import FAIL_FAST
 from application.settings import Settings
 from audit.checkpoints import resolve_signing_key
 from scheduler.service import DeadlineScheduler
@@ -96,6 +99,23 @@ class HeaderLimit:
         await self.app(scope, receive, send)
 
 
+class FailFast:
+    """Marks the request so that the store answers at once when it is down (``application.outage``)."""
+
+    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]]):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        token = FAIL_FAST.set(True)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            FAIL_FAST.reset(token)
+
+
 class BodyLimit:
     """Refuses request bodies over the limit (413) before they are read into memory."""
 
@@ -106,8 +126,11 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.upload_limit + 64 * 1024 if scope["path"].startswith("/documents") else self.json_limit
         headers = dict(scope.get("headers") or [])
+        uploads = scope["path"].startswith("/documents") or (  # an objection with its evidence files
+            scope["path"].endswith("/objections") and headers.get(b"content-type", b"").startswith(b"multipart/")
+        )
+        limit = self.upload_limit + 64 * 1024 if uploads else self.json_limit
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._too_large(scope, receive, send, limit)
@@ -178,15 +201,17 @@ def create_app(settings: Settings, services: Services | Callable[[], Services]) 
     app.state.settings = settings  # the token checks (issuer, audience, lifetime)
     app.state.documents = DocumentStore(settings.data_dir / "documents")
     app.state.max_document_bytes = MAX_DOCUMENT_BYTES
+    app.state.rate_limits = RateLimits(settings)
     errors.install(app)
     app.include_router(zone_commands.router)
     app.include_router(zone_queries.router)
     app.include_router(documents.router)
     app.include_router(queries.router)
     app.include_router(calendar.router)
-    app.include_router(calls.router)
-    app.include_router(checkpoints.router)
-    app.include_router(board.router)
+    # the public's endpoints: a caller without a valid token is rate-limited per address (/notices: its route)
+    app.include_router(calls.router, dependencies=[PublicRate])
+    app.include_router(checkpoints.router, dependencies=[PublicRate])
+    app.include_router(board.router, dependencies=[PublicRate])
     app.mount("/web", StaticFiles(directory=board.WEB), name="web")  # the board's script, verifier and styles
     if settings.allow_time_travel:
         app.include_router(admin.router)
@@ -198,7 +223,8 @@ def create_app(settings: Settings, services: Services | Callable[[], Services]) 
 
     @app.get("/ready", tags=["operations"])
     def ready() -> JSONResponse:
-        """Readiness: the event store answers and no view has stopped; shows each view's lag."""
+        """Readiness: the event store answers, no view has stopped and the document directory takes a file (else
+        ``documents`` says why: ``storage_full``, ``storage_read_only``); shows each view's lag."""
         c: Services = app.state.container
         try:
             c.app.recorder.max_notification_id()
@@ -206,12 +232,15 @@ def create_app(settings: Settings, services: Services | Callable[[], Services]) 
             return errors.problem(503, "store_unavailable", f"The event store does not answer ({type(e).__name__}).")
         status = c.runner.status() if c.runner else {"views": {}}
         failed = [v["failed"] for v in status["views"].values() if v["failed"]]
-        body = {"status": "unavailable" if failed else "ready", "store": "ok", **status}
-        return JSONResponse(body, status_code=503 if failed else 200)
+        storage = app.state.documents.check()  # full or read-only: uploads would fail
+        unready = bool(failed) or storage is not None
+        body = {"status": "unavailable" if unready else "ready", "store": "ok", "documents": storage or "ok", **status}
+        return JSONResponse(body, status_code=503 if unready else 200)
 
     app.add_middleware(BodyLimit, json_limit=MAX_JSON_BYTES, upload_limit=MAX_DOCUMENT_BYTES)
     app.add_middleware(HeaderLimit, limit=MAX_HEADER_BYTES)
     app.add_middleware(NoSniff)
+    app.add_middleware(FailFast)
     app.openapi = lambda: _openapi_with_problems(app)  # type: ignore[method-assign]
     return app
 
@@ -247,6 +276,7 @@ COMMON_ERRORS = {
     "413": "The request body is too large",
     "431": "The request headers are too large",
     "422": "Invalid input",
+    "429": "Too many requests from this address (public endpoints; Retry-After)",
     "500": "Unexpected error (logged)",
     "503": "Temporarily unavailable (views lagging or stopped)",
 }

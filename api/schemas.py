@@ -287,12 +287,18 @@ class NoticeIn(In):
     working_days: Annotated[int, Number, Field(ge=1, le=60)] | None = None
 
 
+OBJECTION_TEXT_MAX = 5000
+EVIDENCE_FILES_MAX = 5
+
+
 class ObjectionIn(In):
-    """An objection (异议) during the notice; the objector's identity is shown only to the bureau and inspectors."""
+    """An objection (异议) during the notice; the objector's identity is shown only to the bureau and inspectors.
+    The public sends its evidence as files with the objection (multipart/form-data: these fields, and up to 5
+    ``evidence`` files); only a token holder may cite uploaded documents by hash in ``evidence``."""
 
     objector_name: Annotated[str, Field(min_length=1, max_length=200)]
     contact: Annotated[str, Field(min_length=1, max_length=500)]
-    text: Annotated[str, Field(min_length=1, max_length=20000)]
+    text: Annotated[str, Field(min_length=1, max_length=OBJECTION_TEXT_MAX)]
     evidence: Annotated[list[DocumentRef], Field(max_length=50)] = []
     channel: Literal["letter", "phone", "visit", "email"] | None = Field(
         default=None, description="bureau only: how the bureau received the objection it registers"
@@ -300,6 +306,16 @@ class ObjectionIn(In):
     received_at: Instant | None = Field(
         default=None, description="bureau only, with channel: when it was received (within the notice period)"
     )
+
+
+class ObjectionPage(BaseModel):
+    """A page of a zone's objections."""
+
+    zone_id: str
+    total: int
+    limit: int
+    offset: int
+    items: list[dict[str, Any]]
 
 
 class ResolutionIn(In):
@@ -434,7 +450,9 @@ class ZonePublic(BaseModel):
     panel: dict[str, Any] | None
     assessment: dict[str, Any] | None
     notice: dict[str, Any] | None
-    objections: list[dict[str, Any]]
+    objection_counts: dict[str, int] = Field(
+        default_factory=dict, description="total and per status; the objections: GET /zones/{id}/objections"
+    )
     recommendations: list[dict[str, Any]] = []
     term: dict[str, Any] | None
     valid_until: str | None

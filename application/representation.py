@@ -151,9 +151,27 @@ def flag_overdue(document: dict[str, Any], now: datetime) -> dict[str, Any]:
     return document
 
 
+def objection_counts(document: dict[str, Any]) -> dict[str, Any]:
+    """The zone as it is answered: its objections counted (``objection_counts``: total and per status), not
+    embedded — they are paged under ``/zones/{id}/objections``, so that a flood of them cannot swell every answer."""
+    out = {k: v for k, v in document.items() if k != "objections"}
+    counts: dict[str, int] = {"total": len(document.get("objections") or [])}
+    for o in document.get("objections") or []:
+        counts[o["status"]] = counts.get(o["status"], 0) + 1
+    out["objection_counts"] = counts
+    return out
+
+
+def objection_page(document: dict[str, Any], role: str, *, limit: int, offset: int) -> dict[str, Any]:
+    """One page of the zone's objections in the order raised, as a reader with ``role`` may see them."""
+    objections = document.get("objections") or []
+    shown = redact({"objections": objections[offset : offset + limit]}, role)["objections"]
+    return {"zone_id": document["id"], "total": len(objections), "limit": limit, "offset": offset, "items": shown}
+
+
 def shown_zone(zone: Zone, policy: Policy, role: str, now: datetime) -> dict[str, Any]:
     """The zone document as a reader with ``role`` may see it, deadlines flagged overdue against ``now``."""
-    return flag_overdue(redact(zone_document(zone, policy), role), now)
+    return flag_overdue(objection_counts(redact(zone_document(zone, policy), role)), now)
 
 
 def objection_receipt(zone: Zone, objection_id: str) -> dict[str, Any]:

@@ -54,6 +54,13 @@ class Settings:
         if not 0 < self.token_max_hours <= 24 * 366:
             raise SettingsError("ZONECASE_TOKEN_MAX_HOURS must be a number of hours above 0 (at most a year)")
 
+    # Abuse controls on the anonymous endpoints (``limits`` notation, ";" between several): per client address on
+    # public reads, per address and per zone on public objections. On unless turned off (tests turn them off).
+    rate_limits: bool = True
+    rate_limit_public: str = "120/minute"
+    rate_limit_objections: str = "5/minute;20/day"
+    rate_limit_zone_objections: str = "30/minute;300/day"
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Reads ``ZONECASE_*`` variables; the process defaults come from ``ZONECASE_POLICY_*``."""
@@ -83,6 +90,12 @@ class Settings:
             jwt_issuer=e.get("ZONECASE_JWT_ISSUER", ""),
             jwt_audience=e.get("ZONECASE_JWT_AUDIENCE", ""),
             token_max_hours=_hours(e.get("ZONECASE_TOKEN_MAX_HOURS", "12")),
+            rate_limits=_switch(e.get("ZONECASE_RATE_LIMITS", "on"), "ZONECASE_RATE_LIMITS"),
+            **{
+                name: _rates(e[variable], variable)
+                for name, variable in RATE_VARIABLES.items()
+                if e.get(variable) is not None
+            },
         )
 
     def persistence_env(self) -> dict[str, str]:
@@ -134,7 +147,10 @@ class Settings:
                 "POSTGRES_PORT": str(parsed.port or 5432),
                 "POSTGRES_USER": unquote(parsed.username or "postgres"),
                 "POSTGRES_PASSWORD": unquote(parsed.password or ""),
-                "POSTGRES_CONNECT_TIMEOUT": "5",
+                # how long a request waits for a pooled connection: an outage is answered 503 within about a second
+                "POSTGRES_CONNECT_TIMEOUT": "1",
+                # a pooled connection is checked before use: after an outage none broken is handed out
+                "POSTGRES_PRE_PING": "y",
             }
             schema = parse_qs(parsed.query).get("schema", [""])[0]
             if schema:
@@ -158,3 +174,27 @@ def _hours(raw: str) -> float:
         return float(raw)
     except ValueError as err:
         raise SettingsError("ZONECASE_TOKEN_MAX_HOURS must be a number of hours") from err
+
+
+RATE_VARIABLES = {
+    "rate_limit_public": "ZONECASE_RATE_LIMIT_PUBLIC",
+    "rate_limit_objections": "ZONECASE_RATE_LIMIT_OBJECTIONS",
+    "rate_limit_zone_objections": "ZONECASE_RATE_LIMIT_ZONE_OBJECTIONS",
+}
+
+
+def _switch(raw: str, name: str) -> bool:
+    value = raw.strip().lower()
+    if value not in ("on", "off", "1", "0", "true", "false", "yes", "no"):
+        raise SettingsError(f"{name} must be on or off")
+    return value in ("on", "1", "true", "yes")
+
+
+def _rates(raw: str, name: str) -> str:
+    from limits import parse_many
+
+    try:
+        parse_many(raw)
+    except ValueError as err:
+        raise SettingsError(f"{name} must be rates like 5/minute;20/day ({err})") from err
+    return raw

@@ -23,6 +23,8 @@ from psycopg.rows import tuple_row
 from psycopg.sql import SQL
 from psycopg.sql import Identifier
 
+from application.outage import fail_fast
+
 
 @dataclass(frozen=True)
 class IdempotencyRecord:
@@ -168,6 +170,7 @@ class PostgresRecorder(PostgresApplicationRecorder):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        fail_fast(self.datastore)
         schema = Identifier(self.datastore.schema)
         self.idempotency_table = SQL("{}.{}").format(schema, Identifier(f"{self.events_table_name}_idempotency"))
         self.documents_table = SQL("{}.{}").format(schema, Identifier(f"{self.events_table_name}_documents"))

@@ -25,6 +25,8 @@ from eventsourcing.sqlite import SQLiteTrackingRecorder
 from psycopg.sql import SQL
 from psycopg.sql import Identifier
 
+from application.outage import fail_fast
+
 log = logging.getLogger("zonecase.projections")
 
 
@@ -257,6 +259,7 @@ class PostgresView(_ViewTables, PostgresTrackingRecorder):
     def __init__(self, datastore: PostgresDatastore, spec: ViewSpec) -> None:
         self.spec = spec
         super().__init__(datastore, tracking_table_name=f"{spec.name}_tracking")
+        fail_fast(datastore)  # a request's read answers 503 at once when PostgreSQL is down
         for table, columns in spec.tables.items():
             self.sql_create_statements.append(
                 SQL(f"CREATE TABLE IF NOT EXISTS {{}}.{{}} ({columns})").format(

@@ -20,6 +20,7 @@ from api.deps import PrincipalDep
 from api.deps import ServicesDep
 from api.deps import require_roles
 from api.documents import MEDIA_TYPES
+from api.documents import DocumentStorageError
 from api.documents import DocumentStore
 from api.documents import sniff
 from api.errors import ApiProblem
@@ -37,7 +38,12 @@ def _store(request: Request) -> DocumentStore:
     "",
     status_code=201,
     response_model=schemas.DocumentOut,
-    responses={413: {"description": "Too large"}, 415: {"description": "Not an accepted file type"}},
+    responses={
+        413: {"description": "Too large"},
+        415: {"description": "Not an accepted file type"},
+        503: {"description": "The document storage is read-only or unavailable (storage_read_only)"},
+        507: {"description": "The document storage is full (storage_full)"},
+    },
 )
 async def upload(
     request: Request,
@@ -61,10 +67,28 @@ async def upload(
             "This file type is not accepted. Accepted: " + ", ".join(MEDIA_TYPES.values()) + ".",
         )
     name = (file.filename or "document")[:300]
-    digest = _store(request).put(data)
+    digest = stored(_store(request), data)
     meta = DocumentMeta(digest, len(data), media_type, name, principal.sub, c.clock.now().astimezone(UTC).isoformat())
     c.app.side_tables.put_document(meta, principal.org if principal.role == "applicant" else "")
     return {"sha256": digest, "size": len(data), "media_type": media_type, "name": name}
+
+
+def stored(store: DocumentStore, data: bytes) -> str:
+    """Puts the bytes into the store; a full directory is 507 ``storage_full``, a read-only one 503
+    ``storage_read_only`` (with ``Retry-After``)."""
+    try:
+        return store.put(data)
+    except DocumentStorageError as e:
+        if e.code == "storage_full":
+            raise ApiProblem(507, e.code, "The document storage is full; the document was not stored.") from None
+        raise ApiProblem(
+            503,
+            e.code,
+            "The document storage cannot be written to now"
+            + (" (read-only)" if e.code == "storage_read_only" else "")
+            + "; the document was not stored.",
+            headers={"Retry-After": "30"},
+        ) from None
 
 
 @router.get(

@@ -22,6 +22,7 @@ from api.deps import Services
 from api.deps import ServicesDep
 from api.deps import instant_param
 from api.deps import read
+from api.limits import PublicRate
 from audit.inspection import inspect
 from audit.integrity import verify_store
 from domain.values import local_date
@@ -32,7 +33,7 @@ from projections.notices import list_notices
 router = APIRouter()
 
 
-@router.get("/notices", tags=["public"], response_model=list[schemas.NoticePublic])
+@router.get("/notices", tags=["public"], response_model=list[schemas.NoticePublic], dependencies=[PublicRate])
 def notices(
     c: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,

@@ -10,6 +10,7 @@ from uuid import uuid4
 
 from fastapi import APIRouter
 from fastapi import Body
+from fastapi import Depends
 from fastapi import Path
 from fastapi.responses import JSONResponse
 
@@ -20,6 +21,11 @@ from api.deps import PUBLIC
 from api.deps import require_roles
 from api.errors import ZONE_RESPONSES
 from api.errors import ApiProblem
+from api.limits import objection_rate
+from api.objections import ObjectionSubmission
+from api.objections import objection_body_schema
+from api.objections import objection_submission
+from api.objections import store_evidence
 from application.commands import AddPanelMembers
 from application.commands import AppointPanel
 from application.commands import ConcludeAssessment
@@ -201,14 +207,29 @@ def _published(cmd: Command, zone_id: UUID, response: JSONResponse, what: str) -
 
 
 @router.post(
-    "/{zone_id}/objections", status_code=201, response_model=schemas.ObjectionCreated, responses=ZONE_RESPONSES
+    "/{zone_id}/objections",
+    status_code=201,
+    response_model=schemas.ObjectionCreated,
+    responses={
+        **ZONE_RESPONSES,
+        415: {"description": "An evidence file of a type not accepted"},
+        429: {"description": "Too many objections from this address or on this zone (Retry-After)"},
+    },
+    openapi_extra=objection_body_schema(),
 )
-def raise_objection(zone_id: UUID, body: schemas.ObjectionIn, cmd: Anyone) -> JSONResponse:
+def raise_objection(
+    zone_id: UUID, cmd: Anyone, submission: Annotated[ObjectionSubmission, Depends(objection_submission)]
+) -> JSONResponse:
     """Anyone may object (异议) while the notice runs; no token is needed. The objector's name and contact
-    are shown only to the bureau and inspectors. With a bureau token, ``channel`` (letter, phone, visit,
-    email) and ``received_at``, the bureau registers an objection it received: ``received_at`` must fall
+    are shown only to the bureau and inspectors. The text is at most 5,000 characters. The public sends its
+    evidence as files with the objection (``multipart/form-data``: the fields below as form fields, and up to 5
+    files named ``evidence``; PDF, images, Office, OFD, text); citing stored documents by hash needs a token (422
+    ``evidence_upload_required`` otherwise). Public objections are rate-limited per client address and per zone
+    (429 ``rate_limited`` with ``Retry-After``). With a bureau token, ``channel`` (letter, phone, visit, email)
+    and ``received_at``, the bureau registers an objection it received: ``received_at`` must fall
     within the notice (``starts_on`` … the end of ``ends_on``, Asia/Shanghai); one received within it may be
     registered after ``ends_on`` too, as long as nothing has been recommended (409 otherwise)."""
+    body = submission.body
     if body.channel is not None or body.received_at is not None:  # the bureau registers one it received
         if cmd.principal is PUBLIC:
             raise ApiProblem(
@@ -218,6 +239,21 @@ def raise_objection(zone_id: UUID, body: schemas.ObjectionIn, cmd: Anyone) -> JS
                 "bureau token (Authorization: Bearer <JWT>).",
             )
         require_roles(cmd.principal, "bureau")
+    if cmd.principal is PUBLIC and body.evidence:
+        raise ApiProblem(  # the same answer whether the hash is stored or not
+            422,
+            "evidence_upload_required",
+            "Evidence from the public is sent as files with the objection (multipart/form-data, files named "
+            "evidence), not as references to stored documents.",
+            errors=[{"loc": ["evidence"], "msg": "upload the files with the objection"}],
+        )
+    if cmd.principal.role != "bureau":
+        objection_rate(cmd.request, str(zone_id))
+    if submission.files:
+        uploaded = store_evidence(cmd, submission.files)
+        body = schemas.ObjectionIn.model_validate(
+            {**body.model_dump(), "evidence": [*body.model_dump()["evidence"], *uploaded]}
+        )
     oid = str(uuid4())
     return cmd.run(
         body,

@@ -27,6 +27,8 @@ from api.errors import ZONE_RESPONSES
 from api.errors import ApiProblem
 from application.representation import SEES_OBJECTORS
 from application.representation import flag_overdue
+from application.representation import objection_counts
+from application.representation import objection_page
 from application.representation import redact
 from application.representation import zone_document
 from application.representation import zone_summary
@@ -106,12 +108,26 @@ def zone(
     if as_of is not None:
         require_roles(principal, "bureau", "leading_group", "inspector")
         past = c.app.as_of(zone_id, instant(as_of, "as_of"))
-        document = flag_overdue(redact(zone_document(past, c.app.policy), principal.role), as_of)
+        document = flag_overdue(objection_counts(redact(zone_document(past, c.app.policy), principal.role)), as_of)
         document["as_of"] = as_of.isoformat()
         return JSONResponse(document, headers={"ETag": f'"{past.version}"'})
     document = _document_or_404(c, zone_id, principal)
-    document = flag_overdue(redact(document, principal.role), c.clock.now())
+    document = flag_overdue(objection_counts(redact(document, principal.role)), c.clock.now())
     return JSONResponse(document, headers={"ETag": f'"{document["version"]}"'})
+
+
+@router.get("/{zone_id}/objections", response_model=schemas.ObjectionPage, responses=ZONE_RESPONSES)
+def objections(
+    zone_id: UUID,
+    c: ServicesDep,
+    principal: PrincipalDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> dict[str, Any]:
+    """The zone's objections (异议) in the order raised, a page at a time (``total`` counts them all): text,
+    evidence, status and resolution; the objector's name and contact only for the bureau and inspectors. The
+    zone itself shows only ``objection_counts``. Readers as for the zone."""
+    return objection_page(_document_or_404(c, zone_id, principal), principal.role, limit=limit, offset=offset)
 
 
 @router.get("/{zone_id}/history", response_model=list[schemas.HistoryEntry], responses=ZONE_RESPONSES)

@@ -187,7 +187,7 @@ def make_api(url: str, tmp_path: Path, **overrides: Any) -> Iterator[Api]:
         jwt_secret=SECRET,
         allow_time_travel=True,
         scheduler_interval=0,
-        **overrides,
+        **{"rate_limits": False, **overrides},  # the abuse controls have tests of their own
     )  # deadlines are swept when a test says so (the scheduler has tests of its own)
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         api = Api(client)
@@ -280,6 +280,7 @@ def serve(url: str, tmp_path: Path) -> Iterator[Api]:
         ZONECASE_JWT_SECRET=SECRET,
         ZONECASE_ALLOW_TIME_TRAVEL="1",
         ZONECASE_SCHEDULER_INTERVAL="0",
+        ZONECASE_RATE_LIMITS="off",
     )
     with served_process(env, tmp_path) as base, httpx.Client(base_url=base, timeout=30) as client:
         api = Api(client)  # type: ignore[arg-type]
@@ -298,6 +299,13 @@ def sqlite_api(tmp_path: Path) -> Iterator[Api]:
     """The API on SQLite only (for the long matrices)."""
     factory = StoreFactory("sqlite", tmp_path)
     yield from make_api(factory.new_url(), tmp_path)
+
+
+def objections_of(api: Api, zone_id: str, actor: Actor | None) -> list[dict[str, Any]]:
+    """The zone's objections as ``actor`` is shown them (the zone itself only counts them)."""
+    r = api.get(f"/zones/{zone_id}/objections?limit=200", actor)
+    assert r.status_code == 200, r.text
+    return list(r.json()["items"])
 
 
 def refused(api: Api, response: Any, status: int, code: str) -> dict[str, Any]:

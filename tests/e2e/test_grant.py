@@ -11,6 +11,7 @@ from ..helpers import INSPECTOR
 from ..helpers import LEADING
 from ..helpers import SONGSHAN
 from .conftest import Api
+from .conftest import objections_of
 from .conftest import recommend
 from .conftest import recommended_and_granted
 from .conftest import refused
@@ -48,9 +49,9 @@ def test_the_bureau_registers_a_letter_and_upholding_another_supersedes_it(api: 
     r = letter(api, zid, "2021-10-08T18:00:00+08:00")
     assert r.status_code == 201, r.text
     lid = r.json()["objection_id"]
-    shown = {o["objection_id"]: o for o in api.get(f"/zones/{zid}", BUREAU).json()["objections"]}
+    shown = {o["objection_id"]: o for o in objections_of(api, zid, BUREAU)}
     assert (shown[lid]["channel"], shown[lid]["received_at"]) == ("letter", "2021-10-08T10:00:00+00:00")
-    assert "objector_name" not in api.get(f"/zones/{zid}", SONGSHAN).json()["objections"][1]
+    assert "objector_name" not in objections_of(api, zid, SONGSHAN)[1]
 
     r = api.post(
         f"/zones/{zid}/objections/{oid}/resolution",
@@ -58,7 +59,8 @@ def test_the_bureau_registers_a_letter_and_upholding_another_supersedes_it(api: 
         json={"outcome": "upheld", "consequence": "reassess", "reasons": "Confirmed by the market regulator."},
     )
     assert r.status_code == 200 and r.json()["status"] == "assessment_accepted", r.text
-    objections = {o["objection_id"]: o for o in r.json()["objections"]}
+    assert r.json()["objection_counts"] == {"total": 2, "upheld": 1, "superseded": 1}
+    objections = {o["objection_id"]: o for o in objections_of(api, zid, BUREAU)}
     assert (objections[lid]["status"], objections[lid]["superseded_by"]) == ("superseded", oid)
     r = api.post(f"/zones/{zid}/objections/{lid}/resolution", BUREAU, json={"outcome": "dismissed", "reasons": "x"})
     assert "superseded" in refused(api, r, 409, "illegal_transition")["detail"]

@@ -21,6 +21,7 @@ from ..helpers import SONGSHAN
 from ..helpers import full_scores
 from .conftest import Api
 from .conftest import admit
+from .conftest import objections_of
 from .conftest import recommend
 from .conftest import recommended_and_granted
 
@@ -87,19 +88,16 @@ def to_notice(
 
 
 def object_during_notice(api: Api, zid: str, uploader: Actor) -> str:
-    """A member of the public objects on the second day of the notice, with evidence ``uploader`` sent;
-    returns the objection's id."""
+    """A member of the public objects on the second day of the notice, sending its evidence with the objection (the
+    bytes ``uploader`` once uploaded, so the dossier names the same document); returns the objection's id."""
     api.set_clock("2021-09-28")
-    evidence = api.upload(uploader, "evidence.pdf")
-    r = api.post(
+    api.upload(uploader, "evidence.pdf")
+    r = api.request(
+        "POST",
         f"/zones/{zid}/objections",
         None,
-        json={
-            "objector_name": "Wang Fang",
-            "contact": "wang@example.org",
-            "text": "Two platforms are one company.",
-            "evidence": [{"sha256": evidence["sha256"], "name": "evidence.pdf"}],
-        },
+        data={"objector_name": "Wang Fang", "contact": "wang@example.org", "text": "Two platforms are one company."},
+        files=[("evidence", ("evidence.pdf", b"%PDF-1.4 evidence.pdf", "application/pdf"))],
     )
     assert r.status_code == 201, r.text
     return str(r.json()["objection_id"])
@@ -217,8 +215,7 @@ def objected_and_sent_back(api: Api) -> None:
     oid = object_during_notice(api, zid, OTHER_TOWN)
     # the public and the applicant never see who objected; the bureau and inspectors do
     for actor, sees in ((NANCHENG, False), (BUREAU, True), (INSPECTOR, True), (LEADING, False)):
-        detail = api.get(f"/zones/{zid}", actor).json()
-        assert ("objector_name" in detail["objections"][0]) is sees
+        assert ("objector_name" in objections_of(api, zid, actor)[0]) is sees
     history = api.get(f"/zones/{zid}/history", NANCHENG).json()
     raised = next(h for h in history if h["type"] == "ObjectionRaised")
     assert "objector_name" not in raised["data"] and raised["actor"]["sub"] == ""

@@ -26,6 +26,7 @@ from ..helpers import OTHER_TOWN
 from ..helpers import SONGSHAN
 from ..helpers import full_scores
 from .conftest import Api
+from .conftest import objections_of
 from .conftest import revocation_body
 
 DALANG = Actor("u-dl", "applicant", "dalang", "Dalang IT office")
@@ -275,9 +276,7 @@ def later_call_zones(api: Api) -> None:
     history = api.get(f"/zones/{zid}/history", BUREAU).json()
     upheld = [h for h in history if h["type"] == "ObjectionResolved"][-1]
     assert upheld["data"]["superseded"] == [public["objection_id"]]
-    objections = (
-        {o["objection_id"]: o for o in z["objections"]} if isinstance(z["objections"], list) else z["objections"]
-    )
+    objections = {o["objection_id"]: o for o in objections_of(api, zid, BUREAU)}
     assert objections[public["objection_id"]]["status"] == "superseded"
     assert objections[registered["objection_id"]]["channel"] == "letter"
     assess(api, zid, OTHER_TOWN, "2026-06-22", requested=False)

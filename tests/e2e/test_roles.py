@@ -24,6 +24,7 @@ from ..helpers import SONGSHAN
 from ..helpers import full_scores
 from .conftest import Api
 from .conftest import apply_first_batch
+from .conftest import objections_of
 from .conftest import revocation_body
 
 # The columns of the matrix. None is the public (no token).
@@ -194,7 +195,7 @@ def test_every_command_by_every_role(sqlite_api: Api) -> None:
     for role in allowed - {"public"}:  # every allowed cell succeeds
         r = api.post(f"{z}/objections", ROLES[role], json=objection)
         assert r.status_code == 201, (role, r.text)
-    open_ids = [o["objection_id"] for o in api.get(z, BUREAU).json()["objections"]]
+    open_ids = [o["objection_id"] for o in objections_of(api, z.rsplit("/", 1)[-1], BUREAU)]
     assert len(open_ids) == len(allowed) + 1
     api.set_clock("2021-10-09")
     for oid in open_ids[1:]:

@@ -29,6 +29,7 @@ from ..helpers import SONGSHAN
 from ..helpers import full_scores
 from .conftest import Api
 from .conftest import first_batch_application
+from .conftest import objections_of
 from .conftest import recommend
 from .conftest import refused
 from .conftest import revocation_body
@@ -599,7 +600,7 @@ def test_upholding_an_objection_with_reject_rejects_and_supersedes_the_others_an
     assert r.status_code == 200, r.text
     r = api.post(f"{z}/objections/{first}/resolution", BUREAU, json=upheld)
     assert r.status_code == 200 and r.json()["status"] == "rejected", r.text
-    shown = {o["objection_id"]: o for o in r.json()["objections"]}
+    shown = {o["objection_id"]: o for o in objections_of(api, zid, BUREAU)}
     assert (shown[second]["status"], shown[second]["superseded_by"]) == ("superseded", first)
     assert shown[third]["status"] == "dismissed"  # resolved before: not superseded
     with nothing_recorded(api, zid):

@@ -1,0 +1,67 @@
+"""Failing fast when PostgreSQL is down: a request answers 503 ``store_unavailable`` within the pool's short wait
+instead of riding out the library's ten retries; the background threads (views, scheduler) keep retrying."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+from eventsourcing.persistence import InterfaceError
+from eventsourcing.persistence import OperationalError
+
+# Set for the duration of an HTTP request (the thread pool copies it into the route's thread); the views' and the
+# scheduler's threads do not have it, and keep the library's retries.
+FAIL_FAST: ContextVar[bool] = ContextVar("zonecase_fail_fast", default=False)
+# After a connection could not be had, requests do not try again for this long (the server is given time to come
+# back; a request meanwhile is answered at once).
+BREAKER_SECONDS = 1.0
+RETRY_AFTER_SECONDS = 2
+
+
+class StoreUnavailableError(Exception):
+    """The event store cannot be reached; nothing was recorded by this request."""
+
+    code = "store_unavailable"
+
+
+def fail_fast(datastore: Any) -> None:
+    """Wraps ``datastore.get_connection`` (an eventsourcing PostgreSQL datastore; once) so that, in a request, a
+    connection that cannot be had raises ``StoreUnavailableError`` — which the library's retry does not catch."""
+    if getattr(datastore, "_zonecase_fail_fast", False):
+        return
+    original = datastore.get_connection
+    lock = threading.Lock()
+    down_until = [0.0]
+
+    @contextmanager
+    def get_connection() -> Iterator[Any]:
+        fast = FAIL_FAST.get()
+        if fast and time.monotonic() < down_until[0]:
+            raise StoreUnavailableError("The event store does not answer; try again shortly.")
+        with ExitStack() as stack:
+            try:
+                conn = stack.enter_context(original())
+            except (OperationalError, InterfaceError) as e:
+                with lock:
+                    down_until[0] = time.monotonic() + BREAKER_SECONDS
+                if fast:
+                    raise StoreUnavailableError(f"The event store does not answer ({e}).") from e
+                raise
+            try:
+                yield conn
+            except Exception as e:
+                if not getattr(conn, "broken", False):  # an error of the statement, not of the connection
+                    raise
+                with lock:
+                    down_until[0] = time.monotonic() + BREAKER_SECONDS
+                if fast:
+                    raise StoreUnavailableError(f"The connection to the event store was lost ({e}).") from e
+                raise
+
+    datastore.get_connection = get_connection
+    datastore._zonecase_fail_fast = True

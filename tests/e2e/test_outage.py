@@ -1,0 +1,122 @@
+"""PostgreSQL going away (issue 12, finding 8): reads and commands answer 503 ``store_unavailable`` with
+``Retry-After`` within 2 s — never a 500, never a hang — and work again once it is back, without a restart.
+
+The outage is a TCP relay in front of the shared test server that the test cuts (every connection dropped, the port
+closed): the shared server itself is never stopped."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+
+from ..conftest import StoreFactory
+from ..helpers import BUREAU
+from ..helpers import GOOD_PLAN
+from .conftest import Api
+from .conftest import apply_first_batch
+from .conftest import free_port
+from .conftest import make_api
+from .conftest import refused
+
+
+class Relay:
+    """Forwards a local port to PostgreSQL until cut."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target, self.port = target, free_port()
+        self.sockets: list[socket.socket] = []
+        self.listener: socket.socket | None = None
+
+    def start(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", self.port), reuse_port=False)
+        threading.Thread(target=self._accept, args=(self.listener,), daemon=True).start()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                server = socket.create_connection(self.target)
+            except OSError:
+                client.close()
+                continue
+            self.sockets += [client, server]
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(a: socket.socket, b: socket.socket) -> None:
+        try:
+            while data := a.recv(65536):
+                b.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (a, b):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                s.close()
+
+    def cut(self) -> None:
+        assert self.listener is not None
+        self.listener.close()
+        for s in self.sockets:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+        self.sockets = []
+
+
+@pytest.fixture
+def relayed(tmp_path: Path) -> Iterator[tuple[Api, Relay]]:
+    factory = StoreFactory("postgres", tmp_path)
+    url = urlparse(factory.new_url())
+    relay = Relay((url.hostname or "127.0.0.1", url.port or 5432))
+    relay.start()
+    netloc = f"{url.username}@127.0.0.1:{relay.port}" if url.username else f"127.0.0.1:{relay.port}"
+    try:
+        yield from ((api, relay) for api in make_api(url._replace(netloc=netloc).geturl(), tmp_path))
+    finally:
+        factory.cleanup()
+
+
+def timed(call: Any) -> tuple[Any, float]:
+    start = time.monotonic()
+    r = call()
+    return r, time.monotonic() - start
+
+
+@pytest.mark.postgres
+def test_with_postgres_down_reads_and_commands_answer_503_within_2_s(relayed: tuple[Api, Relay]) -> None:
+    api, relay = relayed
+    zid = apply_first_batch(api, plan=GOOD_PLAN)
+    assert api.get(f"/zones/{zid}", BUREAU).status_code == 200
+    relay.cut()
+    for call in (
+        lambda: api.get(f"/zones/{zid}", BUREAU),
+        lambda: api.get("/zones", BUREAU),
+        lambda: api.get("/notices", None),
+        lambda: api.post(f"/zones/{zid}/formal-review", BUREAU, json={"outcome": "accepted"}),
+        lambda: api.post(f"/zones/{zid}/formal-review", BUREAU, json={"outcome": "accepted"}),
+    ):
+        r, seconds = timed(call)
+        refused(api, r, 503, "store_unavailable")
+        assert int(r.headers["retry-after"]) > 0
+        assert seconds < 2.0, seconds
+    relay.start()  # the server is back: no restart of the service needed
+    time.sleep(1.5)
+    r = api.post(f"/zones/{zid}/formal-review", BUREAU, json={"outcome": "accepted"})
+    assert r.status_code == 200 and r.json()["status"] == "accepted", r.text
