@@ -272,7 +272,9 @@ function jcsNumber(n) {
       if (big > MAX_SAFE || big < -MAX_SAFE) throw new VerifyError(`the integer ${n.raw} is beyond ±(2^53−1)`);
       return big.toString();
     }
-    n = n.value;
+    const x = n.value; // a JSON number with a fraction or an exponent: a binary float, written as ECMAScript does
+    if (!Number.isFinite(x)) throw new VerifyError(`the number ${n.raw} has no JSON form`);
+    return Object.is(x, -0) ? "0" : String(x);
   }
   if (typeof n !== "number" || !Number.isFinite(n)) throw new VerifyError(`the number ${n} has no JSON form`);
   if (Number.isInteger(n) && Math.abs(n) > Number.MAX_SAFE_INTEGER) {
@@ -758,21 +760,25 @@ export async function verifyExport({ events, checkpoints, publicKeyPem, treeHead
     }
     const position = intOf(e.position);
     const version = intOf(e.version);
-    positionOf.push(position);
-    leaves.push(await eventLeaf(e.hash));
-    let computed = null;
+    let computed;
     try {
       const doc = eventDocument(e);
       computed = hex(await sha256(doc.bytes));
       schemes[doc.scheme] += 1;
     } catch (err) {
-      say(`line ${line} is not a readable event: its hash cannot be computed (${err.message})`, position);
+      // unhashable (a NaN, a lone surrogate, an unknown scheme): unreadable as an event, like a line that is not JSON
+      say(`line ${line} is not a readable event: its hash cannot be computed (${err.message})`);
+      leaves.push(null);
+      positionOf.push(null);
+      continue;
     }
+    positionOf.push(position);
+    leaves.push(await eventLeaf(e.hash));
     if (position <= lastPosition) {
       say(`out of order: position ${position} comes after position ${lastPosition}`, position);
     }
     lastPosition = Math.max(lastPosition, position);
-    if (computed !== null && computed !== e.hash) say("its content does not match its hash (edited)", position);
+    if (computed !== e.hash) say("its content does not match its hash (edited)", position);
     const prev = last.get(e.originator_id);
     const expected = prev ? prev.version + 1 : 1;
     if (version !== expected) {
