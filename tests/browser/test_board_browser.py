@@ -59,13 +59,18 @@ def browser() -> Iterator[Any]:
 def verify_first(browser: Any, timeout: float = 20) -> tuple[str, str]:
     """Clicks the first verify button; waits for its result; returns (class, text)."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
 
     button = browser.find_element(By.CSS_SELECTOR, ".verify-button")
     button.click()
     output = button.find_element(By.XPATH, "following-sibling::output")
-    WebDriverWait(browser, timeout).until(lambda _: {"ok", "failed"} & set(output.get_attribute("class").split()))
+    wait_for_result(browser, output, timeout)
     return output.get_attribute("class"), output.text
+
+
+def wait_for_result(browser: Any, output: Any, timeout: float = 20) -> None:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(browser, timeout).until(lambda _: {"ok", "failed"} & set(output.get_attribute("class").split()))
 
 
 def test_a_visitor_verifies_a_notice_and_sees_a_tampered_one_fail(browser: Any, tmp_path: Path) -> None:
@@ -99,6 +104,18 @@ def test_a_visitor_verifies_a_notice_and_sees_a_tampered_one_fail(browser: Any, 
         kind, text = verify_first(browser)
         browser.save_screenshot(str(ARTIFACTS / "board-tampered.png"))
         assert "failed" in kind.split() and text.startswith("✗"), text
+        assert "the text shown is not the recorded text" in text
+
+        # a subtler edit leaves the text alone and changes what else the notice recorded: its hash no longer holds
+        second = browser.find_elements(By.CSS_SELECTOR, ".verify-button")[1]
+        zone_id, seq = UUID(second.get_attribute("data-zone-id")), int(second.get_attribute("data-seq"))
+        edit_stored_state(url, zone_id, seq, lambda s: s.replace(b'"working_days":5', b'"working_days":4', 1))
+        browser.refresh()
+        second = browser.find_elements(By.CSS_SELECTOR, ".verify-button")[1]
+        second.click()
+        output = second.find_element(By.XPATH, "following-sibling::output")
+        wait_for_result(browser, output)
+        assert output.text.startswith("✗") and "does not match its hash" in output.text, output.text
 
 
 def flip(state: bytes, i: int) -> bytes:
