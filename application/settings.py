@@ -37,6 +37,9 @@ class Settings:
     indicator_file: str = ""
     batches_file: str = ""
     scheduler_interval: float = 60.0
+    # Whether this process creates the store's tables when they are missing (PostgreSQL). Two processes creating
+    # them at once crash one: in a stack, a one-shot `zonecase migrate` creates them and the others run with off.
+    create_tables: bool = True
     policy: Policy = field(default_factory=Policy)
     jwt_issuer: str = ""  # when set, a token must name it (``iss``)
     jwt_audience: str = ""  # when set, a token must name it (``aud``)
@@ -86,6 +89,7 @@ class Settings:
             indicator_file=e.get("ZONECASE_INDICATOR_FILE", ""),
             batches_file=e.get("ZONECASE_BATCHES_FILE", ""),
             scheduler_interval=_seconds(e.get("ZONECASE_SCHEDULER_INTERVAL", "60")),
+            create_tables=_switch(e.get("ZONECASE_CREATE_TABLES", "on"), "ZONECASE_CREATE_TABLES"),
             policy=policy,
             jwt_issuer=e.get("ZONECASE_JWT_ISSUER", ""),
             jwt_audience=e.get("ZONECASE_JWT_AUDIENCE", ""),
@@ -151,6 +155,7 @@ class Settings:
                 "POSTGRES_CONNECT_TIMEOUT": "1",
                 # a pooled connection is checked before use: after an outage none broken is handed out
                 "POSTGRES_PRE_PING": "y",
+                "CREATE_TABLE": "y" if self.create_tables else "n",
             }
             schema = parse_qs(parsed.query).get("schema", [""])[0]
             if schema:

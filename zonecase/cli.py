@@ -311,6 +311,22 @@ def verify_offline(
 
 
 @cli.command()
+def migrate() -> None:
+    """Creates the store's tables and the views' when missing — once, before the processes of a stack start with
+    ZONECASE_CREATE_TABLES=off (two processes creating them at once crash one). Safe to run again."""
+    from dataclasses import replace
+
+    from zonecase.wiring import build
+
+    container = build(replace(Settings.from_env(), create_tables=True))
+    try:
+        container.start_views()
+    finally:
+        container.close()
+    console.print("the store's and the views' tables are in place")
+
+
+@cli.command()
 def keygen(out: Annotated[Path, typer.Option("--out", help="where to write the private key (PEM)")]) -> None:
     """Creates the Ed25519 key that signs checkpoints (set ZONECASE_SIGNING_KEY to its path)."""
     from audit.checkpoints import SigningKey
