@@ -188,6 +188,7 @@ def create_app(settings: Settings, services: Services | Callable[[], Services]) 
                 deadlines.stop()
             if owned:
                 c.close()
+            metrics.close()
 
     app = FastAPI(
         title="zonecase",

@@ -66,6 +66,13 @@ class Metrics:
         """Multiprocess mode when ``PROMETHEUS_MULTIPROC_DIR`` names a directory (prometheus-client's own switch)."""
         return cls(os.environ.get(MULTIPROC_DIR) or None)
 
+    def close(self) -> None:
+        """The process ends: in multiprocess mode its live gauges (the scheduler's leader flag) leave the files."""
+        if self.multiprocess:
+            from prometheus_client import multiprocess
+
+            multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
+
     def watch(self, app: Any) -> None:
         """Adds the figures read from ``app``'s store at every scrape."""
         self.registry.register(StoreCollector(app))

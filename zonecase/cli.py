@@ -145,10 +145,13 @@ def run_scheduler(
     import signal
     import threading
 
+    from api.metrics import Metrics
     from audit.checkpoints import SigningKeyMissingError
     from scheduler.service import DeadlineScheduler
+    from zonecase.logs import configure
     from zonecase.wiring import build
 
+    configure()
     settings = Settings.from_env()
     container = build(settings)
     stop = threading.Event()
@@ -161,7 +164,10 @@ def run_scheduler(
         container.close()
         console.print(f"[red]{e}[/red]")
         raise typer.Exit(2) from None
-    deadlines = DeadlineScheduler(container, interval=interval or settings.scheduler_interval or 60.0)
+    metrics = Metrics.from_env()  # under PROMETHEUS_MULTIPROC_DIR, seen through the serving processes' /metrics
+    deadlines = DeadlineScheduler(
+        container, interval=interval or settings.scheduler_interval or 60.0, metrics=metrics.scheduler
+    )
     deadlines.start()
     console.print(f"deadline scheduler running every {deadlines.interval:g} s (Ctrl-C to stop)")
     try:
@@ -169,6 +175,7 @@ def run_scheduler(
     finally:
         deadlines.stop()
         container.close()
+        metrics.close()
 
 
 @cli.command()
