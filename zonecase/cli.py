@@ -399,6 +399,21 @@ def store_verify() -> None:
 
 
 @cli.command()
+def doctor() -> None:
+    """Checks configuration, store, tables, views, signing key, the clock's offset from the database's and the
+    space for documents, one line each; exits 1 on any failure."""
+    from zonecase.doctor import diagnose
+
+    checks = diagnose(Settings.from_env())
+    for c in checks:
+        mark = "[green]ok  [/green]" if c.ok else "[red]FAIL[/red]"
+        console.print(f"{mark} {c.name:<13} ", end="")
+        console.print(c.detail, markup=False, highlight=False, soft_wrap=True)
+    if not all(c.ok for c in checks):
+        raise typer.Exit(1)
+
+
+@cli.command()
 def demo() -> None:
     """Fills an empty store with sample zones at different stages (2021–2024): a first look at zonecase."""
     from application.clock import SettableClock
