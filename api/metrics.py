@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,12 @@ class Metrics:
             ["command", "outcome"],
             registry=own,
         )
-        self.scheduler = SchedulerMetrics(own)
+        self._own = own
+
+    @cached_property
+    def scheduler(self) -> SchedulerMetrics:
+        """The scheduler's metrics, made when this process runs a scheduler (a process that does not shows none)."""
+        return SchedulerMetrics(self._own)
 
     @classmethod
     def from_env(cls) -> Metrics:
