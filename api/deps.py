@@ -100,7 +100,9 @@ def _decode(request: Request, credentials: HTTPAuthorizationCredentials | None) 
         raise ApiProblem(401, "invalid_token", "The bearer token names no known role or no subject.")
     if role == "applicant" and not org:
         raise ApiProblem(401, "invalid_token", "An applicant's token must name its organisation (org).")
-    return Principal(sub=sub, role=role, org=str(org), name=str(claims.get("name") or ""))
+    principal = Principal(sub=sub, role=role, org=str(org), name=str(claims.get("name") or ""))
+    request.state.principal = principal  # for the request's log line (its subject and role, never the name)
+    return principal
 
 
 def require_principal(
@@ -117,7 +119,9 @@ def optional_principal(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Principal:
     """The caller if a token is sent, otherwise the public."""
-    return _decode(request, credentials) or PUBLIC
+    principal = _decode(request, credentials) or PUBLIC
+    request.state.principal = principal
+    return principal
 
 
 def require_roles(principal: Principal, *roles: str) -> None:

@@ -19,6 +19,9 @@ from api.deps import Services
 from api.documents import DocumentStore
 from api.limits import PublicRate
 from api.limits import RateLimits
+from api.metrics import Metrics
+from api.metrics import router as metrics_router
+from api.observe import Observe
 from api.routers import admin
 from api.routers import board
 from api.routers import calendar
@@ -175,7 +178,7 @@ def create_app(settings: Settings, services: Services | Callable[[], Services]) 
         app.state.container = c
         deadlines = None
         if owned and settings.scheduler_interval > 0:
-            deadlines = DeadlineScheduler(c, interval=settings.scheduler_interval)
+            deadlines = DeadlineScheduler(c, interval=settings.scheduler_interval, metrics=metrics.scheduler)
             deadlines.start()
         app.state.scheduler = deadlines
         try:
@@ -185,6 +188,7 @@ def create_app(settings: Settings, services: Services | Callable[[], Services]) 
                 deadlines.stop()
             if owned:
                 c.close()
+            metrics.close()
 
     app = FastAPI(
         title="zonecase",
@@ -202,12 +206,15 @@ def create_app(settings: Settings, services: Services | Callable[[], Services]) 
     app.state.documents = DocumentStore(settings.data_dir / "documents")
     app.state.max_document_bytes = MAX_DOCUMENT_BYTES
     app.state.rate_limits = RateLimits(settings)
+    app.state.metrics = metrics = Metrics.from_env()
+    metrics.watch(app)
     errors.install(app)
     app.include_router(zone_commands.router)
     app.include_router(zone_queries.router)
     app.include_router(documents.router)
     app.include_router(queries.router)
     app.include_router(calendar.router)
+    app.include_router(metrics_router)  # a bureau or inspector token (api.metrics)
     # the public's endpoints: a caller without a valid token is rate-limited per address (/notices: its route)
     app.include_router(calls.router, dependencies=[PublicRate])
     app.include_router(checkpoints.router, dependencies=[PublicRate])
@@ -241,6 +248,7 @@ def create_app(settings: Settings, services: Services | Callable[[], Services]) 
     app.add_middleware(HeaderLimit, limit=MAX_HEADER_BYTES)
     app.add_middleware(NoSniff)
     app.add_middleware(FailFast)
+    app.add_middleware(Observe, metrics=metrics)  # outermost: sees every answer, the refusals of those above too
     app.openapi = lambda: _openapi_with_problems(app)  # type: ignore[method-assign]
     return app
 

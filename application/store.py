@@ -373,3 +373,23 @@ def ensure_postgres_schema(env: dict[str, str]) -> None:
 
     with connect_postgres(env) as conn:
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+
+
+def events_by_topic(recorder: Any) -> dict[str, int]:
+    """How many events the log holds of each topic (for the metrics: counted in the store, so every process
+    reports the same, restarts included)."""
+    if isinstance(recorder, PostgresApplicationRecorder):
+        statement = SQL("SELECT topic, COUNT(*) FROM {}.{} GROUP BY topic").format(
+            Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name)
+        )
+        with recorder.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+            curs.execute(statement)
+            return {str(t): int(n) for t, n in curs.fetchall()}
+    if isinstance(recorder, SQLiteApplicationRecorder):
+        with recorder.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT topic, COUNT(*) FROM {recorder.events_table_name} GROUP BY topic")
+            return {str(r[0]): int(r[1]) for r in c.fetchall()}
+    counts: dict[str, int] = {}
+    for n in recorder.select_notifications(start=1, limit=1 << 62):
+        counts[n.topic] = counts.get(n.topic, 0) + 1
+    return counts

@@ -19,6 +19,7 @@ from audit.checkpoints import Checkpointer
 from projections.runner import ViewRunner
 from scheduler.lock import LeaderLock
 from scheduler.lock import leader_lock
+from scheduler.metrics import SchedulerMetrics
 from scheduler.sweep import sweep
 
 log = logging.getLogger("zonecase.scheduler")
@@ -36,12 +37,21 @@ class Process(Protocol):
 class DeadlineScheduler:
     """Sweeps every ``interval`` seconds while this process is the leader; stands by otherwise."""
 
-    def __init__(self, container: Process, *, interval: float = 60.0, lock: LeaderLock | None = None) -> None:
+    def __init__(
+        self,
+        container: Process,
+        *,
+        interval: float = 60.0,
+        lock: LeaderLock | None = None,
+        metrics: SchedulerMetrics | None = None,
+    ) -> None:
         self.container = container
+        self.metrics = metrics
         self.interval = interval
         self.lock = lock or leader_lock(container.settings.persistence_env(), container.settings.data_dir)
         self.scheduler = BackgroundScheduler(timezone="Asia/Shanghai")
         self.sweeps = 0
+        self.leader = False
         self.fired: list[dict[str, Any]] = []
         self._running = threading.Lock()
 
@@ -92,13 +102,18 @@ class DeadlineScheduler:
     def tick(self) -> list[dict[str, Any]]:
         """One sweep if this process holds the lock."""
         with self._running:
-            if not self.lock.acquire():
+            self.leader = self.lock.acquire()
+            if not self.leader:
+                if self.metrics is not None:
+                    self.metrics.swept(False, self.container.app.clock.now(), [])
                 return []
             try:
                 fired = sweep(self.container.app, self.container.runner)
             except Exception:
                 log.exception("the deadline sweep failed; it runs again at the next tick")
                 return []
+            if self.metrics is not None:
+                self.metrics.swept(True, self.container.app.clock.now(), fired)
             self.sweeps += 1
             self.fired.extend(fired)
             for f in fired:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Annotated
 
 import typer
@@ -11,6 +12,9 @@ from rich.console import Console
 from rich.table import Table
 
 from application.settings import Settings
+
+if TYPE_CHECKING:
+    from zonecase.wiring import Container
 
 cli = typer.Typer(no_args_is_help=True, help="zonecase: designation case management for cluster zones (集聚区).")
 deadlines_cli = typer.Typer(no_args_is_help=True, help="Deadline events (notice ended, reports overdue, expiry …).")
@@ -145,10 +149,13 @@ def run_scheduler(
     import signal
     import threading
 
+    from api.metrics import Metrics
     from audit.checkpoints import SigningKeyMissingError
     from scheduler.service import DeadlineScheduler
+    from zonecase.logs import configure
     from zonecase.wiring import build
 
+    configure()
     settings = Settings.from_env()
     container = build(settings)
     stop = threading.Event()
@@ -161,7 +168,10 @@ def run_scheduler(
         container.close()
         console.print(f"[red]{e}[/red]")
         raise typer.Exit(2) from None
-    deadlines = DeadlineScheduler(container, interval=interval or settings.scheduler_interval or 60.0)
+    metrics = Metrics.from_env()  # under PROMETHEUS_MULTIPROC_DIR, seen through the serving processes' /metrics
+    deadlines = DeadlineScheduler(
+        container, interval=interval or settings.scheduler_interval or 60.0, metrics=metrics.scheduler
+    )
     deadlines.start()
     console.print(f"deadline scheduler running every {deadlines.interval:g} s (Ctrl-C to stop)")
     try:
@@ -169,6 +179,7 @@ def run_scheduler(
     finally:
         deadlines.stop()
         container.close()
+        metrics.close()
 
 
 @cli.command()
@@ -184,17 +195,8 @@ def rebuild(
 
     Stop the service first (or expect it to catch up from the rebuilt positions after a restart).
     """
-    from rich.progress import BarColumn
-    from rich.progress import MofNCompleteColumn
-    from rich.progress import Progress
-    from rich.progress import TextColumn
-    from rich.progress import TimeRemainingColumn
-
-    from application.store import ensure_postgres_schema
     from projections import VIEWS
     from projections.rebuild import default_workers
-    from projections.rebuild import rebuild as rebuild_views
-    from projections.runner import open_views
     from zonecase.wiring import build
 
     names = view or list(VIEWS)
@@ -202,29 +204,73 @@ def rebuild(
     if unknown:
         console.print(f"[red]Unknown view(s): {', '.join(unknown)}. Views: {', '.join(VIEWS)}[/red]")
         raise typer.Exit(2)
+    container = build(Settings.from_env())
+    try:
+        _rebuild(container, names, batch, workers or default_workers())
+    finally:
+        container.close()
+
+
+def _rebuild(container: Container, names: list[str], batch: int, workers: int) -> None:
+    """Drops the views ``names`` and rebuilds them from the log, with a progress bar."""
+    from rich.progress import BarColumn
+    from rich.progress import MofNCompleteColumn
+    from rich.progress import Progress
+    from rich.progress import TextColumn
+    from rich.progress import TimeRemainingColumn
+
+    from application.store import ensure_postgres_schema
+    from projections.rebuild import rebuild as rebuild_views
+    from projections.runner import open_views
+
+    env = container.settings.views_env()
+    ensure_postgres_schema(env)
+    views = open_views(container.app, env, names)
+    total = container.app.recorder.max_notification_id() or 0
+    with Progress(
+        TextColumn("rebuilding " + ", ".join(names)),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task("events", total=total)
+        count = rebuild_views(
+            container.app, views, batch_size=batch, progress=lambda n: progress.advance(task, n), workers=workers
+        )
+    console.print(f"rebuilt {', '.join(names)} from {count} events")
+
+
+@cli.command("restore")
+def restore_export(folder: Annotated[Path, typer.Argument(help="an export folder (`zonecase export --out`)")]) -> None:
+    """Loads an export into an EMPTY store after verifying it (a tampered one is refused, naming the position):
+    the events exactly as exported, the signed checkpoints, then the views rebuilt. Exits 1 when refused."""
+    from audit.checkpoints import key_id_of
+    from audit.checkpoints import load_public_key
+    from audit.checkpoints import resolve_signing_key
+    from projections import VIEWS
+    from zonecase.restore import RestoreError
+    from zonecase.restore import restore
+    from zonecase.wiring import build
+
     settings = Settings.from_env()
     container = build(settings)
     try:
-        env = settings.views_env()
-        ensure_postgres_schema(env)
-        views = open_views(container.app, env, names)
-        total = container.app.recorder.max_notification_id() or 0
-        with Progress(
-            TextColumn("rebuilding " + ", ".join(names)),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=console,
-        ) as progress:
-            task = progress.add_task("events", total=total)
-            count = rebuild_views(
-                container.app,
-                views,
-                batch_size=batch,
-                progress=lambda n: progress.advance(task, n),
-                workers=workers or default_workers(),
+        try:
+            result = restore(container.app, folder)
+        except RestoreError as e:
+            console.print(str(e), style="red", markup=False, highlight=False)
+            raise typer.Exit(1) from None
+        console.print(f"restored {result['events']} events and {result['checkpoints']} checkpoints from {folder}")
+        _rebuild(container, list(VIEWS), 2000, 1)
+        exported = key_id_of(load_public_key((folder / "public-key.pem").read_bytes()))
+        configured = resolve_signing_key(settings).key_id
+        if configured != exported:
+            console.print(
+                f"[yellow]The configured signing key ({configured[:16]}…) is not the export's ({exported[:16]}…): "
+                "the next checkpoints will extend the exported ones under another key; inspectors who pinned the "
+                "bureau's key will refuse them. Configure ZONECASE_SIGNING_KEY before serving.[/yellow]"
             )
-        console.print(f"rebuilt {', '.join(names)} from {count} events")
     finally:
         container.close()
 
@@ -365,6 +411,21 @@ def store_verify() -> None:
         )
     )
     if not result.ok:
+        raise typer.Exit(1)
+
+
+@cli.command()
+def doctor() -> None:
+    """Checks configuration, store, tables, views, signing key, the clock's offset from the database's and the
+    space for documents, one line each; exits 1 on any failure."""
+    from zonecase.doctor import diagnose
+
+    checks = diagnose(Settings.from_env())
+    for c in checks:
+        mark = "[green]ok  [/green]" if c.ok else "[red]FAIL[/red]"
+        console.print(f"{mark} {c.name:<13} ", end="")
+        console.print(c.detail, markup=False, highlight=False, soft_wrap=True)
+    if not all(c.ok for c in checks):
         raise typer.Exit(1)
 
 

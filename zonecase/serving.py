@@ -64,4 +64,11 @@ class BoundedH11Protocol(H11Protocol):
 
 def uvicorn_options() -> dict[str, Any]:
     """What ``uvicorn.run`` is given besides the application, host and port."""
-    return {"http": BoundedH11Protocol, "h11_max_incomplete_event_size": MAX_HEAD_BYTES}
+    from zonecase.logs import log_config
+
+    return {
+        "http": BoundedH11Protocol,
+        "h11_max_incomplete_event_size": MAX_HEAD_BYTES,
+        "log_config": log_config(),  # JSON lines (zonecase.logs); one per request from api.observe
+        "access_log": False,
+    }

@@ -178,6 +178,41 @@ class TestOneSweeper:
             a.close()
             b.close()
 
+    def test_the_metrics_show_leader_and_standby_the_sweep_and_how_late_each_deadline_was(
+        self, persistent_store: StoreFactory, tmp_path: Path
+    ) -> None:
+        from prometheus_client import CollectorRegistry
+
+        from scheduler.metrics import SchedulerMetrics
+
+        url = persistent_store.new_url()
+        a = make_container(url, tmp_path / "a", start="2022-02-01")
+        b = make_container(url, tmp_path / "b", start="2022-02-01")
+        ra, rb = CollectorRegistry(), CollectorRegistry()
+        first = DeadlineScheduler(
+            a, lock=leader_lock(a.settings.persistence_env(), tmp_path), metrics=SchedulerMetrics(ra)
+        )
+        second = DeadlineScheduler(
+            b, lock=leader_lock(b.settings.persistence_env(), tmp_path), metrics=SchedulerMetrics(rb)
+        )
+        try:
+            a.app.save(case.granted())
+            assert [f["key"] for f in first.tick()] == ["annual_report_overdue:2021"] and second.tick() == []
+            assert ra.get_sample_value("zonecase_scheduler_leader") == 1
+            assert rb.get_sample_value("zonecase_scheduler_leader") == 0
+            assert (ra.get_sample_value("zonecase_scheduler_last_sweep_timestamp_seconds") or 0) > 0
+            assert rb.get_sample_value("zonecase_scheduler_last_sweep_timestamp_seconds") == 0
+            kind = {"kind": "annual_report_overdue"}
+            assert ra.get_sample_value("zonecase_deadlines_recorded_total", kind) == 1
+            # due at the end of 2022-01-31 (Asia/Shanghai), recorded at 10:00 on 2022-02-01: 10 hours late
+            assert ra.get_sample_value("zonecase_deadline_last_recording_lag_seconds") == 10 * 3600
+            assert ra.get_sample_value("zonecase_deadline_recording_lag_seconds_count", kind) == 1
+        finally:
+            first.lock.release()
+            second.lock.release()
+            a.close()
+            b.close()
+
     def test_two_schedulers_racing_record_every_deadline_exactly_once(
         self, persistent_store: StoreFactory, tmp_path: Path
     ) -> None:
