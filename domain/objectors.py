@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from dataclasses import field
 
 from domain import intake
 from domain.errors import InvalidValueError
@@ -25,9 +26,9 @@ class Objector:
     """Who objects: the name and contact given, the salt of their commitment, and the opaque reference under
     which they are kept apart from the record (the application draws salt and reference at random)."""
 
-    name: str
-    contact: str
-    salt: bytes
+    name: str = field(repr=False)  # personal data: kept out of every log line and traceback
+    contact: str = field(repr=False)
+    salt: bytes = field(repr=False)
     ref: str
 
     @classmethod
