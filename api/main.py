@@ -28,6 +28,7 @@ from api.routers import calendar
 from api.routers import calls
 from api.routers import checkpoints
 from api.routers import documents
+from api.routers import objectors
 from api.routers import queries
 from api.routers import zone_commands
 from api.routers import zone_queries
@@ -215,6 +216,7 @@ def create_app(settings: Settings, services: Services | Callable[[], Services]) 
     app.include_router(queries.router)
     app.include_router(calendar.router)
     app.include_router(metrics_router)  # a bureau or inspector token (api.metrics)
+    app.include_router(objectors.router)
     # the public's endpoints: a caller without a valid token is rate-limited per address (/notices: its route)
     app.include_router(calls.router, dependencies=[PublicRate])
     app.include_router(checkpoints.router, dependencies=[PublicRate])

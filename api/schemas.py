@@ -501,6 +501,11 @@ class HistoryEntry(BaseModel):
     data: dict[str, Any]
     hash: str
     prev_hash: str
+    objector: dict[str, Any] | None = Field(
+        default=None,
+        description="bureau and inspectors, on an objection since v3: the objector's name and contact (decrypted), "
+        "or the erasure (objector_erased: erased_on, reason, text 'erased on <day> (<reason>)')",
+    )
 
 
 class NoticePublic(BaseModel):

@@ -18,9 +18,12 @@ from eventsourcing.persistence import IntegrityError
 from application.calls import CallBook
 from application.core import Idempotency
 from application.core import Options
+from application.objectors import new_objector
+from application.objectors import seal
 from application.representation import objection_receipt
 from application.workdays import sources
 from domain.errors import VersionConflictError
+from domain.objectors import Objector
 from domain.values import SYSTEM
 from domain.values import Actor
 from domain.values import local_date
@@ -215,8 +218,7 @@ class RaiseObjection(ZoneCommand):
     method = Zone.raise_objection
     uploads = ("evidence",)
     objection_id: str
-    objector_name: str
-    contact: str
+    objector: Objector  # name and contact, kept apart from the record (``application.objectors``)
     text: str
     evidence: list[dict[str, Any]] | None = None
 
@@ -228,8 +230,7 @@ class RegisterObjection(ZoneCommand):
     method = Zone.register_objection
     uploads = ("evidence",)
     objection_id: str
-    objector_name: str
-    contact: str
+    objector: Objector  # name and contact, kept apart from the record (``application.objectors``)
     text: str
     channel: str | None
     received_at: datetime | None
@@ -431,6 +432,8 @@ class ZoneCommands(CallBook):
         """Anyone raises an objection during the notice; with ``channel`` and ``received_at`` the bureau registers
         one it received by letter, phone, visit or email. Returns the zone and the objection id."""
         given = {"objection_id": str(uuid4()), **given}
+        objector = new_objector(given.pop("objector_name", None), given.pop("contact", None))
+        given["objector"] = objector
         registered = given.get("channel") is not None or given.get("received_at") is not None
         command: RaiseObjection | RegisterObjection = (
             RegisterObjection(**{"channel": None, "received_at": None, **given})
@@ -443,6 +446,8 @@ class ZoneCommands(CallBook):
             lambda z, at: command.perform(self, z, actor, at),
             idempotency=idempotency,
             answer=lambda z: objection_receipt(z, command.objection_id),
+            # the objector's identity, sealed, is written in the transaction that records the objection
+            side={"objector": seal(objector, zone_id=zone_id, objection_id=command.objection_id, at=self.clock.now())},
         )
         return zone, command.objection_id
 

@@ -184,17 +184,18 @@ class ZoneCore(Application[UUID]):
         expected_version: int | None = None,
         idempotency: Idempotency | None = None,
         answer: Callable[[Zone], dict[str, Any]] | None = None,
+        side: dict[str, Any] | None = None,
     ) -> Zone:
         """Loads, acts, saves; a concurrent write is retried once on fresh state, then reported.
 
         With ``idempotency`` the answer (``answer(zone)``, by default the zone as its caller sees it) is
-        stored in the same transaction as the events."""
+        stored in the same transaction as the events; so are the ``side`` records (an objector's sealed identity)."""
 
         def attempt() -> Zone:
             zone = self.get_zone(zone_id)
             expect_version("zone", zone.version, expected_version)
             act(zone, self.clock.now())
-            self._save_with(zone, idempotency, answer)
+            self._save_with(zone, idempotency, answer, side=side)
             return zone
 
         return retried_once(attempt, "The zone was changed by someone else at the same moment, twice")
@@ -205,13 +206,14 @@ class ZoneCore(Application[UUID]):
         idempotency: Idempotency | None,
         answer: Callable[[Zone], dict[str, Any]] | None,
         *others: Aggregate,
+        side: dict[str, Any] | None = None,
     ) -> None:
         """Saves ``others`` (the call a new zone opens a case in) and the zone in one transaction."""
         if idempotency is None:
-            self.save(*others, zone)
+            self.save(*others, zone, **(side or {}))
             return
         body = answer(zone) if answer is not None else self.answer(zone, idempotency.role)
-        self.save(*others, zone, idempotency=idempotency.record(body))
+        self.save(*others, zone, idempotency=idempotency.record(body), **(side or {}))
 
     def notifications_of(self, topic: str) -> Iterator[Notification]:
         """The log's events of one topic (e.g. every zone's ``Applied``), in log order."""

@@ -13,7 +13,9 @@ from domain.state_assessment import Panel
 from domain.state_case import STATUS_WORDS
 from domain.zone import Zone
 
-OBJECTOR_FIELDS = ("objector_name", "contact")
+# What only the bureau and inspectors see of an objector: the name and contact (recorded in the event before v3),
+# and since v3 the reference and the salted commitment (shown to no one else: nothing to guess against).
+OBJECTOR_FIELDS = ("objector_name", "contact", "objector_ref", "objector_commitment")
 SEES_OBJECTORS = ("bureau", "inspector")
 
 
@@ -140,6 +142,25 @@ def redact(document: dict[str, Any], role: str) -> dict[str, Any]:
         return document
     out = dict(document)
     out["objections"] = [{k: v for k, v in o.items() if k not in OBJECTOR_FIELDS} for o in document["objections"]]
+    return out
+
+
+HIDDEN_ACTOR = {"sub": "", "role": "", "org": "", "name": ""}  # who objected: not even whether public or a town
+
+
+def redacted_history(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The history as readers other than the bureau and inspectors see it: an objection without its objector
+    (name and contact, or reference and commitment) and without who raised it, not even the role.
+
+    The hash links stay: an event's hash is public anyway (the log's Merkle leaves, ``/audit/proofs``), and since
+    v3 it covers a commitment salted with 32 random bytes that no reader but the bureau and inspectors sees, so no
+    guess of a name, a phone number or an objecting town can be checked against it. An objection recorded before v3
+    has the name and contact in its hashed data: its hash can be attacked, whatever this view hides (README)."""
+    out = []
+    for e in entries:
+        if e["type"] == "ObjectionRaised":
+            e = {**e, "data": {k: v for k, v in e["data"].items() if k not in OBJECTOR_FIELDS}, "actor": HIDDEN_ACTOR}
+        out.append(e)
     return out
 
 

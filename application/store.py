@@ -23,6 +23,11 @@ from psycopg.rows import tuple_row
 from psycopg.sql import SQL
 from psycopg.sql import Identifier
 
+from application.objector_tables import Erasure
+from application.objector_tables import MemoryObjectorTables
+from application.objector_tables import PostgresObjectorTables
+from application.objector_tables import SQLiteObjectorTables
+from application.objector_tables import StoredObjector
 from application.outage import fail_fast
 
 
@@ -92,8 +97,20 @@ class SideTables(Protocol):
         """The largest signed tree head."""
         ...
 
+    def get_objectors(self, refs: Sequence[str]) -> dict[str, StoredObjector]:
+        """Objectors' sealed identities and keys, or their erasures (``application.objector_tables``)."""
+        ...
 
-class SQLiteRecorder(SQLiteApplicationRecorder):
+    def erase_objector(self, erasure: Erasure) -> bool:
+        """Deletes an objector's identity and key and records the erasure; False if erased already."""
+        ...
+
+    def unerased_objectors(self) -> list[tuple[str, str, str]]:
+        """``(ref, zone_id, objection_id)`` of every objector's identity still held."""
+        ...
+
+
+class SQLiteRecorder(SQLiteObjectorTables, SQLiteApplicationRecorder):
     """SQLite: events, idempotency keys and document metadata in one file."""
 
     def construct_create_table_statements(self) -> list[str]:
@@ -165,7 +182,7 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
         return None if row is None else Checkpoint(*tuple(row))
 
 
-class PostgresRecorder(PostgresApplicationRecorder):
+class PostgresRecorder(PostgresObjectorTables, PostgresApplicationRecorder):
     """PostgreSQL: events, idempotency keys and document metadata in one schema."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -296,7 +313,7 @@ class PostgresRecorder(PostgresApplicationRecorder):
         return None if row is None else Checkpoint(**row)
 
 
-class MemoryRecorder(POPOApplicationRecorder):
+class MemoryRecorder(MemoryObjectorTables, POPOApplicationRecorder):
     """In memory (tests): the same side tables as dictionaries, under the recorder's lock."""
 
     def __init__(self) -> None:

@@ -7,6 +7,8 @@ import html
 from typing import Any
 from uuid import UUID
 
+from application.objectors import revealed
+from application.objectors import with_objectors
 from application.representation import zone_document
 from application.service import ZoneApplication
 from audit.checkpoints import Checkpointer
@@ -57,6 +59,8 @@ def build_dossier(app: ZoneApplication, views: ViewRunner, checkpointer: Checkpo
                 "notice": o.notice,
                 "objector_name": o.objector_name,
                 "contact": o.contact,
+                **({} if o.objector_ref is None else {"objector_ref": o.objector_ref}),
+                **({} if o.objector_commitment is None else {"objector_commitment": o.objector_commitment}),
                 "text": o.text,
                 "evidence": as_plain(o.evidence),
                 "raised_at": o.raised_at,
@@ -77,6 +81,8 @@ def build_dossier(app: ZoneApplication, views: ViewRunner, checkpointer: Checkpo
                 },
             }
         )
+    objections = revealed(app, objections)  # since v3 the identities are decrypted, or "erased on …"
+    timeline = with_objectors(app, timeline)
     system = app.systems.get(zone.indicator_system)
     proofs = [{"seq": e["seq"], **checkpointer.inclusion(e["position"], checkpoint.tree_size)} for e in timeline]
     return {
@@ -299,6 +305,14 @@ def _actor(a: dict[str, Any] | None) -> str:
     return _e(f"{a.get('name') or a.get('sub')} ({a.get('role')}{', ' + a['org'] if a.get('org') else ''})")
 
 
+def _objector_html(o: dict[str, Any]) -> str:
+    """Who objected, or since when their personal data is erased (已删除)."""
+    erased = o.get("objector_erased")
+    if erased:
+        return f"已删除 {_e(erased['text'])}"
+    return f"{_e(o['objector_name'])}<br>{_e(o['contact'])}"
+
+
 def render_html(d: dict[str, Any]) -> str:
     """The dossier as a printable page, in Chinese and English."""
     z = d["zone"]
@@ -351,7 +365,7 @@ def render_html(d: dict[str, Any]) -> str:
             else ""
         )
         out.append(
-            f"<tr><td>{_e(o['objector_name'])}<br>{_e(o['contact'])}<br>{_e(o['raised_at'])}{received}</td>"
+            f"<tr><td>{_objector_html(o)}<br>{_e(o['raised_at'])}{received}</td>"
             f"<td>{_e(o['text'])}</td><td>{evidence}</td><td>{resolution}</td></tr>"
         )
     out.append("</table>")

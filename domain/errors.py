@@ -159,3 +159,18 @@ class ExpertFromApplicantError(NotPermittedError):
     """The expert belongs to the applicant organisation and may not assess its zone."""
 
     code = "expert_from_applicant"
+
+
+# --- objectors' personal data (PIPL) ----------------------------------------------------------------
+
+
+class ObjectorNotErasableError(IllegalTransitionError):
+    """The objection was recorded with the objector's name in the event (before v3): the record keeps it."""
+
+    code = "objector_not_erasable"
+
+
+class AlreadyErasedError(IllegalTransitionError):
+    """The objector's personal data has been erased already."""
+
+    code = "already_erased"

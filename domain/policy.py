@@ -18,3 +18,4 @@ class Policy:
     min_panel_size: int = 3
     annual_report_month: int = 1
     annual_report_day: int = 31
+    objector_retention_years: int = 3  # PIPL: objectors' names and contacts are erased this long after the case closes

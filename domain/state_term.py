@@ -66,12 +66,17 @@ class Objection(Record):
     # Since v2 the bureau registers objections received by letter, phone, visit or email (``channel``,
     # ``received_at``); an objection closed by another's being upheld is ``superseded`` with its reference.
 
+    # Since v3 (PIPL) the record holds ``objector_ref`` and ``objector_commitment`` instead of the objector's name
+    # and contact, which are kept apart, encrypted, and erasable (``application.objectors``).
+
     channel: str | None = field(default=None, metadata=OMITTED_WHEN_NONE)
-    contact: str
+    contact: str | None = field(default=None, metadata=OMITTED_WHEN_NONE)
     evidence: tuple[Document, ...]
     notice: int
     objection_id: str
-    objector_name: str
+    objector_commitment: str | None = field(default=None, metadata=OMITTED_WHEN_NONE)
+    objector_name: str | None = field(default=None, metadata=OMITTED_WHEN_NONE)
+    objector_ref: str | None = field(default=None, metadata=OMITTED_WHEN_NONE)
     raised_at: str
     received_at: str | None = field(default=None, metadata=OMITTED_WHEN_NONE)
     text: str
@@ -83,11 +88,13 @@ class Objection(Record):
     def from_data(cls, d: Mapping[str, Any]) -> Objection:
         return cls(
             channel=d.get("channel"),
-            contact=d["contact"],
+            contact=d.get("contact"),
             evidence=Document.from_list(d["evidence"]),
             notice=d["notice"],
             objection_id=d["objection_id"],
-            objector_name=d["objector_name"],
+            objector_commitment=d.get("objector_commitment"),
+            objector_name=d.get("objector_name"),
+            objector_ref=d.get("objector_ref"),
             raised_at=d["raised_at"],
             received_at=d.get("received_at"),
             text=d["text"],

@@ -14,6 +14,7 @@ from domain.errors import InvalidValueError
 from domain.errors import TooEarlyError
 from domain.errors import ZoneNotFoundError
 from domain.integrity import sha256_text
+from domain.objectors import Objector
 from domain.state_case import STATUS_WORDS
 from domain.values import Actor
 from domain.values import local_date
@@ -60,12 +61,12 @@ class NoticeActs(ZoneRecord):
         actor: Actor,
         at: datetime,
         objection_id: str,
-        objector_name: str,
-        contact: str,
+        objector: Objector,
         text: str,
         evidence: list[dict[str, Any]] | None = None,
     ) -> None:
-        """Anyone raises an objection (异议) while the public notice runs."""
+        """Anyone raises an objection (异议) while the public notice runs; the record holds the objector's reference
+        and a salted commitment to their name and contact, not the name and contact (PIPL: kept apart, erasable)."""
         # anyone may object (a town objecting to another town's zone acts as a member of the public)
         today = self._guard(at, actor, "public", "applicant", "bureau", "expert", "leading_group", own_zone_only=False)
         if self.status != "in_notice" or self.notice is None:
@@ -86,8 +87,8 @@ class NoticeActs(ZoneRecord):
             reason="",
             objection_id=objection_id,
             notice=self.notice.number,
-            objector_name=intake.text(objector_name, "objector_name", limit=200),
-            contact=intake.text(contact, "contact", limit=500),
+            objector_ref=objector.ref,
+            objector_commitment=objector.commitment,
             text=intake.text(text, "text"),
             evidence=intake.document_refs(evidence, "evidence", kinds=False),
             raised_at=at.astimezone(UTC).isoformat(),
@@ -99,8 +100,7 @@ class NoticeActs(ZoneRecord):
         actor: Actor,
         at: datetime,
         objection_id: str,
-        objector_name: str,
-        contact: str,
+        objector: Objector,
         text: str,
         channel: str | None,
         received_at: datetime | None,
@@ -147,8 +147,8 @@ class NoticeActs(ZoneRecord):
             reason="",
             objection_id=objection_id,
             notice=self.notice.number,
-            objector_name=intake.text(objector_name, "objector_name", limit=200),
-            contact=intake.text(contact, "contact", limit=500),
+            objector_ref=objector.ref,
+            objector_commitment=objector.commitment,
             text=intake.text(text, "text"),
             evidence=intake.document_refs(evidence, "evidence", kinds=False),
             raised_at=at.astimezone(UTC).isoformat(),

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from application.objectors import retention_sweep
 from application.service import ZoneApplication
 from application.settings import Settings
 from audit.checkpoints import Checkpointer
@@ -78,6 +79,16 @@ class DeadlineScheduler:
                 coalesce=True,
                 misfire_grace_time=None,
             )
+        self.scheduler.add_job(
+            self.erase_due,
+            "interval",
+            hours=1,
+            next_run_time=datetime.now(UTC),
+            id="objector-retention",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+        )
         self.scheduler.start()
 
     def stop(self) -> None:
@@ -94,6 +105,19 @@ class DeadlineScheduler:
             log.info("tree head %s signed (root %s)", checkpoint.tree_size, checkpoint.root_hash)
         except Exception:
             log.exception("signing the hourly tree head failed")
+
+    def erase_due(self) -> list[dict[str, Any]]:
+        """The hourly retention sweep (PIPL), by the lock holder: erases the objectors whose retention ran out."""
+        if not self.lock.acquire():
+            return []
+        try:
+            erased = retention_sweep(self.container.app)
+        except Exception:
+            log.exception("the objectors' retention sweep failed; it runs again in an hour")
+            return []
+        for e in erased:
+            log.info("objector of objection %s on zone %s erased (%s)", e["objection_id"], e["zone_id"], e["reason"])
+        return erased
 
     def app_has_events(self) -> bool:
         """Whether there is a log to sign."""

@@ -20,7 +20,17 @@ from application.sample import at
 from application.sample import doc
 from application.sample import file_first_batch
 from application.sample import full_scores
+from domain.objectors import Objector
 from domain.values import Actor
+
+
+def objector(name: str, contact: str) -> Objector:
+    """An objector as the aggregate takes them, with a salt and reference fixed by the name (tests only: the service
+    draws both at random)."""
+    import hashlib
+
+    return Objector.given(name, contact, salt=hashlib.sha256(f"{name}|{contact}".encode()).digest(), ref=f"ref-{name}")
+
 
 OTHER_TOWN = Actor("u-ch", "applicant", "changan", "Chang'an IT office")
 INSPECTOR = Actor("u-insp", "inspector", "dg-audit", "Inspector")
@@ -52,6 +62,7 @@ __all__ = [
     "event_history",
     "file_first_batch",
     "full_scores",
+    "objector",
     "revocation",
 ]
 

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from application.settings import Settings
+from zonecase.cli_objectors import objectors_cli
 
 if TYPE_CHECKING:
     from zonecase.wiring import Container
@@ -21,6 +22,7 @@ deadlines_cli = typer.Typer(no_args_is_help=True, help="Deadline events (notice 
 store_cli = typer.Typer(no_args_is_help=True, help="The event store: integrity checks.")
 cli.add_typer(deadlines_cli, name="deadlines")
 cli.add_typer(store_cli, name="store")
+cli.add_typer(objectors_cli, name="objectors")
 console = Console()
 
 

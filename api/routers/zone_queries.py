@@ -25,11 +25,14 @@ from api.deps import read
 from api.deps import require_roles
 from api.errors import ZONE_RESPONSES
 from api.errors import ApiProblem
+from application.objectors import revealed
+from application.objectors import with_objectors
 from application.representation import SEES_OBJECTORS
 from application.representation import flag_overdue
 from application.representation import objection_counts
 from application.representation import objection_page
 from application.representation import redact
+from application.representation import redacted_history
 from application.representation import zone_document
 from application.representation import zone_summary
 from audit.dossier import build_dossier
@@ -127,26 +130,32 @@ def objections(
     """The zone's objections (异议) in the order raised, a page at a time (``total`` counts them all): text,
     evidence, status and resolution; the objector's name and contact only for the bureau and inspectors. The
     zone itself shows only ``objection_counts``. Readers as for the zone."""
-    return objection_page(_document_or_404(c, zone_id, principal), principal.role, limit=limit, offset=offset)
+    page = objection_page(_document_or_404(c, zone_id, principal), principal.role, limit=limit, offset=offset)
+    if principal.role in SEES_OBJECTORS:  # decrypted from the objectors' side tables, or "erased on …"
+        page["items"] = revealed(c.app, page["items"])
+    return page
 
 
-@router.get("/{zone_id}/history", response_model=list[schemas.HistoryEntry], responses=ZONE_RESPONSES)
+@router.get(
+    "/{zone_id}/history",
+    response_model=list[schemas.HistoryEntry],
+    response_model_exclude_unset=True,
+    responses=ZONE_RESPONSES,
+)
 def history(
     zone_id: UUID,
     c: ServicesDep,
     principal: Annotated[Principal, Roles("bureau", "leading_group", "inspector", "applicant")],
 ) -> list[dict[str, Any]]:
-    """Every event in order with its actor, reason, data and hash links (objector identity only for the
-    bureau and inspectors)."""
+    """Every event in order with its actor, reason, data and hash links. An objection's objector — the name and
+    contact (``objector``, decrypted, or the erasure: "erased on …"), the reference and salted commitment in its
+    data, and who raised it (``actor``) — only for the bureau and inspectors."""
     _document_or_404(c, zone_id, principal)
     with read(c, "history") as tx:
         entries = zone_history(tx, zone_id, c.app.events.get(zone_id))
-    if principal.role not in SEES_OBJECTORS:
-        for e in entries:
-            if e["type"] == "ObjectionRaised":
-                e["data"] = {k: v for k, v in e["data"].items() if k not in ("objector_name", "contact")}
-                e["actor"] = {"sub": "", "role": e["actor"].get("role", "public"), "org": "", "name": ""}
-    return entries
+    if principal.role in SEES_OBJECTORS:
+        return with_objectors(c.app, entries)
+    return redacted_history(entries)
 
 
 @router.get(

@@ -31,6 +31,7 @@ from ..helpers import RESERVE_EXPERTS as RESERVE
 from ..helpers import SONGSHAN
 from ..helpers import at
 from ..helpers import full_scores
+from ..helpers import objector
 from ..helpers import revocation
 from ..unit import case
 from .tamper import edit_stored_state
@@ -146,9 +147,7 @@ def seeded(persistent_store: StoreFactory, tmp_path: Path) -> Any:
     refs["grant_without_notice"] = z.id
     # a grant while an objection is open, before the notice ended
     z = case.in_notice()
-    z.raise_objection(
-        actor=PUBLIC, at=at("2021-09-28"), objection_id="o1", objector_name="Li", contact="li@x", text="?"
-    )
+    z.raise_objection(actor=PUBLIC, at=at("2021-09-28"), objection_id="o1", objector=objector("Li", "li@x"), text="?")
     case.forge_v1_grant(z, "2021-10-01")
     app.save(z)
     refs["grant_with_objection"] = refs["grant_before_notice_ended"] = refs["objection_open_at_grant"] = z.id
@@ -158,8 +157,7 @@ def seeded(persistent_store: StoreFactory, tmp_path: Path) -> Any:
         actor=BUREAU,
         at=at("2021-10-09"),
         objection_id="l1",
-        objector_name="Wang",
-        contact="a letter",
+        objector=objector("Wang", "a letter"),
         text="?",
         channel="letter",
         received_at=at("2021-10-08"),

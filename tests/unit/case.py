@@ -27,6 +27,7 @@ from ..helpers import SONGSHAN
 from ..helpers import at
 from ..helpers import doc
 from ..helpers import full_scores
+from ..helpers import objector
 
 SYSTEM = load_indicator_system()
 BATCHES = load_batches(Path(__file__).parent.parent / "data" / "batches-test.json")
@@ -221,6 +222,6 @@ def forge_conclusion(z: Zone, day: str, passed: bool = True) -> None:
 def objected(z: Zone, text: str, day: str = "2021-09-28", objection_id: str = "o1") -> Zone:
     """A member of the public (Li) objects to the notice on ``day``."""
     z.raise_objection(
-        actor=PUBLIC, at=at(day), objection_id=objection_id, objector_name="Li", contact="li@example.org", text=text
+        actor=PUBLIC, at=at(day), objection_id=objection_id, objector=objector("Li", "li@example.org"), text=text
     )
     return z

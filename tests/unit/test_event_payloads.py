@@ -25,6 +25,7 @@ from ..helpers import SONGSHAN
 from ..helpers import at
 from ..helpers import doc
 from ..helpers import full_scores
+from ..helpers import objector
 from .case import POLICY
 from .case import SYSTEM
 from .case import accepted
@@ -60,16 +61,19 @@ from .case import scored
 # "hash_scheme": "jcs-sha256/1" and each float as {"$decimal": text}, and the hash is SHA-256 over RFC 8785
 # canonical JSON — so every hash and body changes, and nothing else: the states, last hash aside, are those
 # the code before the scheme gave (STATES_BUT_HASH_SHA256 was computed on commit 5b2c57e).
+# Re-pinned for objector privacy (issue 12.3, PIPL): ObjectionRaised records the objector's reference and a salted
+# commitment instead of the name and contact — so the bodies, the states and the heads of the two scenarios with
+# objections ("full", "objection_rejects") change, and nothing else.
 HEADS = {
-    "full": "d8524f92875ceb174f2ea4d0a09e95fe3a44e522c377d3ec15343e7baab8828b",
+    "full": "0474995baf9dbed822b23cddaa9da87916fe4c9a85673f7a626e318e322e9b64",
     "rectification_overdue": "62856e6c7e2070c6b3ee44cc870d601b21c434a93a4a9b50b78b7a7dd335f432",
     "rejected": "0254b539c1064eff205de5d6fe5569dd63bf0eb438e26dbf758c92217ec8c37a",
-    "objection_rejects": "8246972ac2513e907590bef2538915bd3ab21b967631186ab9112bcb9a81befe",
+    "objection_rejects": "9e39b77673c7fb9c5090f20faad1208de5fa2187aac2fdaa2cd576bb7880d2c1",
     "creation_cancelled": "10a7106822b18bd8e193762963f676915327ccbe616b105a63a1ee0d3ac04ead",
 }
-BODIES_SHA256 = "fe7880b8bc7fa781f2175aa0251b60fce05b123139fec597e21ecc00bbe8dc58"
-STATES_SHA256 = "cb2b3db8284ed84d97af2ebc55b45e216254e5aef24629db1d981e620094ae7d"
-STATES_BUT_HASH_SHA256 = "21df172c30a2b5bc338b340aa8e3ee74c8aae1c76fca6d85bbd62a80aab31bb9"
+BODIES_SHA256 = "45900e916110828263f6780a46af36bc9cd3445b70cd4239046809a68d311d4f"
+STATES_SHA256 = "807c68c987d0a1f87ee7607696a58671d55a36d3080489ae24e177b6816ab336"
+STATES_BUT_HASH_SHA256 = "c0591050e9ed4bac83c14fe7322c933301ba722bd11a8f91850081430f6f49d1"
 SCORES = full_scores()
 EVENTS = (
     "Applied",
@@ -124,8 +128,7 @@ def objection(z: Zone, oid: str, day: str, actor: Any = PUBLIC) -> None:
         actor=actor,
         at=at(day),
         objection_id=oid,
-        objector_name="Li",
-        contact="li@example.org",
+        objector=objector("Li", "li@example.org"),
         text="Platforms counted twice.",
         evidence=[doc(f"evidence-{oid}.pdf")],
     )
@@ -181,8 +184,7 @@ def full_lifecycle() -> Zone:
         actor=BUREAU,
         at=at("2021-10-09"),
         objection_id="o3",
-        objector_name="Wang",
-        contact="a letter",
+        objector=objector("Wang", "a letter"),
         text="Employees counted twice.",
         channel="letter",
         received_at=at("2021-10-08", 16),

@@ -19,6 +19,7 @@ from ..helpers import PUBLIC
 from ..helpers import SONGSHAN
 from ..helpers import at
 from ..helpers import doc
+from ..helpers import objector
 from .case import POLICY
 from .case import assessed
 from .case import assessing
@@ -39,8 +40,7 @@ def registered(z: Zone, oid: str, received: Any, day: str = "2021-10-09", channe
         actor=BUREAU,
         at=at(day),
         objection_id=oid,
-        objector_name="Wang",
-        contact="No. 1 Road",
+        objector=objector("Wang", "No. 1 Road"),
         text="Employees counted twice.",
         channel=channel,
         received_at=received,
@@ -102,8 +102,7 @@ class TestRegisteredObjections:
                     actor=a,
                     at=at("2021-09-28"),
                     objection_id="x",
-                    objector_name="x",
-                    contact="x",
+                    objector=objector("x", "x"),
                     text="x",
                     channel="phone",
                     received_at=at("2021-09-28"),

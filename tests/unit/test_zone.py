@@ -34,6 +34,7 @@ from ..helpers import SONGSHAN
 from ..helpers import at
 from ..helpers import doc
 from ..helpers import full_scores
+from ..helpers import objector
 from ..helpers import revocation
 from .case import BATCHES
 from .case import POLICY
@@ -465,8 +466,7 @@ class TestNoticeAndGrant:
         z = in_notice(day="2021-09-24")
         kwargs = {
             "objection_id": "o1",
-            "objector_name": "Li",
-            "contact": "li@example.org",
+            "objector": objector("Li", "li@example.org"),
             "text": "Revenue overstated.",
         }
         refused(z, errors.TooEarlyError, lambda: z.raise_objection(actor=PUBLIC, at=at("2021-09-26"), **kwargs))
