@@ -19,6 +19,8 @@ from api.deps import Services
 from api.documents import DocumentStore
 from api.limits import PublicRate
 from api.limits import RateLimits
+from api.positions import ReadAfter
+from api.public_cache import PublicCache
 from api.routers import admin
 from api.routers import board
 from api.routers import calendar
@@ -202,6 +204,7 @@ def create_app(settings: Settings, services: Services | Callable[[], Services]) 
     app.state.documents = DocumentStore(settings.data_dir / "documents")
     app.state.max_document_bytes = MAX_DOCUMENT_BYTES
     app.state.rate_limits = RateLimits(settings)
+    app.state.public_cache = PublicCache()
     errors.install(app)
     app.include_router(zone_commands.router)
     app.include_router(zone_queries.router)
@@ -237,6 +240,7 @@ def create_app(settings: Settings, services: Services | Callable[[], Services]) 
         body = {"status": "unavailable" if unready else "ready", "store": "ok", "documents": storage or "ok", **status}
         return JSONResponse(body, status_code=503 if unready else 200)
 
+    app.add_middleware(ReadAfter)
     app.add_middleware(BodyLimit, json_limit=MAX_JSON_BYTES, upload_limit=MAX_DOCUMENT_BYTES)
     app.add_middleware(HeaderLimit, limit=MAX_HEADER_BYTES)
     app.add_middleware(NoSniff)
