@@ -1,4 +1,5 @@
-"""The shared path of every command: the caller, idempotency, the command, read-your-writes, the answer."""
+"""The shared path of every command: the caller, idempotency, the command, the answer (with the log position it
+reached, for read-your-writes: ``api.positions``)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from api.deps import Roles
 from api.deps import Services
 from api.deps import ServicesDep
 from api.errors import ApiProblem
+from api.positions import position_headers
 from application.commands import ZoneCommand
 from application.core import Idempotency
 from application.core import Options
@@ -32,7 +34,6 @@ from domain.errors import ZoneError
 from domain.values import Actor
 from domain.zone import Zone
 
-READ_YOUR_WRITES_TIMEOUT = 5.0
 # Requests with one key wait for each other in this process (striped: memory does not grow with the keys), so that
 # a racing twin replays the first answer instead of acting on the state its twin left; across processes, a twin that
 # lost the race finds the winner's record once its own act is refused.
@@ -86,7 +87,7 @@ class Command:
         status: int = 200,
         answer: Callable[[Any], dict[str, Any]] | None = None,
     ) -> JSONResponse:
-        """Runs ``act`` once per idempotency key, waits until the views show it, and answers
+        """Runs ``act`` once per idempotency key and answers once its events are committed
         (by default with the zone as the caller may see it; a 201 names the new record's ``Location``)."""
         side, digest = self.app.side_tables, request_hash(self.request, body)
         collection = self.request.url.path.rstrip("/")
@@ -113,13 +114,16 @@ class Command:
         address = self.request.client.host if self.request.client else ""
         return "public:" + hashlib.sha256(f"{address}\n{digest}".encode()).hexdigest()[:32]
 
-    @staticmethod
-    def _replayed(earlier: IdempotencyRecord, digest: str, collection: str) -> JSONResponse:
+    def _replayed(self, earlier: IdempotencyRecord, digest: str, collection: str) -> JSONResponse:
         if earlier.request_hash != digest:
             raise ApiProblem(
                 422, "idempotency_key_reused", "This Idempotency-Key was already used with a different request."
             )
-        return _replay(earlier, collection)
+        response = _replay(earlier, collection)
+        # the first answer's events are committed, somewhere before the log's head: reads after it wait for that
+        for name, value in position_headers(self.app.recorder.max_notification_id()).items():
+            response.headers.append(name, value)
+        return response
 
     def _act(
         self,
@@ -135,15 +139,13 @@ class Command:
         if owner is not None and self.key is not None:
             options["idempotency"] = Idempotency(owner, self.key, digest, status, self.principal.role)
         self.app.forget_position()
-        recorded = act(options)
-        if self.services.runner is not None:
-            self.services.runner.wait_for(self.app.last_position(), READ_YOUR_WRITES_TIMEOUT)
+        recorded = act(options)  # committed: the answer is the aggregate's, the views catch up behind it
         if answer is not None:
             payload = answer(recorded)
         else:
             assert isinstance(recorded, Zone)
             payload = self.app.answer(recorded, self.principal.role)
-        headers = {"ETag": f'"{recorded.version}"'}
+        headers = {"ETag": f'"{recorded.version}"', **position_headers(self.app.last_position())}
         if status == 201 and "id" in payload:
             headers["Location"] = f"{collection}/{payload['id']}"
         return JSONResponse(payload, status_code=status, headers=headers)

@@ -22,6 +22,7 @@ from fastapi.security import HTTPBearer
 from api.auth import TOKEN_ROLES
 from api.auth import decode_token
 from api.errors import ApiProblem
+from api.positions import READ_AFTER
 from application.clock import Clock
 from application.service import ZoneApplication
 from application.settings import Settings
@@ -80,11 +81,33 @@ def get_services(request: Request) -> Services:
     return services
 
 
+READ_AFTER_TIMEOUT = 5.0
+
+
 def read(c: Services, view: str) -> AbstractContextManager[Tx]:
-    """The one door into the read side: a read transaction on a view (503 when the views are not running)."""
+    """The one door into the read side: a read transaction on a view (503 when the views are not running), once the
+    view has processed the position the client last saw (``Zonecase-After``: read-your-writes)."""
+    catch_up(c, view)
+    assert c.runner is not None
+    return c.runner.read(view)
+
+
+def catch_up(c: Services, *views: str) -> None:
+    """Waits until the views have processed the position the client last saw (``Zonecase-After``, at most the
+    log's end); 503 when the views are not running."""
     if c.runner is None:
         raise ApiProblem(503, "views_unavailable", "The read models are not running in this process.")
-    return c.runner.read(view)
+    after = READ_AFTER.get()
+    if after and any(c.runner.positions.get(v, 0) < after for v in views):
+        head = c.app.recorder.max_notification_id() or 0  # a position past the log's end waits for nothing
+        c.runner.wait_for(min(after, head), READ_AFTER_TIMEOUT, views=views)
+
+
+def view_positions(c: Services, *views: str) -> tuple[int, ...]:
+    """How far each of the views has got in the log (what a public answer is keyed by)."""
+    if c.runner is None:
+        raise ApiProblem(503, "views_unavailable", "The read models are not running in this process.")
+    return tuple(c.runner.positions.get(v, 0) for v in views)
 
 
 def _decode(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Principal | None:

@@ -22,6 +22,8 @@ from api.limits import RateLimits
 from api.metrics import Metrics
 from api.metrics import router as metrics_router
 from api.observe import Observe
+from api.positions import ReadAfter
+from api.public_cache import PublicCache
 from api.routers import admin
 from api.routers import board
 from api.routers import calendar
@@ -209,6 +211,7 @@ def create_app(settings: Settings, services: Services | Callable[[], Services]) 
     app.state.rate_limits = RateLimits(settings)
     app.state.metrics = metrics = Metrics.from_env()
     metrics.watch(app)
+    app.state.public_cache = PublicCache()
     errors.install(app)
     app.include_router(zone_commands.router)
     app.include_router(zone_queries.router)
@@ -246,6 +249,7 @@ def create_app(settings: Settings, services: Services | Callable[[], Services]) 
         body = {"status": "unavailable" if unready else "ready", "store": "ok", "documents": storage or "ok", **status}
         return JSONResponse(body, status_code=503 if unready else 200)
 
+    app.add_middleware(ReadAfter)
     app.add_middleware(BodyLimit, json_limit=MAX_JSON_BYTES, upload_limit=MAX_DOCUMENT_BYTES)
     app.add_middleware(HeaderLimit, limit=MAX_HEADER_BYTES)
     app.add_middleware(NoSniff)

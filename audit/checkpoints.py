@@ -19,10 +19,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from application.settings import Settings
 from application.store import Checkpoint
-from audit.merkle import Tree
-from audit.merkle import leaf_hash
+from audit.merkle_store import MerkleStore
+from audit.merkle_store import StoredTree
 from domain.integrity import canonical_json
-from projections.history import hashes_after
+from projections.history import leaf_index_of
 
 LOG_ID = "zonecase"
 
@@ -146,79 +146,84 @@ def resolve_signing_key(settings: Settings) -> SigningKey:
 
 
 class Checkpointer:
-    """Signs tree heads over the log (read, in order, from the history view) and answers proofs."""
+    """Signs tree heads over the log (read, in order, from the history view) and answers proofs.
+
+    It keeps no leaf: the tree's state is its compact range, and proofs read stored subtree hashes
+    (``audit.merkle_store``), so the process's memory does not grow with the log."""
 
     def __init__(self, app: Any, runner: Any, key: SigningKey) -> None:
         self.app, self.runner, self.key = app, runner, key
-        self._positions: list[int] = []
-        self._leaves: list[bytes] = []
-        self._tree: Tree | None = None
-        self._lock = threading.Lock()
+        self._store: MerkleStore | None = None
+        self._lock = threading.RLock()
+
+    @property
+    def store(self) -> MerkleStore:
+        """The tree's storage beside the views (opened on first use)."""
+        if self._store is None:
+            history = self.runner.views["history"].view
+            self._store = MerkleStore.beside(history, lambda: self.runner.read("history"))
+        return self._store
 
     def _refresh(self) -> None:
         """Reads the log's new events (incrementally) once the views are current."""
         self.runner.wait_for(self.app.recorder.max_notification_id(), timeout=30)
-        last = self._positions[-1] if self._positions else 0
-        with self.runner.read("history") as tx:
-            rows = hashes_after(tx, last)
-        if rows:
-            self._positions.extend(int(r["position"]) for r in rows)
-            self._leaves.extend(leaf_hash(bytes.fromhex(r["hash"])) for r in rows)
-            self._tree = Tree(self._leaves)
+        self.store.extend()
 
-    def tree(self) -> Tree:
+    def tree(self) -> StoredTree:
         """The tree over the whole log as it stands."""
         with self._lock:
             self._refresh()
-            return self._tree or Tree([])
+            return self.store.tree()
 
     def sign(self, reason: str) -> Checkpoint:
         """Signs the current tree head (or returns the latest if the log has not grown)."""
-        tree = self.tree()
-        size = len(tree.leaves)
-        if size == 0:
-            raise EmptyLogError("The log is empty: there is nothing to sign yet.")
-        latest = self.app.side_tables.latest_checkpoint()
-        if latest is not None and latest.tree_size >= size:
-            return latest  # type: ignore[no-any-return]
-        issued_at = self.app.clock.now().astimezone(UTC).isoformat()
-        root = tree.root(size).hex()
-        signature = self.key.sign(tree_head_message(size, root, issued_at, self.key.key_id))
-        checkpoint = Checkpoint(size, root, issued_at, self.key.key_id, signature, reason)
-        self.app.side_tables.put_checkpoint(checkpoint)
-        return checkpoint
+        with self._lock:
+            tree = self.tree()
+            size = tree.size
+            if size == 0:
+                raise EmptyLogError("The log is empty: there is nothing to sign yet.")
+            latest = self.app.side_tables.latest_checkpoint()
+            if latest is not None and latest.tree_size >= size:
+                return latest  # type: ignore[no-any-return]
+            issued_at = self.app.clock.now().astimezone(UTC).isoformat()
+            root = tree.root(size).hex()
+            signature = self.key.sign(tree_head_message(size, root, issued_at, self.key.key_id))
+            checkpoint = Checkpoint(size, root, issued_at, self.key.key_id, signature, reason)
+            self.app.side_tables.put_checkpoint(checkpoint)
+            return checkpoint
 
     def leaf_index(self, position: int) -> int:
         """The leaf index of the event at a log position."""
-        self.tree()
-        import bisect
-
-        i = bisect.bisect_left(self._positions, position)
-        if i == len(self._positions) or self._positions[i] != position:
+        size = self.tree().size
+        with self.runner.read("history") as tx:
+            index = leaf_index_of(tx, position)
+        if index is None or index >= size:
             raise KeyError(position)
-        return i
+        return index
 
     def inclusion(self, position: int, tree_size: int) -> dict[str, Any]:
         """The audit path of the event at ``position`` in the tree of ``tree_size`` leaves."""
-        tree = self.tree()
-        index = self.leaf_index(position)
-        path = tree.inclusion_proof(index, tree_size)
-        return {
-            "position": position,
-            "leaf_index": index,
-            "tree_size": tree_size,
-            "leaf_hash": tree.leaves[index].hex(),
-            "audit_path": [p.hex() for p in path],
-            "root_hash": tree.root(tree_size).hex(),
-        }
+        with self._lock:
+            tree = self.tree()
+            index = self.leaf_index(position)
+            path = tree.inclusion_proof(index, tree_size)
+            return {
+                "position": position,
+                "leaf_index": index,
+                "tree_size": tree_size,
+                "leaf_hash": tree.leaf(index).hex(),
+                "audit_path": [p.hex() for p in path],
+                "root_hash": tree.root(tree_size).hex(),
+            }
 
     def consistency(self, first: int, second: int) -> dict[str, Any]:
         """The proof that the tree of ``second`` leaves extends the tree of ``first``."""
-        tree = self.tree()
-        return {
-            "first": first,
-            "second": second,
-            "first_root": tree.root(first).hex(),
-            "second_root": tree.root(second).hex(),
-            "proof": [p.hex() for p in tree.consistency_proof(first, second)],
-        }
+        with self._lock:
+            tree = self.tree()
+            return {
+                "first": first,
+                "second": second,
+                "first_root": tree.root(first).hex(),
+                "second_root": tree.root(second).hex(),
+                "proof": [p.hex() for p in tree.consistency_proof(first, second)],
+            }

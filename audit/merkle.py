@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 
@@ -32,12 +33,63 @@ def _split(n: int) -> int:
     return k
 
 
-class Tree:
-    """The tree over a sequence of leaf hashes, computing subtree hashes on demand (memoised)."""
+class Subtrees:
+    """Proofs over a tree whose subtree hashes come from ``hash(lo, hi)`` (the tree's ``size`` leaves)."""
+
+    size: int
+
+    def hash(self, lo: int, hi: int) -> bytes:
+        """MTH(D[lo:hi])."""
+        raise NotImplementedError
+
+    def root(self, size: int | None = None) -> bytes:
+        """The tree head's root for the first ``size`` leaves (default: all)."""
+        return self.hash(0, self.size if size is None else size)
+
+    def inclusion_proof(self, index: int, size: int) -> list[bytes]:
+        """PATH(m, D[0:n]) (§2.1.3.1)."""
+        if not 0 <= index < size <= self.size:
+            raise ValueError("the leaf is not in a tree of that size")
+        return self._path(index, 0, size)
+
+    def _path(self, m: int, lo: int, hi: int) -> list[bytes]:
+        n = hi - lo
+        if n == 1:
+            return []
+        k = _split(n)
+        if m < k:
+            return [*self._path(m, lo, lo + k), self.hash(lo + k, hi)]
+        return [*self._path(m - k, lo + k, hi), self.hash(lo, lo + k)]
+
+    def consistency_proof(self, first: int, second: int) -> list[bytes]:
+        """PROOF(m, D[0:n]) (§2.1.4.1)."""
+        if not 0 < first <= second <= self.size:
+            raise ValueError("consistency needs 0 < first <= second <= the tree's size")
+        if first == second:
+            return []
+        return self._subproof(first, 0, second, True)
+
+    def _subproof(self, m: int, lo: int, hi: int, complete: bool) -> list[bytes]:
+        n = hi - lo
+        if m == n:
+            return [] if complete else [self.hash(lo, hi)]
+        k = _split(n)
+        if m <= k:
+            return [*self._subproof(m, lo, lo + k, complete), self.hash(lo + k, hi)]
+        return [*self._subproof(m - k, lo + k, hi, False), self.hash(lo, lo + k)]
+
+
+class Tree(Subtrees):
+    """The tree over a sequence of leaf hashes held in memory, computing subtree hashes on demand (memoised)."""
 
     def __init__(self, leaves: Sequence[bytes]) -> None:
         self.leaves = leaves
         self._memo: dict[tuple[int, int], bytes] = {}
+
+    @property
+    def size(self) -> int:  # type: ignore[override]
+        """How many leaves."""
+        return len(self.leaves)
 
     def hash(self, lo: int, hi: int) -> bytes:
         """MTH(D[lo:hi])."""
@@ -55,41 +107,48 @@ class Tree:
                 self._memo[key] = found
         return found
 
-    def root(self, size: int | None = None) -> bytes:
-        """The tree head's root for the first ``size`` leaves (default: all)."""
-        return self.hash(0, len(self.leaves) if size is None else size)
 
-    def inclusion_proof(self, index: int, size: int) -> list[bytes]:
-        """PATH(m, D[0:n]) (§2.1.3.1)."""
-        if not 0 <= index < size <= len(self.leaves):
-            raise ValueError("the leaf is not in a tree of that size")
-        return self._path(index, 0, size)
+@dataclass(frozen=True)
+class Node:
+    """A perfect subtree: the ``2**level`` leaves from ``index * 2**level``, its hash, and the log position of its
+    first leaf."""
 
-    def _path(self, m: int, lo: int, hi: int) -> list[bytes]:
-        n = hi - lo
-        if n == 1:
-            return []
-        k = _split(n)
-        if m < k:
-            return [*self._path(m, lo, lo + k), self.hash(lo + k, hi)]
-        return [*self._path(m - k, lo + k, hi), self.hash(lo, lo + k)]
+    level: int
+    index: int
+    hash: bytes
+    first_position: int
 
-    def consistency_proof(self, first: int, second: int) -> list[bytes]:
-        """PROOF(m, D[0:n]) (§2.1.4.1)."""
-        if not 0 < first <= second <= len(self.leaves):
-            raise ValueError("consistency needs 0 < first <= second <= the tree's size")
-        if first == second:
-            return []
-        return self._subproof(first, 0, second, True)
 
-    def _subproof(self, m: int, lo: int, hi: int, complete: bool) -> list[bytes]:
-        n = hi - lo
-        if m == n:
-            return [] if complete else [self.hash(lo, hi)]
-        k = _split(n)
-        if m <= k:
-            return [*self._subproof(m, lo, lo + k, complete), self.hash(lo + k, hi)]
-        return [*self._subproof(m - k, lo + k, hi, False), self.hash(lo, lo + k)]
+class CompactRange:
+    """The right border of the tree: the hashes of the perfect subtrees its leaves decompose into, largest first
+    (at most one per bit of the size: O(log n) memory, whatever the log's length)."""
+
+    def __init__(self, size: int = 0, nodes: Sequence[Node] = ()) -> None:
+        self.size = size
+        self.nodes = list(nodes)
+        if sum(1 << n.level for n in self.nodes) != size:
+            raise ValueError("the compact range does not cover its size")
+
+    def append(self, leaf: bytes, position: int) -> list[Node]:
+        """Adds a leaf hash (of the event at ``position``); returns the perfect subtrees it completed (itself first)."""
+        node = Node(0, self.size, leaf, position)
+        self.size += 1
+        made = [node]
+        while self.nodes and self.nodes[-1].level == node.level:
+            left = self.nodes.pop()
+            node = Node(node.level + 1, left.index >> 1, node_hash(left.hash, node.hash), left.first_position)
+            made.append(node)
+        self.nodes.append(node)
+        return made
+
+    def root(self) -> bytes:
+        """MTH of every leaf so far (RFC 9162: the perfect subtrees folded from the right)."""
+        if not self.nodes:
+            return EMPTY_ROOT
+        h = self.nodes[-1].hash
+        for node in reversed(self.nodes[:-1]):
+            h = node_hash(node.hash, h)
+        return h
 
 
 HASH_SIZE = 32  # SHA-256

@@ -99,6 +99,25 @@ def publications(tx: Tx, zone_id: str, kind: str = "Publicized") -> list[dict[st
     return out
 
 
-def hashes_after(tx: Tx, position: int) -> list[dict[str, Any]]:
-    """``{position, hash}`` of every event after ``position``, in log order (the Merkle tree's leaves)."""
-    return tx.all("SELECT position, hash FROM {view_history} WHERE position > %s ORDER BY position", (position,))
+def hashes_after(tx: Tx, position: int, limit: int | None = None) -> list[dict[str, Any]]:
+    """``{position, hash}`` of every event after ``position`` (at most ``limit``), in log order (the Merkle tree's
+    leaves)."""
+    if limit is None:
+        return tx.all("SELECT position, hash FROM {view_history} WHERE position > %s ORDER BY position", (position,))
+    return tx.all(
+        "SELECT position, hash FROM {view_history} WHERE position > %s ORDER BY position LIMIT %s", (position, limit)
+    )
+
+
+def hashes_from(tx: Tx, position: int, limit: int) -> list[str]:
+    """The hashes of ``limit`` events from ``position`` on (included), in log order."""
+    rows = tx.all("SELECT hash FROM {view_history} WHERE position >= %s ORDER BY position LIMIT %s", (position, limit))
+    return [str(r["hash"]) for r in rows]
+
+
+def leaf_index_of(tx: Tx, position: int) -> int | None:
+    """The leaf index (rank in the log) of the event at ``position``, or None if there is none there."""
+    if tx.one("SELECT position FROM {view_history} WHERE position = %s", (position,)) is None:
+        return None
+    below = tx.one("SELECT COUNT(*) AS n FROM {view_history} WHERE position < %s", (position,))
+    return int(below["n"]) if below else 0

@@ -162,21 +162,26 @@ class ViewRunner:
 
     # --- waiting for the views ----------------------------------------------------------------
 
-    def wait_for(self, position: int | None, timeout: float = 5.0) -> None:
-        """Returns once every view has processed ``position``; raises ViewsUnavailableError otherwise."""
+    def wait_for(self, position: int | None, timeout: float = 5.0, views: Sequence[str] | None = None) -> None:
+        """Returns once every view (or each of ``views``) has processed ``position``; raises ViewsUnavailableError
+        otherwise."""
         if position is None:
+            return
+        names = list(self.views) if views is None else list(views)
+        if all(self.positions.get(n, 0) >= position for n in names) and not any(n in self.failures for n in names):
             return
         self._prompt.set()
         deadline = time.monotonic() + timeout
         with self._changed:
             while True:
-                if self.failures:
-                    failure = next(iter(self.failures.values()))
+                failed = [self.failures[n] for n in names if n in self.failures]
+                if failed:
+                    failure = failed[0]
                     raise ViewsUnavailableError(
                         f"The {failure.view} view stopped on event {failure.position} ({failure.event_type}); "
                         "the change was recorded, but it cannot be shown until the view is repaired."
                     )
-                if all(p >= position for p in self.positions.values()):
+                if all(self.positions.get(n, 0) >= position for n in names):
                     return
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:

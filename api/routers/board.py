@@ -20,6 +20,7 @@ from api.deps import ServicesDep
 from api.deps import read
 from api.errors import ApiProblem
 from api.routers.queries import notice_board
+from api.routers.queries import public_answer
 from audit.public import public_record
 from domain.values import SHANGHAI
 from projections.history import rank_of
@@ -63,20 +64,26 @@ templates.env.filters["shanghai"] = shanghai
 @router.get("/board", response_class=HTMLResponse)
 def board(request: Request, c: ServicesDep) -> Response:
     """The public notice board (公示栏): notices in force and past and the revocation circulars, latest first, in
-    Chinese and English; printable; no objector data. Each item can be verified in the browser."""
-    items = notice_board(c, limit=1000, offset=0)
-    key_id = c.checkpoints.key.key_id if c.checkpoints is not None else None
-    context = {
-        "items": items,
-        "in_force": [i for i in items if i["kind"] == "notice" and i["in_force"]],
-        "past": [i for i in items if i["kind"] == "notice" and not i["in_force"]],
-        "circulars": [i for i in items if i["kind"] == "circular"],
-        "key_id": key_id,
-        "scopes": SCOPES,
-        "grounds": GROUNDS,
-        "outcomes": OUTCOMES,
-    }
-    return templates.TemplateResponse(request, "board.html", context, headers=BOARD_HEADERS)
+    Chinese and English; printable; no objector data. Each item can be verified in the browser. Kept and sent with
+    an ``ETag`` that changes when it may (304 for ``If-None-Match``)."""
+
+    def render() -> tuple[bytes, str]:
+        items = notice_board(c, limit=1000, offset=0)
+        key_id = c.checkpoints.key.key_id if c.checkpoints is not None else None
+        context = {
+            "items": items,
+            "in_force": [i for i in items if i["kind"] == "notice" and i["in_force"]],
+            "past": [i for i in items if i["kind"] == "notice" and not i["in_force"]],
+            "circulars": [i for i in items if i["kind"] == "circular"],
+            "key_id": key_id,
+            "scopes": SCOPES,
+            "grounds": GROUNDS,
+            "outcomes": OUTCOMES,
+        }
+        page = templates.TemplateResponse(request, "board.html", context)
+        return bytes(page.body), "text/html; charset=utf-8"
+
+    return public_answer(request, c, render, BOARD_HEADERS)
 
 
 @router.get("/board/record")

@@ -7,12 +7,16 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi import Path
+from fastapi import Request
 from fastapi.responses import JSONResponse
+from fastapi.responses import Response
+from pydantic import TypeAdapter
 
 from api.commands import By
 from api.commands import Command
 from api.deps import ServicesDep
 from api.errors import ApiProblem
+from api.public_cache import PublicCache
 from api.schemas_calls import CallCorrection
 from api.schemas_calls import CallIn
 from api.schemas_calls import CallOut
@@ -69,11 +73,20 @@ def correct_call(call_id: PathId, body: CallCorrection, cmd: Bureau) -> JSONResp
     )
 
 
+CALLS = TypeAdapter(list[CallOut])
+
+
 @router.get("", response_model=list[CallOut], tags=["public"])
-def list_calls(c: ServicesDep) -> list[dict[str, Any]]:
+def list_calls(request: Request, c: ServicesDep) -> Response:
     """Every call for applications, in the order published, each with its history of corrections (who, when,
-    why). No token needed."""
-    return [call_document(call) for call in c.app.calls()]
+    why). No token needed. The ``ETag`` is the log's position (304 for ``If-None-Match``)."""
+
+    def render() -> tuple[bytes, str]:
+        calls = CALLS.validate_python([call_document(call) for call in c.app.calls()])
+        return CALLS.dump_json(calls), "application/json"
+
+    cache: PublicCache = request.app.state.public_cache
+    return cache.respond(request, (c.app.recorder.max_notification_id() or 0,), render)
 
 
 @router.get("/{call_id}", response_model=CallOut, responses={404: {"description": "Unknown call"}}, tags=["public"])

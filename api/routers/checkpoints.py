@@ -107,7 +107,7 @@ def consistency(
 ) -> dict[str, Any]:
     """The proof that the log of ``second`` events extends the log of ``first`` (it only grew)."""
     checkpointer = _checkpointer(c)
-    size = len(checkpointer.tree().leaves)
+    size = checkpointer.tree().size
     if not first <= second <= size:
         raise ApiProblem(422, "validation_failed", f"Need 1 <= first <= second <= {size} (the log's size).")
     return checkpointer.consistency(first, second)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from collections.abc import Iterator
 from datetime import date
 from datetime import datetime
@@ -14,15 +15,20 @@ from fastapi import APIRouter
 from fastapi import Query
 from fastapi import Request
 from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from fastapi.responses import StreamingResponse
+from pydantic import TypeAdapter
 
 from api import schemas
 from api.deps import Roles
 from api.deps import Services
 from api.deps import ServicesDep
+from api.deps import catch_up
 from api.deps import instant_param
 from api.deps import read
+from api.deps import view_positions
 from api.limits import PublicRate
+from api.public_cache import PublicCache
 from audit.inspection import inspect
 from audit.integrity import verify_store
 from domain.values import local_date
@@ -33,18 +39,44 @@ from projections.notices import list_notices
 router = APIRouter()
 
 
+NOTICES = TypeAdapter(list[schemas.NoticePublic])
+
+
 @router.get("/notices", tags=["public"], response_model=list[schemas.NoticePublic], dependencies=[PublicRate])
 def notices(
+    request: Request,
     c: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
-) -> list[dict[str, Any]]:
+) -> Response:
     """Public notices (公示) in force and past, exactly as published: zone, text and its SHA-256, period;
     and the circulars (通报, ``kind: circular``) of revocations on §6.6's grounds: number, text and its
     SHA-256, the day of the revocation (``starts_on``), the ground and the scope. The latest first. Each names
     the event that recorded it (``seq``: for ``/audit/proofs/inclusion``) and the first signed tree head that
-    covers it. No token needed; no objector data."""
-    return notice_board(c, limit=limit, offset=offset)
+    covers it. No token needed; no objector data. The ``ETag`` changes when the answer may (304 for
+    ``If-None-Match``)."""
+
+    def render() -> tuple[bytes, str]:
+        items = NOTICES.validate_python(notice_board(c, limit=limit, offset=offset))
+        return NOTICES.dump_json(items), "application/json"
+
+    return public_answer(request, c, render)
+
+
+def board_basis(c: Services) -> tuple[object, ...]:
+    """What the notices and the board depend on: the two views' positions, the day, the latest signed tree head."""
+    positions = view_positions(c, "notices", "history")
+    latest = c.app.side_tables.latest_checkpoint()
+    return (*positions, local_date(c.clock.now()).isoformat(), latest.tree_size if latest else 0)
+
+
+def public_answer(
+    request: Request, c: Services, render: Callable[[], tuple[bytes, str]], headers: dict[str, str] | None = None
+) -> Response:
+    """The notices (or the board) from the cache, keyed by ``board_basis`` once the client's position is read."""
+    catch_up(c, "notices", "history")  # read-your-writes: the views reach the client's position first
+    cache: PublicCache = request.app.state.public_cache
+    return cache.respond(request, board_basis(c), render, headers)
 
 
 def notice_board(c: Services, *, limit: int, offset: int) -> list[dict[str, Any]]:

@@ -26,6 +26,9 @@ def test_ready_names_the_event_a_view_stopped_on(sqlite_api: Api) -> None:
     history.handle = handle
     zid = apply_first_batch(api, plan=GOOD_PLAN)
     r = api.post(f"/zones/{zid}/formal-review", BUREAU, json={"outcome": "accepted"})
+    assert r.status_code == 200 and r.headers["Zonecase-Position"] == "4"  # committed: the answer does not wait
+    # a read of the stopped view after the command, by the same client (its position sent back), is refused
+    r = api.get(f"/zones/{zid}/history", BUREAU, headers={"Zonecase-After": "4"})
     assert r.status_code == 503 and r.json()["code"] == "views_unavailable"
     # the log: the call's publication (1), the case the application opened in it (2), the application (3)
     assert "history view stopped on event 4 (FormallyAccepted)" in r.json()["detail"]

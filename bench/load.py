@@ -1,0 +1,310 @@
+"""Load on ``zonecase serve`` (PostgreSQL) beside a bare FastAPI endpoint in the same run, on loopback, bounded in
+time (issue 12, finding 13). Prints the ratios last:
+
+- mixed throughput (16 clients, 70 % reads / 30 % commands) vs the bare endpoint's (target ≥ 0.35×);
+- public reads alone (``/notices``, ``/calls``, ``/board``, ``/checkpoints/latest``) vs bare (target ≥ 0.6×);
+- a single command's p50 (one client, one at a time) vs the floor of ``bench/floor_app.py`` (target ≤ 1.5×);
+- the serving process's RSS after 100 k events vs after 10 k (target ≤ 1.1×).
+
+Each client is an ``httpx.AsyncClient`` keeping its cookies, so its reads wait for its own writes (the
+``zonecase_position`` cookie). The bench creates a database of its own on the server of
+``ZONECASE_BENCH_DATABASE_URL`` (``zonecase_bench_load_<random>``) and drops it at the end.
+
+    .venv/bin/python -m bench.load [--seconds 10] [--clients 16] [--events 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from tempfile import mkdtemp
+from typing import Any
+from urllib.parse import urlsplit
+from urllib.parse import urlunsplit
+
+import httpx
+import psycopg
+from psycopg import sql
+
+from api.auth import mint_token
+from application.clock import SettableClock
+from application.sample import BUREAU
+from application.sample import EXPERTS
+from application.sample import at
+from application.sample import full_scores
+from application.settings import Settings
+from bench.command_path import REFILED
+from bench.command_path import assessing_zones
+from bench.common import BASE_URL
+from zonecase.wiring import build
+
+SECRET = "bench-secret-0123456789abcdef0123456789"
+READS = 0.7
+
+
+@contextmanager
+def own_database(prefix: str) -> Iterator[str]:
+    """A URL on a new database of the bench server, dropped afterwards (never the tests' database)."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    parts = urlsplit(BASE_URL)
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield urlunsplit(parts._replace(path=f"/{name}", query=""))
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def rss_mb(pid: int) -> float:
+    """The process's resident set (VmRSS), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+def wait_up(url: str, server: subprocess.Popen[bytes], path: str) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        assert server.poll() is None, "the server exited"
+        try:
+            if httpx.get(url + path, timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"{url} did not start")
+
+
+def wait_views(url: str, timeout: float = 600) -> None:
+    """Until the serving process's views have every event (``/ready``: no lag)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = httpx.get(url + "/ready", timeout=10).json()
+        if all(v["lag"] == 0 for v in status["views"].values()):
+            return
+        time.sleep(0.5)
+    raise TimeoutError("the views did not catch up")
+
+
+def pad(app: Any, zones: list[Any], clock: SettableClock, target: int) -> None:
+    """Appends re-filed score sheets until the log holds ``target`` events (saved 500 at a time)."""
+    loaded = {z: app.get_zone(z) for z in zones}
+    head = app.recorder.max_notification_id() or 0
+    i = 0
+    while head < target:
+        batch = []
+        for _ in range(min(500, target - head)):
+            zone = loaded[zones[i % len(zones)]]
+            zone.file_scores(
+                actor=EXPERTS[i % 3],
+                at=clock.now(),
+                scores=full_scores(),
+                comment="",
+                system=app.system,
+                reason=REFILED,
+            )
+            i += 1
+            if zone not in batch:
+                batch.append(zone)
+        app.save(*batch)
+        head = app.recorder.max_notification_id() or 0
+
+
+class Tally:
+    def __init__(self) -> None:
+        self.reads: list[float] = []
+        self.commands: list[float] = []
+        self.errors: dict[int, int] = {}
+
+    def count(self) -> int:
+        return len(self.reads) + len(self.commands)
+
+
+async def run_clients(base: str, clients: int, seconds: float, pick: Any, warmup: float = 1.0) -> tuple[float, Tally]:
+    """``clients`` concurrent clients, each sending ``pick(client, i)`` → (method, path, json, headers, is_command)
+    one after another for ``seconds`` (after ``warmup``); returns requests/s and the latencies."""
+    tally = Tally()
+    start = time.monotonic() + warmup
+    stop = start + seconds
+
+    async def client(n: int) -> None:
+        async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+            i = 0
+            while (now := time.monotonic()) < stop:
+                method, path, body, headers, command = pick(n, i)
+                i += 1
+                began = time.perf_counter()
+                r = await http.request(method, path, json=body, headers=headers)
+                took = time.perf_counter() - began
+                if now < start:
+                    continue
+                if r.status_code >= 400:
+                    tally.errors[r.status_code] = tally.errors.get(r.status_code, 0) + 1
+                (tally.commands if command else tally.reads).append(took)
+
+    await asyncio.gather(*(client(n) for n in range(clients)))
+    return tally.count() / seconds, tally
+
+
+def p50(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000 if samples else float("nan")
+
+
+def single(base: str, zones: list[Any], tokens: dict[str, str], count: int) -> list[float]:
+    """One client, commands one at a time: the latencies (the first round over the zones not counted)."""
+    times = []
+    with httpx.Client(base_url=base, timeout=30) as http:
+        for i in range(len(zones) + count):
+            zid, expert = zones[i % len(zones)], EXPERTS[i % 3]
+            began = time.perf_counter()
+            r = http.put(
+                f"/zones/{zid}/assessment/scores",
+                json={"scores": full_scores(), "reason": REFILED},
+                headers={"Authorization": f"Bearer {tokens[expert.sub]}"},
+            )
+            if i >= len(zones):
+                times.append(time.perf_counter() - began)
+            assert r.status_code == 200, r.text
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--zones", type=int, default=48)
+    args = parser.parse_args()
+    small = args.events // 10
+    with own_database("zonecase_bench_load") as url:
+        data = Path(mkdtemp())
+        settings = Settings(database_url=url, data_dir=data, jwt_secret=SECRET, allow_time_travel=True)
+        clock = SettableClock(at("2021-08-01"))
+        seeder = build(settings, clock=clock, check_documents=False)
+        zones = assessing_zones(seeder.app, args.zones)
+        served_zones, floor_zones = zones[: args.zones * 3 // 4], zones[args.zones * 3 // 4 :]
+        pad(seeder.app, zones, clock, small)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ZONECASE_")}
+        env.update(
+            ZONECASE_DATABASE_URL=url,
+            ZONECASE_JWT_SECRET=SECRET,
+            ZONECASE_ALLOW_TIME_TRAVEL="1",
+            ZONECASE_DATA_DIR=str(data),
+            ZONECASE_RATE_LIMITS="off",  # one address sends everything here
+            ZONECASE_SCHEDULER_INTERVAL="0",
+        )
+        port, bare_port, floor_port = free_port(), free_port(), free_port()
+        base, bare = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{bare_port}"
+        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+        server = subprocess.Popen([sys.executable, "-m", "zonecase", "serve", "--port", str(port)], env=env, **quiet)
+        bare_server = subprocess.Popen(  # the same server and protocol as zonecase serve: uvicorn, h11
+            [sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--http", "h11", "--port", str(bare_port)],
+            env=env,
+            **quiet,
+        )
+        tokens = {e.sub: mint_token(SECRET, sub=e.sub, role="expert", org=e.org) for e in EXPERTS}
+        bureau = {"Authorization": f"Bearer {mint_token(SECRET, sub=BUREAU.sub, role='bureau', org=BUREAU.org)}"}
+        try:
+            wait_up(base, server, "/health")
+            wait_up(bare, bare_server, "/bare")
+            httpx.put(base + "/admin/clock", json={"now": clock.now().isoformat()}, headers=bureau).raise_for_status()
+            wait_views(base)
+
+            def audit_work() -> None:  # what the checkpointer is asked for: a tree head and proofs
+                httpx.post(base + "/checkpoints", headers=bureau, timeout=120).raise_for_status()
+                for zid in served_zones[:5]:
+                    httpx.get(base + "/audit/proofs/inclusion", params={"zone_id": str(zid), "seq": 3}, timeout=60)
+                size = httpx.get(base + "/checkpoints/latest").json()["tree_size"]
+                httpx.get(base + "/audit/proofs/consistency", params={"first": size // 3, "second": size}, timeout=60)
+
+            audit_work()
+            rss_small = rss_mb(server.pid)
+
+            # one command at a time, zonecase vs the floor
+            zonecase_single = single(base, served_zones[:8], tokens, 200)
+            floor = subprocess.Popen(
+                [sys.executable, "-m", "uvicorn", "bench.floor_app:create", "--factory", "--port", str(floor_port)],
+                env={**env, "BENCH_NOW": clock.now().isoformat()},
+                **quiet,
+            )
+            try:
+                wait_up(f"http://127.0.0.1:{floor_port}", floor, "/docs")
+                floor_single = single(f"http://127.0.0.1:{floor_port}", floor_zones, tokens, 200)
+            finally:
+                floor.terminate()
+                floor.wait(10)
+
+            # 16 clients: bare, mixed, public reads
+            rng = random.Random(12)
+
+            def bare_pick(n: int, i: int) -> tuple[Any, ...]:
+                return "GET", "/bare", None, None, False
+
+            public = ["/notices", "/calls", "/board", "/checkpoints/latest"]
+
+            def public_pick(n: int, i: int) -> tuple[Any, ...]:
+                return "GET", public[(n + i) % len(public)], None, None, False
+
+            def mixed_pick(n: int, i: int) -> tuple[Any, ...]:
+                zid = served_zones[n % len(served_zones)]  # each client its own zone: no conflicts between them
+                if rng.random() >= READS:
+                    expert = EXPERTS[i % 3]
+                    body = {"scores": full_scores(), "reason": REFILED}
+                    auth = {"Authorization": f"Bearer {tokens[expert.sub]}"}
+                    return "PUT", f"/zones/{zid}/assessment/scores", body, auth, True
+                if i % 2:
+                    return "GET", f"/zones/{zid}", None, bureau, False  # its own writes: waits for its position
+                return "GET", public[i % len(public)], None, None, False
+
+            bare_rps, _ = asyncio.run(run_clients(bare, args.clients, args.seconds, bare_pick))
+            mixed_rps, mixed = asyncio.run(run_clients(base, args.clients, args.seconds, mixed_pick))
+            public_rps, public_tally = asyncio.run(run_clients(base, args.clients, args.seconds, public_pick))
+
+            # the log grows to --events; the same audit work; the serving process's memory again
+            pad(seeder.app, zones, clock, args.events)
+            wait_views(base)
+            audit_work()
+            rss_large = rss_mb(server.pid)
+        finally:
+            for process in (server, bare_server):
+                process.terminate()
+                process.wait(10)
+            seeder.close()
+
+    print(f"bare FastAPI endpoint: {bare_rps:.0f} requests/s ({args.clients} clients)")
+    print(
+        f"zonecase mixed 70/30: {mixed_rps:.0f} requests/s, reads p50 {p50(mixed.reads):.1f} ms, "
+        f"commands p50 {p50(mixed.commands):.1f} ms, errors {mixed.errors or 'none'}"
+    )
+    print(f"zonecase public reads: {public_rps:.0f} requests/s, p50 {p50(public_tally.reads):.1f} ms")
+    print(f"single command p50: zonecase {p50(zonecase_single):.2f} ms, floor {p50(floor_single):.2f} ms")
+    print(f"serving-process RSS: {rss_small:.0f} MB at {small} events, {rss_large:.0f} MB at {args.events}")
+    print("ratios:")
+    print(f"  mixed / bare            {mixed_rps / bare_rps:.2f}  (target ≥ 0.35)")
+    print(f"  public reads / bare     {public_rps / bare_rps:.2f}  (target ≥ 0.6)")
+    print(f"  single command / floor  {p50(zonecase_single) / p50(floor_single):.2f}  (target ≤ 1.5)")
+    print(f"  RSS 100 k / 10 k        {rss_large / rss_small:.2f}  (target ≤ 1.1)")
+
+
+if __name__ == "__main__":
+    main()
