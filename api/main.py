@@ -17,6 +17,7 @@ from api import errors
 from api.auth import resolve_jwt_secret
 from api.console import pages as console_pages
 from api.console import session as console
+from api.console import zone as console_zone
 from api.deps import Services
 from api.documents import DocumentStore
 from api.limits import PublicRate
@@ -227,7 +228,11 @@ def create_app(settings: Settings, services: Services | Callable[[], Services]) 
     app.include_router(calls.router, dependencies=[PublicRate])
     app.include_router(checkpoints.router, dependencies=[PublicRate])
     app.include_router(board.router, dependencies=[PublicRate])
-    for console_router in (console.router, console_pages.router):  # the read-only console (api.console)
+    for console_router in (
+        console.router,
+        console_pages.router,
+        console_zone.router,
+    ):  # the read-only console (api.console)
         app.include_router(console_router)
     app.mount("/web", StaticFiles(directory=board.WEB), name="web")  # the board's script, verifier and styles
     if settings.allow_time_travel:
