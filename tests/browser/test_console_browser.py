@@ -109,6 +109,7 @@ def test_the_console_in_a_browser(browser: Any, tmp_path: Path) -> None:
 
         row = next(r for r in browser.find_elements(By.CSS_SELECTOR, "tr.zone-row") if "公示中" in r.text)
         row.find_element(By.TAG_NAME, "a").click()
+        WebDriverWait(browser, 10).until(lambda b: "/console/zones/" in b.current_url)
         assert "公示中 in notice" in browser.find_element(By.ID, "zone-status").text
         timeline = browser.find_elements(By.CSS_SELECTOR, "ol.timeline > li")
         assert len(timeline) >= 11 and "提交申请 applied" in timeline[0].text
@@ -126,12 +127,14 @@ def test_the_console_in_a_browser(browser: Any, tmp_path: Path) -> None:
         day = browser.find_element(By.ID, "as-of")
         browser.execute_script("arguments[0].value = '2024-03-12'", day)
         browser.find_element(By.ID, "as-of-go").click()
+        WebDriverWait(browser, 10).until(lambda b: "as_of=" in b.current_url)
         assert "as_of=2024-03-12" in browser.current_url
         assert "过去的状态 as of 2024-03-12" in browser.find_element(By.ID, "as-of-banner").text
         assert "创建期 in creation" in browser.find_element(By.ID, "zone-status").text
         accessible(browser, "zone-as-of")
 
         browser.find_element(By.CSS_SELECTOR, ".who button").click()
+        WebDriverWait(browser, 10).until(lambda b: b.current_url.endswith("/console/sign-in"))
         assert browser.current_url.endswith("/console/sign-in")
         browser.get(f"{base}/console/zones")
         assert browser.current_url.endswith("/console/sign-in")
@@ -141,6 +144,7 @@ def test_the_console_in_a_browser(browser: Any, tmp_path: Path) -> None:
         assert len(rows) == 2 and all("nancheng" in r.text for r in rows)
         accessible(browser, "zones-applicant")
         next(r for r in rows if "公示中" in r.text).find_element(By.TAG_NAME, "a").click()
+        WebDriverWait(browser, 10).until(lambda b: "/console/zones/" in b.current_url)
         assert "营业收入数据偏高" in browser.page_source and "李雷" not in browser.page_source
         assert "li@example.org" not in browser.page_source
         accessible(browser, "zone-applicant")
