@@ -113,9 +113,15 @@ def view_positions(c: Services, *views: str) -> tuple[int, ...]:
 def _decode(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Principal | None:
     if credentials is None:
         return None
+    return principal_of(request, credentials.credentials)
+
+
+def principal_of(request: Request, token: str) -> Principal:
+    """The caller a token names, once it passes every check (``decode_token``, a known role, an applicant's
+    organisation); 401 otherwise. The bearer header's and the console's cookie's one rule."""
     secret: str = request.app.state.jwt_secret
     try:
-        claims = decode_token(credentials.credentials, secret, request.app.state.settings)
+        claims = decode_token(token, secret, request.app.state.settings)
     except jwt.PyJWTError as e:
         raise ApiProblem(401, "invalid_token", f"The bearer token is not valid: {e}.") from None
     role, sub, org = claims.get("role"), claims.get("sub"), claims.get("org") or ""

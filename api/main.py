@@ -15,6 +15,9 @@ from fastapi.staticfiles import StaticFiles
 
 from api import errors
 from api.auth import resolve_jwt_secret
+from api.console import pages as console_pages
+from api.console import session as console
+from api.console import zone as console_zone
 from api.deps import Services
 from api.documents import DocumentStore
 from api.limits import PublicRate
@@ -213,6 +216,7 @@ def create_app(settings: Settings, services: Services | Callable[[], Services]) 
     metrics.watch(app)
     app.state.public_cache = PublicCache()
     errors.install(app)
+    console.install(app)  # under /console a problem is a page (or the sign-in)
     app.include_router(zone_commands.router)
     app.include_router(zone_queries.router)
     app.include_router(documents.router)
@@ -224,6 +228,12 @@ def create_app(settings: Settings, services: Services | Callable[[], Services]) 
     app.include_router(calls.router, dependencies=[PublicRate])
     app.include_router(checkpoints.router, dependencies=[PublicRate])
     app.include_router(board.router, dependencies=[PublicRate])
+    for console_router in (
+        console.router,
+        console_pages.router,
+        console_zone.router,
+    ):  # the read-only console (api.console)
+        app.include_router(console_router)
     app.mount("/web", StaticFiles(directory=board.WEB), name="web")  # the board's script, verifier and styles
     if settings.allow_time_travel:
         app.include_router(admin.router)

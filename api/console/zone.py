@@ -1,0 +1,185 @@
+"""The console's zone page: the timeline of every event, the state as of a past date, the deadlines, the notices
+with their objections, the assessment (charts with their tables) and a badge that verifies the latest event in
+the browser. Everything is read through the API's own queries and redaction (``api.routers.zone_queries``)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from datetime import datetime
+from datetime import time
+from typing import Annotated
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter
+from fastapi import Query
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.responses import Response
+
+from api.console import words
+from api.console.fmt import Bar
+from api.console.fmt import bar_chart
+from api.console.session import render
+from api.console.session import sees_all
+from api.console.session import viewer
+from api.deps import Principal
+from api.deps import Services
+from api.deps import ServicesDep
+from api.deps import instant_param
+from api.deps import require_roles
+from api.errors import ApiProblem
+from api.routers import zone_queries
+from application.objectors import revealed
+from application.representation import SEES_OBJECTORS
+from application.representation import flag_overdue
+from application.representation import objection_page
+from application.representation import redact
+from application.representation import zone_document
+from domain.errors import ZoneNotFoundError
+from domain.values import SHANGHAI
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+
+
+def documents_in(value: Any) -> list[dict[str, str]]:
+    """Every document an event's data references (``{"sha256": …, "name": …}`` anywhere in it)."""
+    found: list[dict[str, str]] = []
+    if isinstance(value, dict):
+        if isinstance(value.get("sha256"), str):
+            found.append({"sha256": value["sha256"], "name": str(value.get("name") or value["sha256"][:12])})
+        for v in value.values():
+            if isinstance(v, dict | list):
+                found += documents_in(v)
+    elif isinstance(value, list):
+        for v in value:
+            found += documents_in(v)
+    return found
+
+
+def end_of(day: date) -> datetime:
+    """The last instant of ``day`` in Asia/Shanghai: the state "as of" that date."""
+    return datetime.combine(day, time.max, SHANGHAI)
+
+
+def assessment_panel(c: Services, zone_id: UUID) -> dict[str, Any] | None:
+    """The latest panel round as the charts show it: per indicator the panel score, its weight and each counted
+    expert's score; the group subtotals against their declared weights; conflicts and recusals."""
+    found = zone_queries.assessment(zone_id, c)
+    latest = found["latest"]
+    if not latest:
+        return None
+    system = c.app.systems.get(found["indicator_system"])
+    result = latest.get("result") or {}
+    panel = result.get("scores") or {}
+    sheets = latest.get("sheets") or {}
+    counted = result.get("counted") or sorted(sheets)
+    names = {e["sub"]: e.get("name") or e["sub"] for e in latest.get("experts") or []}
+    numbers = sorted({int(n) for n in panel} | {int(n) for s in sheets.values() for n in s.get("scores") or {}})
+    rows: list[dict[str, Any]] = []
+    for n in numbers:
+        indicator = system.indicators.get(n) if system else None
+        experts = [
+            (names.get(e, e), sheets[e]["scores"][str(n)])
+            for e in counted
+            if str(n) in sheets.get(e, {}).get("scores", {})
+        ]
+        rows.append(
+            {
+                "number": n,
+                "name": indicator.name if indicator else str(n),
+                "name_en": indicator.name_en if indicator else "",
+                "weight": indicator.weight if indicator else None,
+                "panel": panel.get(str(n)),
+                "experts": experts,
+            }
+        )
+    bars = [Bar(f"{r['number']}. {r['name']}", r["panel"], r["weight"], r["experts"]) for r in rows]
+    groups = result.get("groups") or []
+    return {
+        "round": latest["round"],
+        "state": latest.get("state"),
+        "rows": rows,
+        "experts": [(e, names.get(e, e)) for e in counted],
+        "chart": bar_chart(
+            "indicator-chart",
+            "各指标专家组评分与权重 Panel score per indicator against its weight, with each expert's score",
+            bars,
+            value_name="专家组评分 panel score",
+            reference_name="权重 weight",
+        ),
+        "groups": groups,
+        "groups_chart": bar_chart(
+            "group-chart",
+            "分组小计与声明权重 Group subtotals against their declared weights",
+            [Bar(g["name"], g.get("score"), g.get("declared")) for g in groups],
+            value_name="小计 subtotal",
+            reference_name="声明权重 declared weight",
+        )
+        if groups
+        else None,
+        "result": result,
+        "conflicts": latest.get("conflicts") or {},
+        "recused": result.get("recused") or latest.get("recused") or [],
+        "names": names,
+        "maximum": found["maximum"],
+        "discrepancies": found["discrepancies"],
+    }
+
+
+def objections_shown(c: Services, document: dict[str, Any], principal: Principal) -> list[dict[str, Any]]:
+    """The zone's objections as the reader may see them (identities for the bureau and inspectors only)."""
+    items = objection_page(document, principal.role, limit=10_000, offset=0)["items"]
+    return revealed(c.app, items) if principal.role in SEES_OBJECTORS else items
+
+
+@router.get("/zones/{zone_id}", response_class=HTMLResponse)
+def zone(
+    request: Request,
+    zone_id: UUID,
+    c: ServicesDep,
+    as_of: Annotated[date | None, Query(description="the zone as it stood at the end of this day")] = None,
+) -> Response:
+    """One zone: timeline, state (now or as of a date), deadlines, notices and objections, assessment, verify."""
+    principal = viewer(request)
+    current = zone_queries._document_or_404(c, zone_id, principal)  # 404, or 403 for another applicant's zone
+    history = zone_queries.history(zone_id, c, principal)  # redacted for whoever may not see objectors
+    instant = None
+    if as_of is not None:
+        require_roles(principal, "bureau", "leading_group", "inspector")  # as GET /zones/{id}?as_of=
+        instant = instant_param(end_of(as_of), "as_of")
+        try:
+            document = zone_document(c.app.as_of(zone_id, instant), c.app.policy)
+        except ZoneNotFoundError:
+            raise ApiProblem(
+                404, "not_found", f"该集聚区在 {as_of} 尚不存在 The zone did not exist on {as_of}."
+            ) from None
+        history = [e for e in history if datetime.fromisoformat(e["at"]) <= instant]
+    else:
+        document = current
+    shown = flag_overdue(redact(document, principal.role), instant or c.clock.now())
+    objections = objections_shown(c, document, principal)
+    notices = [e for e in history if e["type"] == "Publicized"]
+    for e in history:
+        e["documents"] = documents_in(e["data"])
+        e["data_text"] = json.dumps(e["data"], ensure_ascii=False, indent=1, sort_keys=True)
+        e["words"] = words.EVENTS.get(e["type"], e["type"])
+    latest = c.app.side_tables.latest_checkpoint()
+    context = {
+        "zone": shown,
+        "status_words": words.STATUS.get(shown["status"], shown["status"]),
+        "as_of": as_of,
+        "history": history,
+        "notices": notices,
+        "objections": objections,
+        "objection_words": words.OBJECTIONS,
+        "deadline_words": words.DEADLINES,
+        "assessment": assessment_panel(c, zone_id) if sees_all(principal) else None,
+        "can_time_travel": sees_all(principal),
+        "sees_objectors": principal.role in SEES_OBJECTORS,
+        "last": history[-1] if history and as_of is None else None,
+        "key_id": c.checkpoints.key.key_id if c.checkpoints is not None else None,
+        "latest_checkpoint": latest,
+    }
+    return render(request, "zone.html", context)

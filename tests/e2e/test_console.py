@@ -1,0 +1,113 @@
+"""The console's sign-in and zone list: the cookie, its expiry, the roles, the filters, the headers."""
+
+from __future__ import annotations
+
+import time
+
+import jwt
+
+from application.sample import NANCHENG
+from application.sample import SONGSHAN
+
+from ..helpers import BUREAU
+from ..helpers import EXPERTS
+from ..helpers import INSPECTOR
+from ..helpers import LEADING
+from .conftest import SECRET
+from .conftest import Api
+from .console_helpers import fill_demo
+from .console_helpers import page
+from .console_helpers import sign_in
+
+
+def test_signing_in_keeps_the_token_in_a_strict_http_only_cookie_until_it_expires(api: Api) -> None:
+    r = api.client.get("/console/zones", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/console/sign-in"
+    form = page(api, "/console/sign-in")
+    assert 'name="token"' in form and 'method="post"' in form and "<script" not in form
+    r = sign_in(api, INSPECTOR)
+    assert r.status_code == 303 and r.headers["location"] == "/console/zones"
+    cookie = r.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/console" in cookie
+    assert "Secure" not in cookie  # development; outside it the cookie is Secure (below)
+    max_age = int(cookie.split("Max-Age=")[1].split(";")[0])
+    assert 3500 < max_age <= 3600  # the token's own lifetime (an hour)
+    assert "集聚区" in page(api, "/console/zones")
+    r = api.client.post("/console/sign-out", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/console/sign-in"
+    assert 'zonecase_console=""' in r.headers["set-cookie"] or "Max-Age=0" in r.headers["set-cookie"]
+    assert api.client.get("/console/zones", follow_redirects=False).status_code == 303
+
+
+def test_a_bad_or_expired_token_is_refused_and_an_expired_cookie_leads_back_to_sign_in(api: Api) -> None:
+    r = api.client.post("/console/sign-in", data={"token": "not-a-token"}, follow_redirects=False)
+    assert r.status_code == 401 and "令牌无效" in r.text and "set-cookie" not in r.headers
+    expired = jwt.encode({"sub": "u-insp", "role": "inspector", "exp": int(time.time()) - 3600}, SECRET, "HS256")
+    r = api.client.post("/console/sign-in", data={"token": expired}, follow_redirects=False)
+    assert r.status_code == 401 and "expired" in r.text
+    api.client.cookies.set("zonecase_console", expired, path="/console")
+    r = api.client.get("/console/zones", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/console/sign-in"
+    assert "zonecase_console" in r.headers.get("set-cookie", "")  # the stale cookie is cleared
+
+
+def test_the_cookie_is_secure_outside_development(api: Api) -> None:
+    settings = api.client.app.state.settings  # type: ignore[attr-defined]
+    object.__setattr__(settings, "env", "production")
+    try:
+        assert "Secure" in sign_in(api, INSPECTOR).headers["set-cookie"]
+    finally:
+        object.__setattr__(settings, "env", "development")
+
+
+def test_experts_see_a_403_page_and_the_pages_carry_the_board_s_security_headers(api: Api) -> None:
+    sign_in(api, EXPERTS[0])
+    r = api.client.get("/console/zones")
+    assert r.status_code == 403 and r.headers["content-type"].startswith("text/html") and "无权查看" in r.text
+    assert "退出" in r.text  # they may sign out
+    sign_in(api, BUREAU)
+    r = api.client.get("/console/zones")
+    csp = r.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
+    assert "unsafe-inline" not in csp and r.headers["x-frame-options"] == "DENY"
+    assert r.headers["cache-control"] == "no-store" and r.headers["referrer-policy"] == "no-referrer"
+
+
+def test_the_zone_list_shows_status_call_dates_deadlines_and_filters(api: Api) -> None:
+    ids = fill_demo(api)
+    for reader in (INSPECTOR, BUREAU, LEADING):
+        sign_in(api, reader)
+        html = page(api, "/console/zones")
+        assert html.count('class="zone-row"') == 4
+        for zone_id in ids.values():
+            assert f'href="/console/zones/{zone_id}"' in html
+    assert "公示中 in notice" in html and "2024-04-15 至 2024-04-19" in html and "2021-first" in html
+    assert "2027-09-12" in html  # the granted zone's title valid until
+    html = page(api, "/console/zones?status=in_notice")
+    assert html.count('class="zone-row"') == 1 and ids["in_notice"] in html
+    html = page(api, "/console/zones?call=2024-second")
+    assert html.count('class="zone-row"') == 1 and ids["assessing"] in html
+    html = page(api, "/console/zones?org=nancheng")
+    assert html.count('class="zone-row"') == 2 and ids["granted"] not in html
+    assert page(api, "/console/zones?status=nonsense").count('class="zone-row"') == 4
+
+
+def test_an_applicant_sees_only_its_own_zones_whatever_it_asks_for(api: Api) -> None:
+    ids = fill_demo(api)
+    sign_in(api, NANCHENG)
+    html = page(api, "/console/zones?org=songshan-lake")
+    assert html.count('class="zone-row"') == 2
+    assert ids["in_notice"] in html and ids["not_passed"] in html and ids["granted"] not in html
+    assert 'name="org"' not in html
+    sign_in(api, SONGSHAN)
+    assert ids["in_notice"] not in page(api, "/console/zones")
+
+
+def test_names_are_escaped(api: Api) -> None:
+    from .conftest import apply_first_batch
+
+    apply_first_batch(api, name="<script>alert(1)</script>松山湖")
+    api.client.app.state.container.runner.wait_for(api.position(), timeout=10)  # type: ignore[attr-defined]
+    sign_in(api, BUREAU)
+    html = page(api, "/console/zones")
+    assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;松山湖" in html

@@ -1,0 +1,91 @@
+"""The console's zone page: timeline, state as of a date, deadlines, notices with objections (identities only for
+the bureau and inspectors), the assessment's charts and tables, the verify badge; roles and escaping."""
+
+from __future__ import annotations
+
+from application.sample import NANCHENG
+from application.sample import SONGSHAN
+
+from ..helpers import BUREAU
+from ..helpers import INSPECTOR
+from ..helpers import LEADING
+from .conftest import Api
+from .console_helpers import fill_demo
+from .console_helpers import page
+from .console_helpers import sign_in
+
+
+def test_the_timeline_shows_who_when_what_why_documents_and_compact_hashes(api: Api) -> None:
+    ids = fill_demo(api)
+    sign_in(api, INSPECTOR)
+    html = page(api, f"/console/zones/{ids['in_notice']}")
+    assert 'id="seq-1"' in html and "提交申请 applied" in html and "2024-03-04 10:00 (+08:00)" in html
+    assert "Nancheng IT office" in html and "<code>u-nc</code>" in html and "申报单位 applicant" in html
+    assert "材料齐全，予以受理。" in html  # the reason of the acceptance
+    assert 'href="/documents/e106b18a7e3695ff0eae005a0d99f18df68acc5e0720a3512b67188443103b73"' in html
+    history = api.get(f"/zones/{ids['in_notice']}/history", INSPECTOR).json()
+    first = history[0]["hash"]
+    assert f'<code title="{first}">{first[:12]}…</code>' in html
+    assert 'src="/web/console.js"' in html and "<script>" not in html
+    assert f'data-seq="{history[-1]["seq"]}"' in html and f'data-hash="{history[-1]["hash"]}"' in html
+
+
+def test_the_state_as_of_a_date_is_the_past_one_and_marked_so(api: Api) -> None:
+    ids = fill_demo(api)
+    sign_in(api, BUREAU)
+    now = page(api, f"/console/zones/{ids['in_notice']}")
+    assert 'id="zone-status">公示中 in notice' in now and "过去的状态" not in now
+    past = page(api, f"/console/zones/{ids['in_notice']}?as_of=2024-03-12")
+    assert 'id="zone-status">创建期 in creation' in past and "过去的状态 as of 2024-03-12" in past
+    assert 'id="seq-2"' in past and 'id="seq-3"' not in past  # the timeline up to then
+    assert "data-hash" not in past  # the verify badge is for the current record
+    assert "不存在" in page(api, f"/console/zones/{ids['in_notice']}?as_of=2020-01-01", 404)
+    sign_in(api, NANCHENG)
+    page(api, f"/console/zones/{ids['in_notice']}?as_of=2024-03-12", 403)  # as the API: not for applicants
+    assert 'name="as_of"' not in page(api, f"/console/zones/{ids['in_notice']}")
+
+
+def test_objector_identities_only_for_the_bureau_and_inspectors(api: Api) -> None:
+    ids = fill_demo(api)
+    for reader in (BUREAU, INSPECTOR):
+        sign_in(api, reader)
+        html = page(api, f"/console/zones/{ids['in_notice']}")
+        assert "营业收入数据偏高，请核实。" in html and "李雷" in html and "li@example.org" in html
+    for reader in (LEADING, NANCHENG):
+        sign_in(api, reader)
+        html = page(api, f"/console/zones/{ids['in_notice']}")
+        assert "营业收入数据偏高，请核实。" in html and "待处理 open" in html
+        assert "李雷" not in html and "li@example.org" not in html and "objector_ref" not in html
+        assert "objector_commitment" not in html and "不公开" in html  # who raised it is withheld too
+
+
+def test_the_assessment_chart_has_its_table_the_groups_and_the_experts(api: Api) -> None:
+    ids = fill_demo(api)
+    sign_in(api, LEADING)
+    html = page(api, f"/console/zones/{ids['in_notice']}")
+    assert '<svg class="chart" id="indicator-chart" role="img"' in html and 'id="indicator-table"' in html
+    assert 'id="group-chart"' in html and "创建基础" in html and "20.8" in html
+    assert "78.4" in html and "80.0 %" in html and "Expert 1" in html
+    section = html[html.index('id="assessment-h"') : html.index('id="timeline-h"')]
+    assert "0000000" not in section and "9999999" not in section  # no float artefacts
+    sign_in(api, NANCHENG)
+    assert "indicator-chart" not in page(api, f"/console/zones/{ids['in_notice']}")  # as the API: not applicants
+
+
+def test_an_applicant_may_not_open_another_organisation_s_zone(api: Api) -> None:
+    ids = fill_demo(api)
+    sign_in(api, SONGSHAN)
+    assert "无权查看" in page(api, f"/console/zones/{ids['in_notice']}", 403)
+    page(api, f"/console/zones/{ids['granted']}")
+    sign_in(api, BUREAU)
+    page(api, "/console/zones/00000000-0000-4000-8000-000000000000", 404)
+
+
+def test_recorded_text_is_escaped_on_the_zone_page(api: Api) -> None:
+    from .conftest import apply_first_batch
+
+    zone_id = apply_first_batch(api, name='<img src=x onerror="alert(1)">')
+    api.client.app.state.container.runner.wait_for(api.position(), timeout=10)  # type: ignore[attr-defined]
+    sign_in(api, BUREAU)
+    html = page(api, f"/console/zones/{zone_id}")
+    assert "<img src=x" not in html and "&lt;img src=x onerror=" in html
