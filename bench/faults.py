@@ -19,10 +19,8 @@ import argparse
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections import Counter
@@ -46,57 +44,8 @@ from bench.load import SECRET
 from bench.load import free_port
 from bench.load import own_database
 from bench.load import wait_up
+from bench.relay import Relay
 from zonecase.wiring import build
-
-
-class Relay:
-    """Forwards a local port to PostgreSQL; ``cut`` drops every connection and refuses new ones until ``mend``."""
-
-    def __init__(self, target: tuple[str, int]) -> None:
-        self.target, self.port = target, free_port()
-        self.sockets: list[socket.socket] = []
-        self.listener: socket.socket | None = None
-
-    def mend(self) -> None:
-        self.listener = socket.create_server(("127.0.0.1", self.port))
-        threading.Thread(target=self._accept, args=(self.listener,), daemon=True).start()
-
-    def _accept(self, listener: socket.socket) -> None:
-        while True:
-            try:
-                client, _ = listener.accept()
-                server = socket.create_connection(self.target)
-            except OSError:
-                return
-            self.sockets += [client, server]
-            for a, b in ((client, server), (server, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pipe(a: socket.socket, b: socket.socket) -> None:
-        try:
-            while data := a.recv(65536):
-                b.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (a, b):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-                s.close()
-
-    def cut(self) -> None:
-        if self.listener is not None:
-            self.listener.close()
-        for s in self.sockets:
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            s.close()
-        self.sockets = []
 
 
 def serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:

@@ -6,8 +6,6 @@ closed): the shared server itself is never stopped."""
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,68 +14,15 @@ from urllib.parse import urlparse
 
 import pytest
 
+from bench.relay import Relay
+
 from ..conftest import StoreFactory
 from ..helpers import BUREAU
 from ..helpers import GOOD_PLAN
 from .conftest import Api
 from .conftest import apply_first_batch
-from .conftest import free_port
 from .conftest import make_api
 from .conftest import refused
-
-
-class Relay:
-    """Forwards a local port to PostgreSQL until cut."""
-
-    def __init__(self, target: tuple[str, int]) -> None:
-        self.target, self.port = target, free_port()
-        self.sockets: list[socket.socket] = []
-        self.listener: socket.socket | None = None
-
-    def start(self) -> None:
-        self.listener = socket.create_server(("127.0.0.1", self.port), reuse_port=False)
-        threading.Thread(target=self._accept, args=(self.listener,), daemon=True).start()
-
-    def _accept(self, listener: socket.socket) -> None:
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return
-            try:
-                server = socket.create_connection(self.target)
-            except OSError:
-                client.close()
-                continue
-            self.sockets += [client, server]
-            for a, b in ((client, server), (server, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pipe(a: socket.socket, b: socket.socket) -> None:
-        try:
-            while data := a.recv(65536):
-                b.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (a, b):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-                s.close()
-
-    def cut(self) -> None:
-        assert self.listener is not None
-        self.listener.close()
-        for s in self.sockets:
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            s.close()
-        self.sockets = []
 
 
 @pytest.fixture
@@ -85,7 +30,7 @@ def relayed(tmp_path: Path) -> Iterator[tuple[Api, Relay]]:
     factory = StoreFactory("postgres", tmp_path)
     url = urlparse(factory.new_url())
     relay = Relay((url.hostname or "127.0.0.1", url.port or 5432))
-    relay.start()
+    relay.mend()
     netloc = f"{url.username}@127.0.0.1:{relay.port}" if url.username else f"127.0.0.1:{relay.port}"
     try:
         yield from ((api, relay) for api in make_api(url._replace(netloc=netloc).geturl(), tmp_path))
@@ -116,7 +61,11 @@ def test_with_postgres_down_reads_and_commands_answer_503_within_2_s(relayed: tu
         refused(api, r, 503, "store_unavailable")
         assert int(r.headers["retry-after"]) > 0
         assert seconds < 2.0, seconds
-    relay.start()  # the server is back: no restart of the service needed
-    time.sleep(1.5)
-    r = api.post(f"/zones/{zid}/formal-review", BUREAU, json={"outcome": "accepted"})
+    relay.mend()  # the server is back: no restart of the service needed
+    mended, key = time.monotonic(), {"Idempotency-Key": "after-the-outage"}
+    while True:  # a client retries with its key; the service recovers by itself, within seconds
+        r = api.post(f"/zones/{zid}/formal-review", BUREAU, json={"outcome": "accepted"}, headers=key)
+        if r.status_code != 503 or time.monotonic() - mended > 10:
+            break
+        time.sleep(0.2)
     assert r.status_code == 200 and r.json()["status"] == "accepted", r.text
