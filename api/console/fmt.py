@@ -68,6 +68,17 @@ def shanghai(instant: Any) -> str:
     return when.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M (+08:00)")
 
 
+def lag(seconds: Any) -> str:
+    """A lag in seconds as days, hours and minutes (2 天 3 小时 5 分 · 2 d 3 h 5 min)."""
+    if seconds is None or seconds == "":
+        return "—"
+    minutes = max(0, int(seconds)) // 60
+    d, h, m = minutes // 1440, minutes // 60 % 24, minutes % 60
+    zh = "".join(f"{n} {u}" + " " for n, u in ((d, "天"), (h, "小时"), (m, "分")) if n).strip() or "不足1分"
+    en = " ".join(f"{n} {u}" for n, u in ((d, "d"), (h, "h"), (m, "min")) if n) or "< 1 min"
+    return f"{zh} · {en}"
+
+
 def short_hash(value: Any) -> str:
     """A hash shown compactly (its first 12 hex digits and an ellipsis); the whole one goes in a title."""
     text = str(value or "")

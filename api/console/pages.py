@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from datetime import datetime
+from datetime import time
+from datetime import timedelta
 from typing import Annotated
 from typing import Any
+from uuid import UUID
 
 from fastapi import APIRouter
 from fastapi import Query
@@ -18,12 +22,22 @@ from api.console.session import sees_all
 from api.console.session import viewer
 from api.deps import Principal
 from api.deps import ServicesDep
+from api.deps import instant_param
 from api.deps import read
+from api.deps import require_roles
+from api.errors import ApiProblem
+from api.routers import zone_queries
+from audit.inspection import DEADLINE_EVENTS
+from audit.inspection import inspect
+from domain.values import SHANGHAI
+from projections.deadlines import list_deadlines
 from projections.zones import get_zone
 from projections.zones import list_zones
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 MAX_ZONES = 1000
+MAX_DEADLINES = 5000
+LATE = timedelta(hours=24)  # a deadline recorded later than this is late: GET /audit/inspection's default tolerance
 
 
 def zone_documents(c: Any, principal: Principal, status: str | None = None, org: str | None = None) -> list[Any]:
@@ -77,3 +91,95 @@ def zones(
         "org_fixed": not sees_all(principal),
     }
     return render(request, "zones.html", context)
+
+
+@router.get("/deadlines", response_class=HTMLResponse)
+def deadlines(request: Request, c: ServicesDep) -> Response:
+    """Open deadlines across the zones the reader may see, soonest first, overdue flagged (``GET /deadlines``'s
+    query); and the deadlines recorded late, each with its lag as its event recorded it."""
+    principal = viewer(request)
+    org = None if sees_all(principal) else principal.org
+    now = c.clock.now()
+    with read(c, "deadlines") as tx:
+        rows = list_deadlines(tx, before=None, kind=None, org=org, limit=MAX_DEADLINES, offset=0)
+    pending = [
+        {**r, "overdue": datetime.fromisoformat(r["due_at"]) <= now, "words": words.DEADLINES.get(r["kind"], r["kind"])}
+        for r in rows
+        if not r["recorded"]
+    ]
+    late: list[dict[str, Any]] = []
+    names = {r["zone_id"]: r["zone_name"] for r in rows}
+    for zone_id in sorted({r["zone_id"] for r in rows if r["recorded"]}):
+        for e in zone_queries.history(UUID(zone_id), c, principal):
+            data = e.get("data") or {}
+            if e["type"] in DEADLINE_EVENTS and int(data.get("lag_seconds") or 0) > LATE.total_seconds():
+                kind = str(data.get("kind") or "")
+                late.append(
+                    {
+                        "zone_id": zone_id,
+                        "zone_name": names.get(zone_id, zone_id),
+                        "seq": e["seq"],
+                        "kind": kind,
+                        "key": data.get("key"),
+                        "words": words.DEADLINES.get(kind, words.EVENTS.get(e["type"], e["type"])),
+                        "due_at": data.get("due_at"),
+                        "recorded_at": data.get("recorded_at") or e["at"],
+                        "lag_seconds": data.get("lag_seconds"),
+                    }
+                )
+    late.sort(key=lambda d: (str(d["due_at"]), d["zone_id"], d["seq"]))
+    context = {
+        "pending": pending,
+        "overdue_count": sum(d["overdue"] for d in pending),
+        "late": late,
+        "late_hours": int(LATE.total_seconds() // 3600),
+        "now": now,
+    }
+    return render(request, "deadlines.html", context)
+
+
+def period_bound(value: str | None, name: str, *, end: bool) -> datetime | None:
+    """A period's bound from the form: a date (its start, or for ``to`` its end, in Asia/Shanghai) or an ISO
+    instant with an offset; empty → none; anything else → 422."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    try:
+        if len(text) == 10:
+            return instant_param(datetime.combine(date.fromisoformat(text), time.max if end else time.min, SHANGHAI), name)
+        return instant_param(datetime.fromisoformat(text), name)
+    except ValueError:
+        raise ApiProblem(
+            422, "validation_failed", f"{name}: 日期格式应为 YYYY-MM-DD · expected a date, YYYY-MM-DD."
+        ) from None
+
+
+@router.get("/inspection", response_class=HTMLResponse)
+def inspection(
+    request: Request,
+    c: ServicesDep,
+    start: Annotated[str | None, Query(alias="from", max_length=40)] = None,
+    to: Annotated[str | None, Query(max_length=40)] = None,
+) -> Response:
+    """The inspector's report for the chosen period (bureau, inspector), as ``GET /audit/inspection`` gives it:
+    each finding with its rule, detail and a link to the event; the counts checked; "no findings" when clean."""
+    principal = viewer(request)
+    require_roles(principal, "bureau", "inspector")
+    begin = period_bound(start, "from", end=False)
+    end = period_bound(to, "to", end=True) or c.clock.now()
+    report = inspect(c.app, start=begin, end=end, lag_tolerance=LATE).as_dict()
+    with read(c, "zones") as tx:
+        names = {r["zone_id"]: r["name"] for r in list_zones(tx, status=None, org=None, limit=10**6, offset=0)}
+    findings = [
+        {**f, "rule_words": words.RULES.get(f["rule"], f["rule"]), "zone_name": names.get(f["zone_id"])}
+        for f in report["findings"]
+    ]
+    context = {
+        "report": report,
+        "findings": findings,
+        "checked": [(words.CHECKED.get(k, k), v) for k, v in report["checked"].items()],
+        "chosen": {"from": (start or "").strip(), "to": (to or "").strip()},
+        "period_from": begin,
+        "period_to": end,
+    }
+    return render(request, "inspection.html", context)
