@@ -146,7 +146,9 @@ def period_bound(value: str | None, name: str, *, end: bool) -> datetime | None:
         return None
     try:
         if len(text) == 10:
-            return instant_param(datetime.combine(date.fromisoformat(text), time.max if end else time.min, SHANGHAI), name)
+            return instant_param(
+                datetime.combine(date.fromisoformat(text), time.max if end else time.min, SHANGHAI), name
+            )
         return instant_param(datetime.fromisoformat(text), name)
     except ValueError:
         raise ApiProblem(

@@ -33,7 +33,7 @@ def test_deadlines_open_soonest_first_overdue_flagged_with_links(api: Api) -> No
     ids = fill_demo(api)
     sign_in(api, BUREAU)
     html = page(api, "/console/deadlines")
-    assert "期限 <span lang=\"en\">Deadlines</span>" in html and 'href="/console/deadlines"' in html
+    assert '期限 <span lang="en">Deadlines</span>' in html and 'href="/console/deadlines"' in html
     open_part = html.split('id="open-deadlines"')[1].split("</table>")[0]
     assert "公示期满 notice period ends" in open_part and "逾期" in open_part
     assert f'href="/console/zones/{ids["in_notice"]}"' in open_part
