@@ -132,6 +132,10 @@ def test_the_console_in_a_browser(browser: Any, tmp_path: Path) -> None:
         assert "过去的状态 as of 2024-03-12" in browser.find_element(By.ID, "as-of-banner").text
         assert "创建期 in creation" in browser.find_element(By.ID, "zone-status").text
         accessible(browser, "zone-as-of")
+        for page in ("deadlines", "inspection"):  # the pages across zones
+            browser.get(f"{base}/console/{page}")
+            assert browser.current_url.endswith(f"/console/{page}")
+            accessible(browser, page)
 
         browser.find_element(By.CSS_SELECTOR, ".who button").click()
         WebDriverWait(browser, 10).until(lambda b: b.current_url.endswith("/console/sign-in"))
