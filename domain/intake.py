@@ -48,7 +48,8 @@ def instant(at: datetime) -> None:
 
 
 def unprintable(value: str) -> str | None:
-    """The first character text may not carry, as ``U+XXXX at N``; None when there is none."""
+    """The first character text may not carry, as ``U+0000 at N`` (its code point in hex, its position); None when
+    there is none."""
     found = UNPRINTABLE.search(value)
     return None if found is None else f"U+{ord(found.group()):04X} at {found.start()}"
 

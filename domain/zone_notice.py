@@ -78,21 +78,7 @@ class NoticeActs(ZoneRecord):
             raise TooEarlyError(f"The public notice starts on {starts.isoformat()}; objections are taken from then.")
         if today > ends:
             raise DeadlinePassedError(f"The public notice ended on {ends.isoformat()}; objections are no longer taken.")
-        if objection_id in self.objections:
-            raise IllegalTransitionError("This objection is already recorded.")
-        self._record(
-            self.ObjectionRaised,
-            actor=actor,
-            at=at,
-            reason="",
-            objection_id=objection_id,
-            notice=self.notice.number,
-            objector_ref=objector.ref,
-            objector_commitment=objector.commitment,
-            text=intake.text(text, "text"),
-            evidence=intake.document_refs(evidence, "evidence", kinds=False),
-            raised_at=at.astimezone(UTC).isoformat(),
-        )
+        self._record_objection(actor, at, objection_id, objector, text, evidence)
 
     def register_objection(
         self,
@@ -138,6 +124,29 @@ class NoticeActs(ZoneRecord):
                 f"The objection was received on {received_on.isoformat()}, after the public notice (公示) ended on "
                 f"{ends.isoformat()} (to the end of that day, Asia/Shanghai); it cannot be registered (§3.3)."
             )
+        self._record_objection(
+            actor,
+            at,
+            objection_id,
+            objector,
+            text,
+            evidence,
+            channel=channel,
+            received_at=received_at.astimezone(UTC).isoformat(),
+        )
+
+    def _record_objection(
+        self,
+        actor: Actor,
+        at: datetime,
+        objection_id: str,
+        objector: Objector,
+        text: str,
+        evidence: list[dict[str, Any]] | None,
+        **registered: Any,
+    ) -> None:
+        """Records an objection on the current notice (``registered``: how the bureau received it), once."""
+        assert self.notice is not None
         if objection_id in self.objections:
             raise IllegalTransitionError("This objection is already recorded.")
         self._record(
@@ -152,8 +161,7 @@ class NoticeActs(ZoneRecord):
             text=intake.text(text, "text"),
             evidence=intake.document_refs(evidence, "evidence", kinds=False),
             raised_at=at.astimezone(UTC).isoformat(),
-            channel=channel,
-            received_at=received_at.astimezone(UTC).isoformat(),
+            **registered,
         )
 
     def resolve_objection(
