@@ -3,18 +3,7 @@
 // Trusted: the key id printed on the page (#key-id), to be compared with the one the bureau publishes.
 
 import * as v from "./verify.js";
-
-const getJson = async (url) => {
-  const r = await fetch(url, { headers: { Accept: "application/json" } });
-  if (!r.ok) throw new Failure(`${url.split("?")[0]} 无法获取 could not be fetched (HTTP ${r.status})`);
-  return r.json();
-};
-
-class Failure extends Error {}
-
-const must = (condition, what) => {
-  if (!condition) throw new Failure(what);
-};
+import { Failure, getJson, must, wire } from "./verifying.js";
 
 async function verifyItem(button) {
   const d = button.dataset;
@@ -96,23 +85,7 @@ async function verifyItem(button) {
   );
 }
 
-function wire(button) {
-  const output = button.parentElement.querySelector("output.verify-result");
-  button.addEventListener("click", async () => {
-    button.disabled = true;
-    output.className = "verify-result";
-    output.textContent = "核验中… Verifying…";
-    try {
-      output.textContent = await verifyItem(button);
-      output.classList.add("ok");
-    } catch (err) {
-      const what = err instanceof Failure ? err.message : `核验无法完成 verification could not run: ${err.message}`;
-      output.textContent = `✗ 核验失败 Failed: ${what}`;
-      output.classList.add("failed");
-    } finally {
-      button.disabled = false;
-    }
-  });
-}
 
-document.querySelectorAll("button.verify-button").forEach(wire);
+document.querySelectorAll("button.verify-button").forEach((button) =>
+  wire(button, button.parentElement.querySelector("output.verify-result"), verifyItem),
+);

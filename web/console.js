@@ -3,18 +3,7 @@
 // shows (#key-id, to be compared with the one the bureau publishes).
 
 import * as v from "./verify.js";
-
-class Failure extends Error {}
-
-const getJson = async (url) => {
-  const r = await fetch(url, { headers: { Accept: "application/json" } });
-  if (!r.ok) throw new Failure(`${url.split("?")[0]} 无法获取 could not be fetched (HTTP ${r.status})`);
-  return r.json();
-};
-
-const must = (condition, what) => {
-  if (!condition) throw new Failure(what);
-};
+import { Failure, getJson, must, wire } from "./verifying.js";
 
 async function verifyLatest(button) {
   const d = button.dataset;
@@ -51,20 +40,4 @@ async function verifyLatest(button) {
 
 const button = document.getElementById("verify-zone");
 const output = document.getElementById("verify-result");
-if (button && output) {
-  button.addEventListener("click", async () => {
-    button.disabled = true;
-    output.className = "verify-result";
-    output.textContent = "核验中… Verifying…";
-    try {
-      output.textContent = await verifyLatest(button);
-      output.classList.add("ok");
-    } catch (err) {
-      const what = err instanceof Failure ? err.message : `核验无法完成 verification could not run: ${err.message}`;
-      output.textContent = `✗ 核验失败 Failed: ${what}`;
-      output.classList.add("failed");
-    } finally {
-      button.disabled = false;
-    }
-  });
-}
+if (button && output) wire(button, output, verifyLatest);
