@@ -240,7 +240,11 @@ def test_the_retention_sweep_erases_exactly_the_objectors_whose_time_is_up(api: 
 def v2_api(tmp_path: Path) -> Iterator[Api]:
     store = tmp_path / "v2-store.sqlite"
     shutil.copyfile(Path(__file__).parent.parent / "data" / "v2-store.sqlite", store)
-    yield from make_api(f"sqlite:///{store}", tmp_path)
+    for api in make_api(f"sqlite:///{store}", tmp_path):
+        # the copied store's views are projected anew on start: read once they hold the whole log
+        container = api.client.app.state.container  # type: ignore[attr-defined]
+        container.runner.wait_for(api.position(), timeout=60)
+        yield api
 
 
 def test_objections_recorded_with_the_name_in_the_event_stay_hidden_and_cannot_be_erased(tmp_path: Path) -> None:
