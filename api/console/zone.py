@@ -13,6 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter
+from fastapi import Path
 from fastapi import Query
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -31,6 +32,7 @@ from api.deps import instant_param
 from api.deps import require_roles
 from api.errors import ApiProblem
 from api.routers import zone_queries
+from api.routers.documents import document_download
 from application.objectors import revealed
 from application.representation import SEES_OBJECTORS
 from application.representation import flag_overdue
@@ -183,3 +185,12 @@ def zone(
         "latest_checkpoint": latest,
     }
     return render(request, "zone.html", context)
+
+
+@router.get("/documents/{sha256}", response_class=Response)
+def document(request: Request, c: ServicesDep, sha256: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")]) -> Response:
+    """A document the timeline links, for the signed-in reader: the API's ``GET /documents/{sha256}`` on the
+    console's cookie — the same rules (``document_download``), the same download (attachment, nosniff)."""
+    response = document_download(request, c, viewer(request), sha256)
+    response.headers.update({"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"})
+    return response

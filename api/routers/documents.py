@@ -16,7 +16,9 @@ from fastapi import UploadFile
 from fastapi.responses import Response
 
 from api import schemas
+from api.deps import Principal
 from api.deps import PrincipalDep
+from api.deps import Services
 from api.deps import ServicesDep
 from api.deps import require_roles
 from api.documents import MEDIA_TYPES
@@ -100,6 +102,13 @@ def download(
     request: Request, c: ServicesDep, principal: PrincipalDep, sha256: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")]
 ) -> Response:
     """The bytes (bureau, inspector, leading group, and the applicant organisation that uploaded them)."""
+    return document_download(request, c, principal, sha256)
+
+
+def document_download(request: Request, c: Services, principal: Principal, sha256: str) -> Response:
+    """A stored document for ``principal`` under the API's rules (bureau, inspector, leading group, and the
+    applicant organisation that uploaded it), as a download: 404 unknown, 403 not allowed. The console's
+    ``/console/documents/{sha256}`` serves it through this same check."""
     found = c.app.side_tables.get_document(sha256)
     if found is None:
         raise ApiProblem(404, "not_found", "No document with this hash.")

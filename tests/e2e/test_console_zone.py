@@ -22,7 +22,7 @@ def test_the_timeline_shows_who_when_what_why_documents_and_compact_hashes(api: 
     assert 'id="seq-1"' in html and "提交申请 applied" in html and "2024-03-04 10:00 (+08:00)" in html
     assert "Nancheng IT office" in html and "<code>u-nc</code>" in html and "申报单位 applicant" in html
     assert "材料齐全，予以受理。" in html  # the reason of the acceptance
-    assert 'href="/documents/e106b18a7e3695ff0eae005a0d99f18df68acc5e0720a3512b67188443103b73"' in html
+    assert 'href="/console/documents/e106b18a7e3695ff0eae005a0d99f18df68acc5e0720a3512b67188443103b73"' in html
     history = api.get(f"/zones/{ids['in_notice']}/history", INSPECTOR).json()
     first = history[0]["hash"]
     assert f'<code title="{first}">{first[:12]}…</code>' in html
@@ -89,3 +89,36 @@ def test_recorded_text_is_escaped_on_the_zone_page(api: Api) -> None:
     sign_in(api, BUREAU)
     html = page(api, f"/console/zones/{zone_id}")
     assert "<img src=x" not in html and "&lt;img src=x onerror=" in html
+
+
+def test_the_timeline_s_document_links_open_on_the_console_cookie_under_the_api_s_rules(api: Api) -> None:
+    from ..helpers import EXPERTS
+    from ..helpers import OTHER_TOWN
+    from .conftest import apply_first_batch
+
+    zid = apply_first_batch(api)  # Songshan Lake's plan.pdf, uploaded by its organisation
+    api.client.app.state.container.runner.wait_for(api.position(), timeout=10)  # type: ignore[attr-defined]
+    sha = api.get(f"/zones/{zid}", BUREAU).json()["materials"][0]["sha256"]
+    link = f"/console/documents/{sha}"
+    r = api.client.get(link, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/console/sign-in"  # no cookie: sign in first
+    sign_in(api, INSPECTOR)
+    assert f'href="{link}"' in page(api, f"/console/zones/{zid}")
+    for reader in (INSPECTOR, BUREAU, LEADING, SONGSHAN):
+        sign_in(api, reader)
+        r = api.client.get(link)
+        assert r.status_code == 200 and r.content == b"%PDF-1.4 plan.pdf", (reader, r.status_code)
+        assert r.headers["content-type"] == "application/pdf"
+        assert r.headers["content-disposition"].startswith('attachment; filename="plan.pdf"')
+        assert r.headers["x-content-type-options"] == "nosniff" and r.headers["cache-control"] == "no-store"
+    for reader in (OTHER_TOWN, EXPERTS[0]):  # another organisation's document; a role that may not read
+        sign_in(api, reader)
+        r = api.client.get(link)
+        assert r.status_code == 403 and b"%PDF" not in r.content and "无权查看" in r.text
+    sign_in(api, BUREAU)
+    assert "未找到" in page(api, "/console/documents/" + "0" * 64, 404)
+    r = api.client.get("/console/documents/not-a-hash")
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+    # and the API's own route: the same answers on the bearer header
+    assert api.get(f"/documents/{sha}", OTHER_TOWN).status_code == 403
+    assert api.get(f"/documents/{sha}", SONGSHAN).content == b"%PDF-1.4 plan.pdf"
