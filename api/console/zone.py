@@ -41,6 +41,8 @@ from application.representation import redact
 from application.representation import zone_document
 from domain.errors import ZoneNotFoundError
 from domain.values import SHANGHAI
+from domain.zone import Zone
+from projections.assessments import rounds_of
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -65,14 +67,20 @@ def end_of(day: date) -> datetime:
     return datetime.combine(day, time.max, SHANGHAI)
 
 
-def assessment_panel(c: Services, zone_id: UUID) -> dict[str, Any] | None:
+def assessment_panel(c: Services, zone_id: UUID, past: Zone | None = None) -> dict[str, Any] | None:
     """The latest panel round as the charts show it: per indicator the panel score, its weight and each counted
-    expert's score; the group subtotals against their declared weights; conflicts and recusals."""
-    found = zone_queries.assessment(zone_id, c)
-    latest = found["latest"]
+    expert's score; the group subtotals against their declared weights; conflicts and recusals. With ``past`` (the
+    zone rebuilt as of an instant) the round as it stood then — the same rounds the view holds
+    (``projections.assessments.rounds_of``), folded only from the events up to that instant."""
+    if past is None:
+        found = zone_queries.assessment(zone_id, c)
+        latest, system_id = found["latest"], found["indicator_system"]
+    else:
+        rounds = rounds_of(past)
+        latest, system_id = (rounds[-1] if rounds else None), past.indicator_system
     if not latest:
         return None
-    system = c.app.systems.get(found["indicator_system"])
+    system = c.app.systems.get(system_id)
     result = latest.get("result") or {}
     panel = result.get("scores") or {}
     sheets = latest.get("sheets") or {}
@@ -125,8 +133,8 @@ def assessment_panel(c: Services, zone_id: UUID) -> dict[str, Any] | None:
         "conflicts": latest.get("conflicts") or {},
         "recused": result.get("recused") or latest.get("recused") or [],
         "names": names,
-        "maximum": found["maximum"],
-        "discrepancies": found["discrepancies"],
+        "maximum": system.maximum if system else None,
+        "discrepancies": [str(d) for d in system.discrepancies] if system else [],
     }
 
 
@@ -147,12 +155,13 @@ def zone(
     principal = viewer(request)
     current = zone_queries._document_or_404(c, zone_id, principal)  # 404, or 403 for another applicant's zone
     history = zone_queries.history(zone_id, c, principal)  # redacted for whoever may not see objectors
-    instant = None
+    instant, past = None, None
     if as_of is not None:
         require_roles(principal, "bureau", "leading_group", "inspector")  # as GET /zones/{id}?as_of=
         instant = instant_param(end_of(as_of), "as_of")
         try:
-            document = zone_document(c.app.as_of(zone_id, instant), c.app.policy)
+            past = c.app.as_of(zone_id, instant)
+            document = zone_document(past, c.app.policy)
         except ZoneNotFoundError:
             raise ApiProblem(
                 404, "not_found", f"该集聚区在 {as_of} 尚不存在 The zone did not exist on {as_of}."
@@ -177,7 +186,7 @@ def zone(
         "objections": objections,
         "objection_words": words.OBJECTIONS,
         "deadline_words": words.DEADLINES,
-        "assessment": assessment_panel(c, zone_id) if sees_all(principal) else None,
+        "assessment": assessment_panel(c, zone_id, past) if sees_all(principal) else None,
         "can_time_travel": sees_all(principal),
         "sees_objectors": principal.role in SEES_OBJECTORS,
         "last": history[-1] if history and as_of is None else None,

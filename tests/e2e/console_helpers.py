@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from application.sample import demo
@@ -14,13 +16,21 @@ def fill_demo(api: Api) -> dict[str, str]:
     """The demo's zones (``zonecase demo``) recorded through the application under test, the views caught up;
     returns their ids by status."""
     container = api.client.app.state.container  # type: ignore[attr-defined]
-    check, container.app.document_exists = container.app.document_exists, None  # the demo's files are not uploaded
-    try:
+    with sample_documents(api):
         zones = demo(container.app, container.clock)
-    finally:
-        container.app.document_exists = check
     container.runner.wait_for(api.position(), timeout=10)
     return {z.status: str(z.id) for z in zones}
+
+
+@contextmanager
+def sample_documents(api: Api) -> Iterator[None]:
+    """Commands that reference the sample's documents (``application.sample.doc``), which are never uploaded."""
+    app = api.client.app.state.container.app  # type: ignore[attr-defined]
+    check, app.document_exists = app.document_exists, None
+    try:
+        yield
+    finally:
+        app.document_exists = check
 
 
 def sign_in(api: Api, actor: Actor) -> Any:

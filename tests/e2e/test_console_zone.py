@@ -3,6 +3,8 @@ the bureau and inspectors), the assessment's charts and tables, the verify badge
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from application.sample import NANCHENG
 from application.sample import SONGSHAN
 
@@ -12,6 +14,7 @@ from ..helpers import LEADING
 from .conftest import Api
 from .console_helpers import fill_demo
 from .console_helpers import page
+from .console_helpers import sample_documents
 from .console_helpers import sign_in
 
 
@@ -122,3 +125,46 @@ def test_the_timeline_s_document_links_open_on_the_console_cookie_under_the_api_
     # and the API's own route: the same answers on the bearer header
     assert api.get(f"/documents/{sha}", OTHER_TOWN).status_code == 403
     assert api.get(f"/documents/{sha}", SONGSHAN).content == b"%PDF-1.4 plan.pdf"
+
+
+def reassessed(api: Api) -> str:
+    """The demo, then the notice's objection upheld (reassess, 2024-06-03) and a second panel round: appointed
+    2024-06-10, scored at 60 % of each weight on 2024-06-17, concluded (not passed) on 2024-06-24."""
+    from application.sample import BUREAU as DEMO_BUREAU
+    from application.sample import Walk
+
+    zone_id = fill_demo(api)["in_notice"]
+    container = api.client.app.state.container  # type: ignore[attr-defined]
+    walk = Walk(container.app, container.clock, zone_id=UUID(zone_id), applicant=NANCHENG)
+    objection = next(iter(walk.zone.objections))
+    with sample_documents(api):
+        walk.step(
+            "2024-06-03",
+            lambda z: container.app.resolve_objection(
+                z, DEMO_BUREAU, objection_id=objection, outcome="upheld", consequence="reassess", reasons="数据存疑。"
+            ),
+        )
+        walk.assess("2024-06-10", passed=False, share=0.6)
+    container.runner.wait_for(api.position(), timeout=10)
+    return zone_id
+
+
+def assessment_of(html: str) -> str:
+    return html[html.index('id="assessment-h"') : html.index('id="timeline-h"')]
+
+
+def test_the_assessment_as_of_a_date_is_the_round_as_it_stood_then(api: Api) -> None:
+    zone_id = reassessed(api)
+    sign_in(api, INSPECTOR)
+    now = assessment_of(page(api, f"/console/zones/{zone_id}"))
+    assert "第 2 轮" in now and "当前记录" in now and "<strong>58.8</strong>" in now
+    assert "60.0 %" in now and "未通过" in now
+    before = assessment_of(page(api, f"/console/zones/{zone_id}?as_of=2024-06-05"))  # round 2 not yet appointed
+    assert "第 1 轮" in before and "截至 2024-06-05" in before and "当前记录" not in before
+    assert "<strong>78.4</strong>" in before and "80.0 %" in before and "通过 passed" in before
+    scoring = assessment_of(page(api, f"/console/zones/{zone_id}?as_of=2024-06-18"))  # scored, not concluded
+    assert "第 2 轮" in scoring and "评分进行中" in scoring and "总分" not in scoring
+    assert '<td class="n">4.2</td>' in scoring and '<td class="n">5.6</td>' not in scoring  # 0.6 × 7 (indicator 13)
+    first = assessment_of(page(api, f"/console/zones/{zone_id}?as_of=2024-03-26"))  # round 1 scored, open
+    assert "第 1 轮" in first and "评分进行中" in first and '<td class="n">5.6</td>' in first  # 0.8 × 7
+    assert 'id="assessment-h"' not in page(api, f"/console/zones/{zone_id}?as_of=2024-03-12")  # no panel yet
