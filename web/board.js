@@ -3,7 +3,7 @@
 // Trusted: the key id printed on the page (#key-id), to be compared with the one the bureau publishes.
 
 import * as v from "./verify.js";
-import { Failure, getJson, must, wire } from "./verifying.js";
+import { getJson, must, recomputedHash, wire } from "./verifying.js";
 
 async function verifyItem(button) {
   const d = button.dataset;
@@ -28,16 +28,7 @@ async function verifyItem(button) {
   }
 
   // 2. the record's hash recomputes from its content (docs/record-format.md §3)
-  const event = v.parseJson(JSON.stringify(record));
-  const problems = v.eventShapeProblems(event);
-  must(problems.length === 0, `记录格式不符 the record is malformed: ${problems[0]}`);
-  let computed;
-  try {
-    computed = await v.eventHash(event);
-  } catch (err) {
-    throw new Failure(`记录哈希无法计算 the record's hash cannot be computed: ${err.message}`);
-  }
-  must(computed === record.hash, "记录内容与其哈希不符（已被改动） the record's content does not match its hash (altered)");
+  await recomputedHash(v.parseJson(JSON.stringify(record)));
 
   // 3. the pinned key: the one whose id the page shows
   const pinned = document.getElementById("key-id")?.textContent.trim() ?? "";

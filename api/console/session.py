@@ -136,15 +136,22 @@ def home(request: Request) -> Response:
     return RedirectResponse("/console/zones", status_code=303, headers=CONSOLE_HEADERS)
 
 
+def wants_json(request: Request) -> bool:
+    """Whether the request asks for JSON (the verify badge's fetches), not a page."""
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
 def install(app: FastAPI) -> None:
     """Under ``/console`` a problem is a page: not signed in (or the token expired) → the sign-in page; another
-    refusal → a page saying so, with its status. Elsewhere the API's problem+json as before."""
+    refusal → a page saying so, with its status. Elsewhere, and for the console's own JSON fetches (``Accept:
+    application/json``), the API's problem+json as before."""
     previous: Callable[[Request, Any], Awaitable[Response]] = app.exception_handlers[ApiProblem]  # type: ignore[assignment]
 
     async def console_problem(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ApiProblem)
-        if not request.url.path.startswith("/console"):
-            return await previous(request, exc)
+        if not request.url.path.startswith("/console") or wants_json(request):
+            return await previous(request, exc)  # the API's problem+json: also the console's own fetches
         if exc.status == 401:
             response = RedirectResponse("/console/sign-in", status_code=303, headers=CONSOLE_HEADERS)
             if request.cookies.get(COOKIE):  # expired or no longer valid: forget it

@@ -17,11 +17,13 @@ from fastapi import Path
 from fastapi import Query
 from fastapi import Request
 from fastapi.responses import HTMLResponse
+from fastapi.responses import JSONResponse
 from fastapi.responses import Response
 
 from api.console import words
 from api.console.fmt import Bar
 from api.console.fmt import bar_chart
+from api.console.session import CONSOLE_HEADERS
 from api.console.session import render
 from api.console.session import sees_all
 from api.console.session import viewer
@@ -29,6 +31,7 @@ from api.deps import Principal
 from api.deps import Services
 from api.deps import ServicesDep
 from api.deps import instant_param
+from api.deps import read
 from api.deps import require_roles
 from api.errors import ApiProblem
 from api.routers import zone_queries
@@ -39,10 +42,12 @@ from application.representation import flag_overdue
 from application.representation import objection_page
 from application.representation import redact
 from application.representation import zone_document
+from audit.public import export_record
 from domain.errors import ZoneNotFoundError
 from domain.values import SHANGHAI
 from domain.zone import Zone
 from projections.assessments import rounds_of
+from projections.history import rank_of
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -203,3 +208,31 @@ def document(request: Request, c: ServicesDep, sha256: Annotated[str, Path(patte
     response = document_download(request, c, viewer(request), sha256)
     response.headers.update({"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"})
     return response
+
+
+WITHHELD_TOPICS = (
+    "domain.zone:Zone.ObjectionRaised",
+)  # what the history redacts for readers who may not see objectors
+
+
+@router.get("/zones/{zone_id}/records/{seq}")
+def record(request: Request, zone_id: UUID, seq: Annotated[int, Path(ge=1, le=10**9)], c: ServicesDep) -> JSONResponse:
+    """One event of the zone exactly as stored, in the export's format (``docs/record-format.md``), for the verify
+    badge to recompute its hash in the browser; readers of the zone's history. An objection's record holds who
+    objected (the objector's reference and commitment, and who raised it): withheld, 403 ``objector_withheld``,
+    from everyone but the bureau and inspectors, as the history withholds it."""
+    principal = viewer(request)
+    zone_queries._document_or_404(c, zone_id, principal)  # 404, or 403 for another applicant's zone
+    with read(c, "history") as tx:
+        found = rank_of(tx, str(zone_id), seq)
+    page = c.app.recorder.select_notifications(start=found[1], limit=1) if found else []
+    if not page or page[0].originator_id != zone_id or page[0].originator_version != seq:
+        raise ApiProblem(404, "not_found", f"该集聚区没有事件 #{seq} The zone has no event {seq}.")
+    if page[0].topic in WITHHELD_TOPICS and principal.role not in SEES_OBJECTORS:
+        raise ApiProblem(
+            403,
+            "objector_withheld",
+            "异议记录含异议人信息，仅市工信局与督查人员可见 An objection's record holds the objector's identity: "
+            "the bureau and inspectors only.",
+        )
+    return JSONResponse(export_record(c.app, page[0]), headers=CONSOLE_HEADERS)

@@ -1,9 +1,10 @@
 """The console in a real browser (headless Chromium through Selenium and Debian's chromium-driver), on a store filled
 by ``zonecase demo``: an inspector signs in, opens a zone, reads its timeline, goes back to an earlier date and sees
-the earlier status, sees the assessment chart and its table, verifies the latest event (✓); an applicant sees only
-its own zones and no objector; after signing out the console leads to the sign-in page. Every page is checked with
-axe-core (npm, installed into a git-ignored folder) for violations of impact serious or critical; screenshots go to
-tests/artifacts/ (git-ignored)."""
+the earlier status, sees the assessment chart and its table, verifies the latest event (✓); once the latest event's
+body is edited in the database, verifying shows ✗; an applicant sees only its own zones and no objector, and its
+badge, which may not read an objection's record, says it checked the inclusion only; after signing out the console
+leads to the sign-in page. Every page is checked with axe-core (npm, installed into a git-ignored folder) for
+violations of impact serious or critical; screenshots go to tests/artifacts/ (git-ignored)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
@@ -21,6 +23,7 @@ from api.auth import mint_token
 from ..e2e.conftest import SECRET
 from ..e2e.conftest import clean_env
 from ..e2e.conftest import served_process
+from ..integration.tamper import edit_stored_state
 from .test_board_browser import ARTIFACTS
 
 pytestmark = pytest.mark.browser
@@ -88,8 +91,9 @@ def test_the_console_in_a_browser(browser: Any, tmp_path: Path) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
+    store = f"sqlite:///{tmp_path / 'store.sqlite'}"
     env = clean_env(
-        ZONECASE_DATABASE_URL=f"sqlite:///{tmp_path / 'store.sqlite'}",
+        ZONECASE_DATABASE_URL=store,
         ZONECASE_DATA_DIR=str(tmp_path / "data"),
         ZONECASE_JWT_SECRET=SECRET,
         ZONECASE_SCHEDULER_INTERVAL="0",
@@ -122,7 +126,19 @@ def test_the_console_in_a_browser(browser: Any, tmp_path: Path) -> None:
         output = browser.find_element(By.ID, "verify-result")
         WebDriverWait(browser, 20).until(lambda _: {"ok", "failed"} & set(output.get_attribute("class").split()))
         assert output.text.startswith("✓"), (output.text, browser.get_log("browser"))
+        assert "content recomputes to the hash shown" in output.text
         browser.save_screenshot(str(ARTIFACTS / "console-zone-verified.png"))
+
+        # an attacker with the database edits the latest event's body (the objection's text), leaving its hash
+        button = browser.find_element(By.ID, "verify-zone")
+        zone_id, seq = UUID(button.get_attribute("data-zone-id")), int(button.get_attribute("data-seq"))
+        edit_stored_state(store, zone_id, seq, lambda s: s.replace("数据偏高".encode(), "数据偏低".encode(), 1))
+        browser.refresh()
+        browser.find_element(By.ID, "verify-zone").click()
+        output = browser.find_element(By.ID, "verify-result")
+        WebDriverWait(browser, 20).until(lambda _: {"ok", "failed"} & set(output.get_attribute("class").split()))
+        assert output.text.startswith("✗") and "does not match its hash (altered)" in output.text, output.text
+        browser.save_screenshot(str(ARTIFACTS / "console-zone-tampered.png"))
 
         day = browser.find_element(By.ID, "as-of")
         browser.execute_script("arguments[0].value = '2024-03-12'", day)
@@ -151,6 +167,14 @@ def test_the_console_in_a_browser(browser: Any, tmp_path: Path) -> None:
         WebDriverWait(browser, 10).until(lambda b: "/console/zones/" in b.current_url)
         assert "营业收入数据偏高" in browser.page_source and "李雷" not in browser.page_source
         assert "li@example.org" not in browser.page_source
+        # the latest event is the objection, whose record the applicant may not read: inclusion only, and it says so
+        browser.find_element(By.ID, "verify-zone").click()
+        output = browser.find_element(By.ID, "verify-result")
+        WebDriverWait(browser, 20).until(
+            lambda _: {"partial", "ok", "failed"} & set(output.get_attribute("class").split())
+        )
+        assert output.text.startswith("◐") and "was not recomputed" in output.text, output.text
+        assert "partial" in output.get_attribute("class").split()
         accessible(browser, "zone-applicant")
     docs = Path(__file__).resolve().parents[2] / "docs"
     for name in ("zones", "zone-verified", "zone-as-of"):

@@ -168,3 +168,34 @@ def test_the_assessment_as_of_a_date_is_the_round_as_it_stood_then(api: Api) -> 
     first = assessment_of(page(api, f"/console/zones/{zone_id}?as_of=2024-03-26"))  # round 1 scored, open
     assert "第 1 轮" in first and "评分进行中" in first and '<td class="n">5.6</td>' in first  # 0.8 × 7
     assert 'id="assessment-h"' not in page(api, f"/console/zones/{zone_id}?as_of=2024-03-12")  # no panel yet
+
+
+def test_the_verify_badge_reads_the_latest_event_as_stored_withheld_where_the_history_withholds_it(api: Api) -> None:
+    ids = fill_demo(api)
+    zone = ids["in_notice"]
+    history = api.get(f"/zones/{zone}/history", INSPECTOR).json()
+    last = history[-1]
+    assert last["type"] == "ObjectionRaised"
+    json_accept = {"Accept": "application/json"}
+    r = api.client.get(f"/console/zones/{zone}/records/{last['seq']}", headers=json_accept)
+    assert r.status_code == 401 and r.json()["code"] == "unauthorized"  # a fetch is told, not redirected
+    sign_in(api, INSPECTOR)
+    r = api.client.get(f"/console/zones/{zone}/records/{last['seq']}", headers=json_accept)
+    assert r.status_code == 200 and r.headers["cache-control"] == "no-store"
+    record = r.json()
+    assert (record["originator_id"], record["version"], record["hash"]) == (zone, last["seq"], last["hash"])
+    assert record["topic"] == "domain.zone:Zone.ObjectionRaised" and record["body"]["prev_hash"] == last["prev_hash"]
+    assert set(record) == {"position", "originator_id", "version", "topic", "timestamp", "hash", "body"}
+    for reader in (LEADING, NANCHENG):  # they may not see who objected: the objection's record is withheld
+        sign_in(api, reader)
+        assert f'data-hash="{last["hash"]}"' in page(api, f"/console/zones/{zone}")
+        r = api.client.get(f"/console/zones/{zone}/records/{last['seq']}", headers=json_accept)
+        assert r.status_code == 403 and r.json()["code"] == "objector_withheld" and "li@example.org" not in r.text
+        r = api.client.get(f"/console/zones/{zone}/records/1", headers=json_accept)
+        assert r.status_code == 200 and r.json()["hash"] == history[0]["hash"]
+    r = api.client.get(f"/console/zones/{zone}/records/{last['seq'] + 1}", headers=json_accept)
+    assert r.status_code == 404 and r.json()["code"] == "not_found"
+    sign_in(api, SONGSHAN)
+    r = api.client.get(f"/console/zones/{zone}/records/1", headers=json_accept)
+    assert r.status_code == 403 and r.json()["code"] == "forbidden"
+    assert api.client.get(f"/console/zones/{zone}/records/0", headers=json_accept).status_code == 422
