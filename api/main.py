@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api import errors
 from api.auth import resolve_jwt_secret
+from api.console import dynamic as console_dynamic
 from api.console import pages as console_pages
 from api.console import session as console
 from api.console import zone as console_zone
@@ -232,6 +233,7 @@ def create_app(settings: Settings, services: Services | Callable[[], Services]) 
         console.router,
         console_pages.router,
         console_zone.router,
+        console_dynamic.router,
     ):  # the read-only console (api.console)
         app.include_router(console_router)
     app.mount("/web", StaticFiles(directory=board.WEB), name="web")  # the board's script, verifier and styles

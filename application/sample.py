@@ -87,6 +87,21 @@ ASSESSMENT_STATISTICS: dict[str, Any] = {
     "new_firms_over_20m": 8,
     "new_platforms": 3,
 }
+# What the demo's granted zone reports each year of its first term, against GOOD_PLAN's targets: every target
+# reached but 2022's new platforms (1 of 2) and §4.2's matching that year (0.55 against the 0.6 committed).
+DEMO_YEARS: dict[int, dict[str, Any]] = {
+    2021: {**ANNUAL_STATISTICS, "revenue": 15_600_000_000, "employees": 46_000, "firms_over_1bn": 0},
+    2022: {**ANNUAL_STATISTICS, "revenue": 19_800_000_000, "employees": 48_500, "local_funds": 55_000_000},
+    2023: {
+        **ANNUAL_STATISTICS,
+        "revenue": 25_600_000_000,
+        "employees": 52_000,
+        "firms_over_20m": 23,
+        "new_firms_over_20m": 8,
+        "new_platforms": 3,
+        "bachelor_share": 0.68,
+    },
+}
 ALL_METHODS = ["document_review", "site_visit", "key_interviews", "symposium"]
 
 
@@ -245,12 +260,16 @@ class Walk:
         self.recommend(recommended_on or day)
         return self.step(day, lambda z: self.app.grant(z, LEADING, announcement_no=announcement_no))
 
-    def report(self, year: int, *, on: str | None = None, actor: Actor = SONGSHAN) -> Walk:
-        """The applicant files the annual report on ``year`` (by default on January 15 of the next year)."""
+    def report(
+        self, year: int, *, on: str | None = None, actor: Actor = SONGSHAN, statistics: dict[str, Any] | None = None
+    ) -> Walk:
+        """The applicant files the annual report on ``year`` (by default on January 15 of the next year), with
+        ``statistics`` (by default ``ANNUAL_STATISTICS``)."""
+        figures = ANNUAL_STATISTICS if statistics is None else statistics
         return self.step(
             on or f"{year + 1}-01-15",
             lambda z: self.app.file_annual_report(
-                z, actor, year=year, statistics=ANNUAL_STATISTICS, summary=f"{year}年度工作总结"
+                z, actor, year=year, statistics=figures, summary=f"{year}年度工作总结"
             ),
         )
 
@@ -298,7 +317,8 @@ def demo(app: ZoneApplication, clock: SettableClock) -> list[Zone]:
     app.import_calls()
     songshan = Walk(app, clock).to_grant("2021-07-15", SONGSHAN, "松山湖软件和信息技术服务业集聚区")
     for year in (2021, 2022, 2023):
-        songshan.report(year).evaluate(year, f"{year + 1}-03-01", rating="excellent" if year == 2023 else "good")
+        songshan.report(year, statistics=DEMO_YEARS[year])
+        songshan.evaluate(year, f"{year + 1}-03-01", rating="excellent" if year == 2023 else "good")
     songshan.step("2024-07-15", lambda z: app.request_review(z, SONGSHAN, reason="创建期满，申请复核。"))
     songshan.step(
         "2024-08-01",

@@ -1,4 +1,5 @@
-"""The console's pages across zones: the zone list, the deadlines, the inspection report, dynamic management."""
+"""The console's pages across zones: the zone list, the deadlines, the inspection report (dynamic management:
+``api.console.dynamic``)."""
 
 from __future__ import annotations
 

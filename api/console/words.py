@@ -42,6 +42,7 @@ MEASURES = {
     "new_platforms": "新增服务平台 new platforms",
     "rd_spend": "研发投入 R&D spend",
     "bachelor_share": "本科以上占比 bachelor share",
+    "matching_ratio": "配套资金比例 matching ratio (local : city funds)",
 }
 EVENTS = {
     "Applied": "提交申请 applied",
