@@ -118,6 +118,11 @@ def scaled(name: str, value: Any) -> float | None:
     return float(d)
 
 
+def short(name: str, width: int = 12) -> str:
+    """A zone's name as a chart's row label fits it (the chart's table beside gives it whole)."""
+    return name if len(name) <= width else name[: width - 1] + "…"
+
+
 def unit(name: str) -> str:
     if name in MONEY:
         return "亿元"
@@ -167,7 +172,7 @@ def compared(zones: list[Zone], year: int, name: str) -> dict[str, Any]:
     chart = bar_chart(
         f"chart-{name}",
         f"{title} · {year}: reported against the creation plan's target, per zone",
-        [Bar(str(r["zone"].name), scaled(name, r["value"]), scaled(name, r["target"])) for r in rows],
+        [Bar(short(str(r["zone"].name)), scaled(name, r["value"]), scaled(name, r["target"])) for r in rows],
         value_name=f"实际 reported{' (' + unit(name) + ')' if unit(name) else ''}",
         reference_name="目标 target",
     )

@@ -2,9 +2,10 @@
 by ``zonecase demo``: an inspector signs in, opens a zone, reads its timeline, goes back to an earlier date and sees
 the earlier status, sees the assessment chart and its table, verifies the latest event (✓); once the latest event's
 body is edited in the database, verifying shows ✗; an applicant sees only its own zones and no objector, and its
-badge, which may not read an objection's record, says it checked the inclusion only; after signing out the console
-leads to the sign-in page. Every page is checked with axe-core (npm, installed into a git-ignored folder) for
-violations of impact serious or critical; screenshots go to tests/artifacts/ (git-ignored)."""
+badge, which may not read an objection's record, says it checked the inclusion only; dynamic management shows the
+granted zone's ratings and its figures against the plan, a chart per measure, for another year too; after signing
+out the console leads to the sign-in page. Every page is checked with axe-core (npm, installed into a git-ignored
+folder) for violations of impact serious or critical; screenshots go to tests/artifacts/ (git-ignored)."""
 
 from __future__ import annotations
 
@@ -153,6 +154,19 @@ def test_the_console_in_a_browser(browser: Any, tmp_path: Path) -> None:
             assert browser.current_url.endswith(f"/console/{page}")
             accessible(browser, page)
 
+        browser.find_element(By.CSS_SELECTOR, 'nav a[href="/console/dynamic"]').click()  # dynamic management
+        WebDriverWait(browser, 10).until(lambda b: b.current_url.endswith("/console/dynamic"))
+        ratings = browser.find_elements(By.CSS_SELECTOR, "tr.rating-row")
+        assert len(ratings) == 1 and "优秀 excellent" in ratings[0].text and "良好 good" in ratings[0].text
+        assert browser.find_element(By.ID, "chart-revenue").is_displayed()
+        assert "256.0 亿元" in browser.find_element(By.ID, "table-revenue").text
+        year = browser.find_element(By.ID, "f-year")
+        browser.execute_script("arguments[0].value = '2022'", year)
+        year.find_element(By.XPATH, "ancestor::form").find_element(By.CSS_SELECTOR, "button").click()
+        WebDriverWait(browser, 10).until(lambda b: "year=2022" in b.current_url)
+        assert "✗ 未达标" in browser.find_element(By.ID, "table-new_platforms").text
+        accessible(browser, "dynamic")
+
         browser.find_element(By.CSS_SELECTOR, ".who button").click()
         WebDriverWait(browser, 10).until(lambda b: b.current_url.endswith("/console/sign-in"))
         assert browser.current_url.endswith("/console/sign-in")
@@ -176,6 +190,9 @@ def test_the_console_in_a_browser(browser: Any, tmp_path: Path) -> None:
         assert output.text.startswith("◐") and "was not recomputed" in output.text, output.text
         assert "partial" in output.get_attribute("class").split()
         accessible(browser, "zone-applicant")
+        browser.get(f"{base}/console/dynamic")  # its own zones only: Nancheng holds no title, so none
+        assert not browser.find_elements(By.CSS_SELECTOR, "tr.rating-row")
+        accessible(browser, "dynamic-applicant")
     docs = Path(__file__).resolve().parents[2] / "docs"
-    for name in ("zones", "zone-verified", "zone-as-of"):
+    for name in ("zones", "zone-verified", "zone-as-of", "dynamic"):
         shutil.copyfile(ARTIFACTS / f"console-{name}.png", docs / f"console-{name}.png")
