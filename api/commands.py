@@ -89,6 +89,16 @@ class Command:
     ) -> JSONResponse:
         """Runs ``act`` once per idempotency key and answers once its events are committed
         (by default with the zone as the caller may see it; a 201 names the new record's ``Location``)."""
+        with self.app.activity.command():  # the views wait for a quiet moment (projections.runner)
+            return self._run(body, act, status, answer)
+
+    def _run(
+        self,
+        body: BaseModel | None,
+        act: Callable[[Options], Recorded],
+        status: int,
+        answer: Callable[[Any], dict[str, Any]] | None,
+    ) -> JSONResponse:
         side, digest = self.app.side_tables, request_hash(self.request, body)
         collection = self.request.url.path.rstrip("/")
         if self.key is None:
@@ -161,7 +171,7 @@ def By(*roles: str, anonymous: bool = False, creates: bool = False) -> Any:
     # a role that may not act is answered before the If-Match header or the body is judged.
     permitted = Roles(*roles, anonymous=anonymous)
 
-    def context(
+    async def context(  # async: FastAPI would run a plain def in the thread pool
         request: Request,
         services: ServicesDep,
         principal: Principal = permitted,
@@ -170,7 +180,7 @@ def By(*roles: str, anonymous: bool = False, creates: bool = False) -> Any:
     ) -> Command:
         return Command(request, services, principal, version, key)
 
-    def creating(
+    async def creating(
         request: Request, services: ServicesDep, principal: Principal = permitted, key: IdempotencyKeyDep = None
     ) -> Command:
         return Command(request, services, principal, None, key)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from fastapi import Header
 from fastapi import Request
 from fastapi.security import HTTPAuthorizationCredentials
 from fastapi.security import HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from api.auth import TOKEN_ROLES
 from api.auth import decode_token
@@ -75,7 +77,11 @@ class Principal:
 PUBLIC = Principal(sub="public", role="public", org="", name="")
 
 
-def get_services(request: Request) -> Services:
+# The dependencies here are ``async def``: they only read the request and memory, and FastAPI runs a plain ``def``
+# dependency in the thread pool — one hand-over to a thread and back for each, on every request.
+
+
+async def get_services(request: Request) -> Services:
     """The process's services (built at start-up)."""
     services: Services = request.app.state.container
     return services
@@ -97,10 +103,24 @@ def catch_up(c: Services, *views: str) -> None:
     log's end); 503 when the views are not running."""
     if c.runner is None:
         raise ApiProblem(503, "views_unavailable", "The read models are not running in this process.")
-    after = READ_AFTER.get()
-    if after and any(c.runner.positions.get(v, 0) < after for v in views):
+    if behind(c, *views):
+        after = READ_AFTER.get() or 0
         head = c.app.recorder.max_notification_id() or 0  # a position past the log's end waits for nothing
         c.runner.wait_for(min(after, head), READ_AFTER_TIMEOUT, views=views)
+
+
+async def caught_up(c: Services, *views: str) -> None:
+    """``catch_up`` from the event loop: in the thread pool only when there is something to wait for."""
+    if c.runner is not None and not behind(c, *views):
+        return
+    await run_in_threadpool(catch_up, c, *views)
+
+
+def behind(c: Services, *views: str) -> bool:
+    """Whether a view has not yet processed the position the client last saw (``Zonecase-After``)."""
+    after = READ_AFTER.get()
+    assert c.runner is not None
+    return bool(after) and any(c.runner.positions.get(v, 0) < after for v in views)
 
 
 def view_positions(c: Services, *views: str) -> tuple[int, ...]:
@@ -134,7 +154,7 @@ def principal_of(request: Request, token: str) -> Principal:
     return principal
 
 
-def require_principal(
+async def require_principal(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Principal:
     """The caller; 401 without a valid token."""
@@ -144,10 +164,15 @@ def require_principal(
     return principal
 
 
-def optional_principal(
+async def optional_principal(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Principal:
     """The caller if a token is sent, otherwise the public."""
+    return caller_or_public(request, credentials)
+
+
+def caller_or_public(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Principal:
+    """The caller a token names (401 for a bad one), or the public without one."""
     principal = _decode(request, credentials) or PUBLIC
     request.state.principal = principal
     return principal
@@ -163,9 +188,9 @@ def require_roles(principal: Principal, *roles: str) -> None:
 
 def Roles(*roles: str, anonymous: bool = False) -> Any:
     """A route dependency: the caller must hold one of ``roles`` (with ``anonymous``, no token means public)."""
-    source: Callable[..., Principal] = optional_principal if anonymous else require_principal
+    source: Callable[..., Awaitable[Principal]] = optional_principal if anonymous else require_principal
 
-    def check(principal: Principal = Depends(source)) -> Principal:  # a default: evaluated here, with ``source``
+    async def check(principal: Principal = Depends(source)) -> Principal:  # a default: evaluated here, with ``source``
         require_roles(principal, *roles)
         return principal
 
@@ -175,7 +200,7 @@ def Roles(*roles: str, anonymous: bool = False) -> Any:
 VERSION = re.compile(r'^(W/)?"?(\d{1,9})"?$')
 
 
-def expected_version(if_match: Annotated[str | None, Header(alias="If-Match")] = None) -> int | None:
+async def expected_version(if_match: Annotated[str | None, Header(alias="If-Match")] = None) -> int | None:
     """The version an ``If-Match`` header names (``"7"``), or None. A weak tag (``W/"7"``) never matches:
     ``If-Match`` compares strongly (RFC 9110 §13.1.1), so it is 412 and nothing is recorded."""
     if if_match is None or if_match.strip() == "*":

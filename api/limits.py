@@ -14,7 +14,7 @@ from limits import parse_many
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
-from api.deps import optional_principal
+from api.deps import caller_or_public
 from api.errors import ApiProblem
 from application.settings import Settings
 
@@ -59,10 +59,10 @@ def limits_of(request: Request) -> RateLimits:
     return found
 
 
-def public_rate(request: Request) -> None:
+async def public_rate(request: Request) -> None:
     """A route dependency: a caller without a valid token is counted per address (``rate_limit_public``)."""
     try:
-        anonymous = optional_principal(request, None if "authorization" not in request.headers else _bearer(request))
+        anonymous = caller_or_public(request, None if "authorization" not in request.headers else _bearer(request))
     except ApiProblem:  # a bad token counts as none here; the route itself answers 401 where it needs one
         anonymous = None
     if anonymous is None or anonymous.role == "public":

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from fastapi import Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 ENTRIES = 128  # answers kept (per process); each is one page of notices, calls or the board
 
@@ -23,7 +24,7 @@ class PublicCache:
         self._answers: OrderedDict[str, tuple[bytes, str]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def respond(
+    async def respond(
         self,
         request: Request,
         basis: tuple[object, ...],
@@ -31,7 +32,8 @@ class PublicCache:
         headers: dict[str, str] | None = None,
     ) -> Response:
         """The answer for ``basis`` (everything the answer depends on besides the path and the query): 304 when
-        the caller holds it already, else from the cache, else ``render()`` (``(body, media type)``)."""
+        the caller holds it already, else from the cache, else ``render()`` (``(body, media type)``, in the thread
+        pool: it reads the store). A hit is answered on the event loop, without a thread."""
         key = repr((request.url.path, request.url.query, basis)).encode()
         tag = '"' + hashlib.sha256(key).hexdigest()[:32] + '"'
         out = {**(headers or {}), "ETag": tag, "Cache-Control": "no-cache"}  # may be kept, always revalidated
@@ -42,7 +44,7 @@ class PublicCache:
             if found is not None:
                 self._answers.move_to_end(tag)
         if found is None:
-            found = render()
+            found = await run_in_threadpool(render)
             with self._lock:
                 self._answers[tag] = found
                 while len(self._answers) > self.entries:

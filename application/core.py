@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
+from collections.abc import Iterable
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from datetime import datetime
@@ -92,6 +95,14 @@ def expect_version(what: str, version: int, expected: int | None) -> None:
 T = TypeVar("T")
 
 
+def replayed(aggregate: Any, events: Iterable[Any]) -> Any:
+    """The library's ``project_aggregate`` without its per-event ``isinstance`` check against a runtime protocol,
+    which costs more than applying the event: every stored event here is a ``Chained.Event``."""
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
+
+
 def retried_once(attempt: Callable[[], T], twice: str) -> T:
     """``attempt()`` (load, act, save); a concurrent write is retried once on fresh state, then reported."""
     try:
@@ -102,6 +113,33 @@ def retried_once(attempt: Callable[[], T], twice: str) -> T:
         return attempt()
     except IntegrityError:
         raise VersionConflictError(f"{twice}; nothing was recorded. Try again.") from None
+
+
+class Activity:
+    """The commands in flight in this process, so that background work (the views) can wait for a quiet moment
+    rather than compete with them for the interpreter and the store."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running = 0
+        self._last_done = 0.0
+
+    @contextmanager
+    def command(self) -> Iterator[None]:
+        """Counts a command as in flight while the block runs."""
+        with self._lock:
+            self._running += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._running -= 1
+                self._last_done = time.monotonic()
+
+    def quiet_for(self) -> float:
+        """Seconds since the last command ended, or 0.0 while one is running."""
+        with self._lock:
+            return 0.0 if self._running else time.monotonic() - self._last_done
 
 
 class ZoneCore(Application[UUID]):
@@ -127,6 +165,7 @@ class ZoneCore(Application[UUID]):
         self.calendar = OverridableCalendar(calendar or ChineseWorkingDays(), self.calendar_override)
         self.document_exists = document_exists
         self.save_listeners: list[Callable[[int], None]] = []
+        self.activity = Activity()
         self._local = threading.local()
 
     def construct_recorder(self) -> ApplicationRecorder:
@@ -169,7 +208,7 @@ class ZoneCore(Application[UUID]):
     def get_zone(self, zone_id: UUID) -> Zone:
         """The zone's current state, rebuilt from its events."""
         try:
-            zone: Any = self.repository.get(zone_id)
+            zone: Any = self.repository.get(zone_id, projector_func=replayed)
         except AggregateNotFoundError:
             raise ZoneNotFoundError(f"No zone {zone_id}.") from None
         if not isinstance(zone, Zone):  # a call or a calendar year: chained records beside the zones
@@ -247,7 +286,7 @@ class ZoneCore(Application[UUID]):
     def find(self, aggregate_id: UUID, kind: type[T]) -> T | None:
         """The aggregate with this id if it is a ``kind``, or None."""
         try:
-            found: Any = self.repository.get(aggregate_id)
+            found: Any = self.repository.get(aggregate_id, projector_func=replayed)
         except AggregateNotFoundError:
             return None
         return found if isinstance(found, kind) else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import ExitStack
 from contextlib import contextmanager
@@ -21,6 +22,9 @@ FAIL_FAST: ContextVar[bool] = ContextVar("zonecase_fail_fast", default=False)
 # back; a request meanwhile is answered at once).
 BREAKER_SECONDS = 1.0
 RETRY_AFTER_SECONDS = 2
+# A pooled connection idle for longer than this is pinged before it is handed out (``POSTGRES_PRE_PING``): after an
+# outage no broken one is used. One in use a moment ago is not pinged again: a round trip saved on every statement.
+PING_IDLE_SECONDS = 1.0
 
 
 class StoreUnavailableError(Exception):
@@ -37,6 +41,8 @@ def fail_fast(datastore: Any) -> None:
     original = datastore.get_connection
     lock = threading.Lock()
     down_until = [0.0]
+    returned: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()  # connection → when last given back
+    ping_idle(datastore.pool, returned)
 
     @contextmanager
     def get_connection() -> Iterator[Any]:
@@ -54,6 +60,7 @@ def fail_fast(datastore: Any) -> None:
                 raise
             try:
                 yield conn
+                returned[conn] = time.monotonic()  # given back in a moment, working (after an error: pinged next time)
             except Exception as e:
                 if not getattr(conn, "broken", False):  # an error of the statement, not of the connection
                     raise
@@ -65,3 +72,17 @@ def fail_fast(datastore: Any) -> None:
 
     datastore.get_connection = get_connection
     datastore._zonecase_fail_fast = True
+
+
+def ping_idle(pool: Any, returned: weakref.WeakKeyDictionary[Any, float]) -> None:
+    """Narrows the pool's check before each use (the library's ``POSTGRES_PRE_PING``: psycopg_pool's
+    ``check_connection``, one round trip) to connections idle for ``PING_IDLE_SECONDS`` or more."""
+    check = getattr(pool, "_check", None)
+    if check is None:  # pre-ping is off
+        return
+
+    def check_idle(conn: Any) -> None:
+        if time.monotonic() - returned.get(conn, 0.0) >= PING_IDLE_SECONDS:
+            check(conn)
+
+    pool._check = check_idle

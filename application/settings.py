@@ -44,6 +44,9 @@ class Settings:
     jwt_issuer: str = ""  # when set, a token must name it (``iss``)
     jwt_audience: str = ""  # when set, a token must name it (``aud``)
     token_max_hours: float = 12.0  # a token whose ``exp`` lies further ahead is refused
+    # How many zones a process keeps loaded between commands (eventsourcing's aggregate cache, fast-forwarded from
+    # the store on every use, so that other processes' events are never missed); 0 replays every zone every time.
+    zone_cache: int = 1000
 
     def __post_init__(self) -> None:
         if self.env not in ENVIRONMENTS:
@@ -54,6 +57,8 @@ class Settings:
             )
         if self.env == "production" and self.jwt_secret and len(self.jwt_secret.encode()) < MIN_SECRET_BYTES:
             raise SettingsError(f"ZONECASE_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes in production")
+        if self.zone_cache < 0:
+            raise SettingsError("ZONECASE_ZONE_CACHE must be a number of zones (0 turns the cache off)")
         if not 0 < self.token_max_hours <= 24 * 366:
             raise SettingsError("ZONECASE_TOKEN_MAX_HOURS must be a number of hours above 0 (at most a year)")
 
@@ -94,6 +99,7 @@ class Settings:
             jwt_issuer=e.get("ZONECASE_JWT_ISSUER", ""),
             jwt_audience=e.get("ZONECASE_JWT_AUDIENCE", ""),
             token_max_hours=_hours(e.get("ZONECASE_TOKEN_MAX_HOURS", "12")),
+            zone_cache=_count(e.get("ZONECASE_ZONE_CACHE", "1000"), "ZONECASE_ZONE_CACHE"),
             rate_limits=_switch(e.get("ZONECASE_RATE_LIMITS", "on"), "ZONECASE_RATE_LIMITS"),
             **{
                 name: _rates(e[variable], variable)
@@ -108,6 +114,8 @@ class Settings:
 
         env = self._store_env()
         env["APPLICATION_RECORDER_TOPIC"] = RECORDER_TOPICS[env["PERSISTENCE_MODULE"]]
+        if self.zone_cache:  # a least-recently-used cache of this size (the library's 0 would mean unbounded)
+            env["AGGREGATE_CACHE_MAXSIZE"] = str(self.zone_cache)
         return env
 
     def views_env(self) -> dict[str, str]:
@@ -172,6 +180,13 @@ def _seconds(raw: str) -> float:
     if value < 0:
         raise SettingsError("ZONECASE_SCHEDULER_INTERVAL must not be negative")
     return value
+
+
+def _count(raw: str, name: str) -> int:
+    try:
+        return int(raw)
+    except ValueError as err:
+        raise SettingsError(f"{name} must be a whole number") from err
 
 
 def _hours(raw: str) -> float:

@@ -7,6 +7,7 @@ import base64
 import hashlib
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
@@ -151,10 +152,24 @@ class Checkpointer:
     It keeps no leaf: the tree's state is its compact range, and proofs read stored subtree hashes
     (``audit.merkle_store``), so the process's memory does not grow with the log."""
 
+    # How long the latest signed tree head read from the store is taken as the latest (another process may sign
+    # meanwhile); one signed here is known at once.
+    LATEST_SECONDS = 1.0
+
     def __init__(self, app: Any, runner: Any, key: SigningKey) -> None:
         self.app, self.runner, self.key = app, runner, key
         self._store: MerkleStore | None = None
         self._lock = threading.RLock()
+        self._latest: tuple[float, Checkpoint | None] | None = None  # (when read, what)
+
+    def latest(self) -> Checkpoint | None:
+        """The latest signed tree head, read from the store at most once every ``LATEST_SECONDS``."""
+        known = self._latest
+        if known is not None and time.monotonic() - known[0] < self.LATEST_SECONDS:
+            return known[1]
+        found = self.app.side_tables.latest_checkpoint()
+        self._latest = (time.monotonic(), found)
+        return found  # type: ignore[no-any-return]
 
     @property
     def store(self) -> MerkleStore:
@@ -190,6 +205,7 @@ class Checkpointer:
             signature = self.key.sign(tree_head_message(size, root, issued_at, self.key.key_id))
             checkpoint = Checkpoint(size, root, issued_at, self.key.key_id, signature, reason)
             self.app.side_tables.put_checkpoint(checkpoint)
+            self._latest = None  # read again: another process may have stored one for this size first
             return checkpoint
 
     def leaf_index(self, position: int) -> int:

@@ -58,6 +58,14 @@ class ZoneRecord(Chained, ZoneState):
     class Event(Chained.Event):
         """Every zone event: who, why, what, and its place in the hash chain."""
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> ZoneRecord:
+        """A copy to act on (the repository hands out copies of the zones it keeps loaded): every value of the
+        state is frozen (``domain.state``), so the copy shares them; only the list of unsaved events is its own."""
+        twin = object.__new__(type(self))
+        twin.__dict__.update(self.__dict__)
+        twin._pending_events = list(self._pending_events)
+        return twin
+
     # --- events -------------------------------------------------------------------------------
 
     class Applied(Event, Aggregate.Created):

@@ -5,6 +5,10 @@ The library's ``ProjectionRunner`` is not used: it needs a subscription (SQLite 
 once per event and its ``wait()`` polls every 100 ms. This runner is prompted after each local save,
 listens on PostgreSQL's NOTIFY channel, polls on a timer as well (a lost LISTEN connection must not
 stall it), and notifies waiters the moment a batch commits.
+
+Commands come first: once prompted, the runner waits for a moment with no command in flight in this process
+(``QUIET_SECONDS``), at most ``MAX_DELAY_SECONDS`` — unless a request is waiting to read its own write, which
+it serves at once. Waiting also gathers the events of several commands into one batch.
 """
 
 from __future__ import annotations
@@ -37,6 +41,9 @@ from projections.storage import Tx
 from projections.storage import ensure_current_schema
 
 log = logging.getLogger("zonecase.projections")
+
+QUIET_SECONDS = 0.005  # no command for this long: the views run
+MAX_DELAY_SECONDS = 0.05  # however busy the commands keep the process, the views run this soon after a prompt
 
 
 class ViewsUnavailableError(Exception):
@@ -107,14 +114,22 @@ class ViewRunner:
         batch_size: int = 500,
         poll_interval: float = 1.0,
         listen: bool = True,
+        quiet: float = QUIET_SECONDS,
+        max_delay: float = MAX_DELAY_SECONDS,
     ) -> None:
         self.app = app
         self.views = views
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self.positions: dict[str, int] = {}
+        # the position of the latest event the runner has read, per module of its topic (``domain.call``…): what
+        # a public answer computed from the store itself (the calls) is keyed by (api.public_cache)
+        self.latest_of: dict[str, int] = {}
         self.failures: dict[str, ViewFailure] = {}
+        self.quiet = quiet
+        self.max_delay = max_delay
         self._prompt = threading.Event()
+        self._urgent = threading.Event()  # a request waits for the views
         self._stop = threading.Event()
         self._changed = threading.Condition()
         self._thread: threading.Thread | None = None
@@ -139,6 +154,7 @@ class ViewRunner:
         """Stops the threads."""
         self._stop.set()
         self._prompt.set()
+        self._urgent.set()
         if self._on_saved in self.app.save_listeners:
             self.app.save_listeners.remove(self._on_saved)
         for thread in (self._thread, self._listener):
@@ -170,6 +186,7 @@ class ViewRunner:
         names = list(self.views) if views is None else list(views)
         if all(self.positions.get(n, 0) >= position for n in names) and not any(n in self.failures for n in names):
             return
+        self._urgent.set()
         self._prompt.set()
         deadline = time.monotonic() + timeout
         with self._changed:
@@ -219,6 +236,8 @@ class ViewRunner:
         if not notifications:
             return 0
         events = [(n, self.app.mapper.to_domain_event(n)) for n in notifications]
+        for n in notifications:
+            self.latest_of[n.topic.partition(":")[0]] = n.id
         level = [name for name, p in healthy.items() if p == start - 1]
         if len(level) > 1 and self._together(level, events):
             healthy = {n: p for n, p in healthy.items() if n not in level}
@@ -309,8 +328,21 @@ class ViewRunner:
                 log.exception("reading the event log failed")
                 read = 0
             if read < self.batch_size:
-                self._prompt.wait(self.poll_interval)
-                self._prompt.clear()
+                self._urgent.clear()
+                if self._prompt.wait(self.poll_interval):
+                    self._prompt.clear()
+                    self._settle()
+
+    def _settle(self) -> None:
+        """Waits for a moment with no command in flight (at most ``max_delay``), unless a reader is waiting."""
+        activity = self.app.activity
+        deadline = time.monotonic() + self.max_delay
+        while not self._urgent.is_set():
+            quiet = activity.quiet_for()
+            left = deadline - time.monotonic()
+            if quiet >= self.quiet or left <= 0:
+                return
+            self._urgent.wait(min(left, self.quiet - quiet if quiet else self.quiet))
 
     def _listen_loop(self) -> None:
         """LISTEN on the event table's channel; reconnects when the connection is lost."""

@@ -62,7 +62,7 @@ templates.env.filters["shanghai"] = shanghai
 
 
 @router.get("/board", response_class=HTMLResponse)
-def board(request: Request, c: ServicesDep) -> Response:
+async def board(request: Request, c: ServicesDep) -> Response:
     """The public notice board (公示栏): notices in force and past and the revocation circulars, latest first, in
     Chinese and English; printable; no objector data. Each item can be verified in the browser. Kept and sent with
     an ``ETag`` that changes when it may (304 for ``If-None-Match``)."""
@@ -83,7 +83,7 @@ def board(request: Request, c: ServicesDep) -> Response:
         page = templates.TemplateResponse(request, "board.html", context)
         return bytes(page.body), "text/html; charset=utf-8"
 
-    return public_answer(request, c, render, BOARD_HEADERS)
+    return await public_answer(request, c, render, BOARD_HEADERS)
 
 
 @router.get("/board/record")

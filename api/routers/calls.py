@@ -14,13 +14,16 @@ from pydantic import TypeAdapter
 
 from api.commands import By
 from api.commands import Command
+from api.deps import Services
 from api.deps import ServicesDep
+from api.deps import caught_up
 from api.errors import ApiProblem
 from api.public_cache import PublicCache
 from api.schemas_calls import CallCorrection
 from api.schemas_calls import CallIn
 from api.schemas_calls import CallOut
 from application.calls import call_document
+from domain.call import Call
 
 router = APIRouter(prefix="/calls", tags=["calls"])
 RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -74,19 +77,29 @@ def correct_call(call_id: PathId, body: CallCorrection, cmd: Bureau) -> JSONResp
 
 
 CALLS = TypeAdapter(list[CallOut])
+CALL_MODULE = Call.__module__  # the calls' events are recorded under topics "domain.call:Call.…"
 
 
 @router.get("", response_model=list[CallOut], tags=["public"])
-def list_calls(request: Request, c: ServicesDep) -> Response:
+async def list_calls(request: Request, c: ServicesDep) -> Response:
     """Every call for applications, in the order published, each with its history of corrections (who, when,
-    why). No token needed. The ``ETag`` is the log's position (304 for ``If-None-Match``)."""
+    why). No token needed. The ``ETag`` changes with the calls' latest event (304 for ``If-None-Match``)."""
 
     def render() -> tuple[bytes, str]:
         calls = CALLS.validate_python([call_document(call) for call in c.app.calls()])
         return CALLS.dump_json(calls), "application/json"
 
+    await caught_up(c, "history")  # read-your-writes: the runner has read the client's last event
     cache: PublicCache = request.app.state.public_cache
-    return cache.respond(request, (c.app.recorder.max_notification_id() or 0,), render)
+    return await cache.respond(request, calls_basis(c), render)
+
+
+def calls_basis(c: Services) -> tuple[object, ...]:
+    """What the calls depend on: the latest call event the views' runner has read (it reads every event, those
+    of other processes too); without the runner, the log's position."""
+    if c.runner is None:
+        return (c.app.recorder.max_notification_id() or 0,)
+    return ("calls", c.runner.latest_of.get(CALL_MODULE, 0))
 
 
 @router.get("/{call_id}", response_model=CallOut, responses={404: {"description": "Unknown call"}}, tags=["public"])

@@ -23,7 +23,7 @@ from api import schemas
 from api.deps import Roles
 from api.deps import Services
 from api.deps import ServicesDep
-from api.deps import catch_up
+from api.deps import caught_up
 from api.deps import instant_param
 from api.deps import read
 from api.deps import view_positions
@@ -43,7 +43,7 @@ NOTICES = TypeAdapter(list[schemas.NoticePublic])
 
 
 @router.get("/notices", tags=["public"], response_model=list[schemas.NoticePublic], dependencies=[PublicRate])
-def notices(
+async def notices(
     request: Request,
     c: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -60,23 +60,24 @@ def notices(
         items = NOTICES.validate_python(notice_board(c, limit=limit, offset=offset))
         return NOTICES.dump_json(items), "application/json"
 
-    return public_answer(request, c, render)
+    return await public_answer(request, c, render)
 
 
 def board_basis(c: Services) -> tuple[object, ...]:
     """What the notices and the board depend on: the two views' positions, the day, the latest signed tree head."""
     positions = view_positions(c, "notices", "history")
-    latest = c.app.side_tables.latest_checkpoint()
+    latest = c.checkpoints.latest() if c.checkpoints is not None else c.app.side_tables.latest_checkpoint()
     return (*positions, local_date(c.clock.now()).isoformat(), latest.tree_size if latest else 0)
 
 
-def public_answer(
+async def public_answer(
     request: Request, c: Services, render: Callable[[], tuple[bytes, str]], headers: dict[str, str] | None = None
 ) -> Response:
-    """The notices (or the board) from the cache, keyed by ``board_basis`` once the client's position is read."""
-    catch_up(c, "notices", "history")  # read-your-writes: the views reach the client's position first
+    """The notices (or the board) from the cache, keyed by ``board_basis`` once the client's position is read —
+    on the event loop when nothing is to be waited for or read from the store."""
+    await caught_up(c, "notices", "history")  # read-your-writes: the views reach the client's position first
     cache: PublicCache = request.app.state.public_cache
-    return cache.respond(request, board_basis(c), render, headers)
+    return await cache.respond(request, board_basis(c), render, headers)
 
 
 def notice_board(c: Services, *, limit: int, offset: int) -> list[dict[str, Any]]:
