@@ -246,3 +246,9 @@ def resolved(
         reasons=reasons,
     )
     return z
+
+
+def evaluated(z: Zone, year: int, day: str, rating: str = "good", comments: str = "x") -> Zone:
+    """The bureau evaluates the zone's report on ``year`` (跟踪评价) on ``day``."""
+    z.evaluate_annual_report(actor=BUREAU, at=at(day), year=year, rating=rating, comments=comments, system=SYSTEM)
+    return z

@@ -45,6 +45,7 @@ from .case import applied
 from .case import assessed
 from .case import assessing
 from .case import assessment_accepted
+from .case import evaluated
 from .case import forge_v1_grant
 from .case import granted
 from .case import in_notice
@@ -552,26 +553,16 @@ class TestTerm:
         committed = applied(plan={**GOOD_PLAN, "matching_ratio": 0.8})
         z = granted(in_notice(assessed(scored(assessing(accepted(committed))))))
         report(z, 2021, "2022-01-20")  # 60 m local to 100 m city funds: 0.6, short of the 0.8 committed
-        z.evaluate_annual_report(
-            actor=BUREAU, at=at("2022-02-10"), year=2021, rating="pass", comments="Funds short.", system=SYSTEM
-        )
+        evaluated(z, 2021, "2022-02-10", "pass", "Funds short.")
         checks = z.annual_reports["2021"].evaluation.checks  # type: ignore[union-attr]
         matching = next(c for c in checks if c["check"] == "matching_commitment")
         assert (matching["value"], matching["threshold"], matching["passed"]) == (0.6, 0.8, False)
 
     def test_the_bureau_evaluates_a_report_with_threshold_checks(self) -> None:
         z = granted()
-        refused(
-            z,
-            errors.ZoneNotFoundError,
-            lambda: z.evaluate_annual_report(
-                actor=BUREAU, at=at("2022-02-10"), year=2021, rating="good", comments="x", system=SYSTEM
-            ),
-        )
+        refused(z, errors.ZoneNotFoundError, lambda: evaluated(z, 2021, "2022-02-10"))
         report(z, 2021, "2022-01-20")
-        z.evaluate_annual_report(
-            actor=BUREAU, at=at("2022-02-10"), year=2021, rating="good", comments="On track.", system=SYSTEM
-        )
+        evaluated(z, 2021, "2022-02-10", "good", "On track.")
         checks = z.annual_reports["2021"].evaluation.checks  # type: ignore[union-attr]
         by_rule = {(c["indicator"], c["rule"]): c for c in checks}
         assert (
@@ -592,17 +583,9 @@ class TestTerm:
         # every field of that year's target, not only revenue: 45,000 employees planned, 40,000 reported
         employees = by_rule[(13, "employees reaches the creation plan's target for 2021")]
         assert (employees["value"], employees["threshold"], employees["passed"]) == (40_000, 45_000, False)
-        refused(
-            z,
-            errors.IllegalTransitionError,
-            lambda: z.evaluate_annual_report(
-                actor=BUREAU, at=at("2022-02-11"), year=2021, rating="good", comments="x", system=SYSTEM
-            ),
-        )
+        refused(z, errors.IllegalTransitionError, lambda: evaluated(z, 2021, "2022-02-11"))
         report(z, 2023, "2024-01-20")
-        z.evaluate_annual_report(
-            actor=BUREAU, at=at("2024-02-10"), year=2023, rating="good", comments="Final year.", system=SYSTEM
-        )
+        evaluated(z, 2023, "2024-02-10", "good", "Final year.")
         final = {(c["indicator"], c["rule"]): c for c in z.annual_reports["2023"].evaluation.checks}  # type: ignore[union-attr]
         assert final[attracted]["passed"] is False  # 3 of 8 attracted firms, in the plan's final year
         assert final[(12, "revenue reaches the creation plan's target for 2023")]["threshold"] == 25_000_000_000
