@@ -212,10 +212,9 @@ class PublishNotice(ZoneCommand):
 
 
 @dataclass(frozen=True, kw_only=True)
-class RaiseObjection(ZoneCommand):
-    """Anyone raises an objection (异议) during the notice."""
+class ObjectionCommand(ZoneCommand):
+    """An objection (异议) to the notice, however it came: what both raising and registering one take."""
 
-    method = Zone.raise_objection
     uploads = ("evidence",)
     objection_id: str
     objector: Objector  # name and contact, kept apart from the record (``application.objectors``)
@@ -224,17 +223,19 @@ class RaiseObjection(ZoneCommand):
 
 
 @dataclass(frozen=True, kw_only=True)
-class RegisterObjection(ZoneCommand):
+class RaiseObjection(ObjectionCommand):
+    """Anyone raises an objection (异议) during the notice."""
+
+    method = Zone.raise_objection
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegisterObjection(ObjectionCommand):
     """The bureau registers an objection it received by letter, phone, visit or email during the notice."""
 
     method = Zone.register_objection
-    uploads = ("evidence",)
-    objection_id: str
-    objector: Objector  # name and contact, kept apart from the record (``application.objectors``)
-    text: str
     channel: str | None
     received_at: datetime | None
-    evidence: list[dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -435,7 +436,7 @@ class ZoneCommands(CallBook):
         objector = new_objector(given.pop("objector_name", None), given.pop("contact", None))
         given["objector"] = objector
         registered = given.get("channel") is not None or given.get("received_at") is not None
-        command: RaiseObjection | RegisterObjection = (
+        command: ObjectionCommand = (
             RegisterObjection(**{"channel": None, "received_at": None, **given})
             if registered
             else RaiseObjection(**{k: v for k, v in given.items() if k not in ("channel", "received_at")})

@@ -31,6 +31,7 @@ from audit.heads import read_head
 from audit.merkle import Tree
 from audit.merkle import leaf_hash
 from audit.merkle import verify_consistency
+from audit.public import export_record
 from domain.integrity import GENESIS_HASH
 from domain.integrity import UnknownHashSchemeError
 from domain.integrity import event_hash
@@ -48,17 +49,7 @@ def export(
         while True:
             page = app.recorder.select_notifications(start=position + 1, limit=1000)
             for n in page:
-                state = app.mapper.transcoder.decode(n.state)
-                record = {
-                    "position": n.id,
-                    "originator_id": str(n.originator_id),
-                    "version": n.originator_version,
-                    "topic": n.topic,
-                    "timestamp": state.pop("timestamp").isoformat(),
-                    "hash": state.pop("hash"),
-                    "body": state,
-                }
-                f.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
+                f.write(json.dumps(export_record(app, n), ensure_ascii=False, sort_keys=True) + "\n")
             count += len(page)
             if progress is not None and page:
                 progress(len(page))

@@ -227,6 +227,14 @@ def plan_target_checks(
 ) -> list[dict[str, Any]]:
     """Whether a year's statistics reach every field of the creation plan's target for that year (§5 (3), §6.2);
     a figure not reported fails."""
+    return _against_plan(targets, year, stats, check="plan_target", aim="target")
+
+
+def _against_plan(
+    targets: Iterable[Mapping[str, Any]], year: int, stats: Mapping[str, Any], *, check: str, aim: str, **named: Any
+) -> list[dict[str, Any]]:
+    """One check per field of the plan's target for ``year``: whether ``stats`` reaches it (a figure not reported
+    fails); ``aim`` names it in the rule (the yearly target, the final goal), ``named`` adds to each check."""
     checks = []
     for target in targets:
         if target["year"] != year:
@@ -237,10 +245,11 @@ def plan_target_checks(
             value = stats.get(key)
             checks.append(
                 {
-                    "check": "plan_target",
+                    "check": check,
                     "indicator": TARGET_INDICATORS.get(key),
                     "field": key,
-                    "rule": f"{key} reaches the creation plan's target for {year}",
+                    "rule": f"{key} reaches the creation plan's {aim} for {year}",
+                    **named,
                     "value": value,
                     "threshold": wanted,
                     "passed": value is not None and value >= wanted,
@@ -292,26 +301,6 @@ def review_checks(plan: Plan, reports: Iterable[AnnualReport]) -> list[dict[str,
     years = [t["year"] for t in plan.targets]
     if not years:
         return []
-    goal_year = max(years)
     stats = dict(latest.statistics) if latest is not None else {}
-    checks = []
-    for target in plan.targets:
-        if target["year"] != goal_year:
-            continue
-        for key, wanted in target.items():
-            if key == "year":
-                continue
-            value = stats.get(key)
-            checks.append(
-                {
-                    "check": "plan_goal",
-                    "indicator": TARGET_INDICATORS.get(key),
-                    "field": key,
-                    "rule": f"{key} reaches the creation plan's goal for {goal_year}",
-                    "statistics_year": latest.year if latest is not None else None,
-                    "value": value,
-                    "threshold": wanted,
-                    "passed": value is not None and value >= wanted,
-                }
-            )
-    return checks
+    reported = latest.year if latest is not None else None
+    return _against_plan(plan.targets, max(years), stats, check="plan_goal", aim="goal", statistics_year=reported)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import UTC
 from datetime import datetime
 from typing import Any
@@ -57,39 +58,25 @@ class DeadlineScheduler:
         self._running = threading.Lock()
 
     def start(self) -> None:
-        """Starts the job; the first sweep runs at once (catch-up)."""
-        self.scheduler.add_job(
-            self.tick,
-            "interval",
-            seconds=self.interval,
-            next_run_time=datetime.now(UTC),
-            id="deadline-sweep",
-            max_instances=1,
-            coalesce=True,
-            misfire_grace_time=None,
-        )
+        """Starts the jobs; each runs once at once (catch-up), then on its interval."""
+        self._every(self.tick, "deadline-sweep", seconds=self.interval)
         if self.container.checkpoints is not None:
-            self.scheduler.add_job(
-                self.sign,
-                "interval",
-                hours=1,
-                next_run_time=datetime.now(UTC),
-                id="checkpoint",
-                max_instances=1,
-                coalesce=True,
-                misfire_grace_time=None,
-            )
+            self._every(self.sign, "checkpoint", hours=1)
+        self._every(self.erase_due, "objector-retention", hours=1)
+        self.scheduler.start()
+
+    def _every(self, job: Callable[[], object], name: str, **interval: float) -> None:
+        """Adds ``job`` to run now and then every ``interval``, one run at a time; missed runs fold into one."""
         self.scheduler.add_job(
-            self.erase_due,
+            job,
             "interval",
-            hours=1,
+            **interval,
             next_run_time=datetime.now(UTC),
-            id="objector-retention",
+            id=name,
             max_instances=1,
             coalesce=True,
             misfire_grace_time=None,
         )
-        self.scheduler.start()
 
     def stop(self) -> None:
         """Stops sweeping and lets another process take over."""

@@ -13,6 +13,8 @@ from rich.table import Table
 
 from application.settings import Settings
 from zonecase.cli_objectors import objectors_cli
+from zonecase.sweep_clock import Now
+from zonecase.sweep_clock import clock_at
 
 if TYPE_CHECKING:
     from zonecase.wiring import Container
@@ -114,26 +116,14 @@ def indicators(
 
 @deadlines_cli.command("sweep")
 def deadlines_sweep(
-    now: Annotated[str, typer.Option(help="sweep as at this instant (ISO 8601 with offset); default: now")] = "",
+    now: Now = "",
 ) -> None:
     """Records every deadline due (each at most once, in due order) and prints what fired, one JSON per line."""
-    from datetime import datetime
 
-    from application.clock import SettableClock
     from scheduler.sweep import sweep
     from zonecase.wiring import build
 
-    clock = None
-    if now:
-        try:
-            instant = datetime.fromisoformat(now)
-        except ValueError:
-            instant = None
-        if instant is None or instant.tzinfo is None:
-            console.print("[red]--now must be an ISO 8601 instant with offset, e.g. 2025-02-01T00:00:00+08:00[/red]")
-            raise typer.Exit(2)
-        clock = SettableClock(instant)
-    container = build(Settings.from_env(), clock=clock)
+    container = build(Settings.from_env(), clock=clock_at(now, "2025-02-01T00:00:00+08:00", console))
     try:
         runner = container.start_views()
         for fired in sweep(container.app, runner):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -11,6 +10,8 @@ import typer
 from rich.console import Console
 
 from application.settings import Settings
+from zonecase.sweep_clock import Now
+from zonecase.sweep_clock import clock_at
 
 objectors_cli = typer.Typer(no_args_is_help=True, help="Objectors' personal data (PIPL): erasure and retention.")
 console = Console(stderr=True)
@@ -48,25 +49,14 @@ def erase_one(
 
 @objectors_cli.command("sweep")
 def sweep(
-    now: Annotated[str, typer.Option(help="sweep as at this instant (ISO 8601 with offset); default: now")] = "",
+    now: Now = "",
 ) -> None:
     """Erases every objector whose retention (ZONECASE_POLICY_OBJECTOR_RETENTION_YEARS, default 3, after the case
     closed) has run out, one JSON line per erasure. The scheduler runs the same sweep hourly."""
-    from application.clock import SettableClock
     from application.objectors import retention_sweep
     from zonecase.wiring import build
 
-    clock = None
-    if now:
-        try:
-            instant: datetime | None = datetime.fromisoformat(now)
-        except ValueError:
-            instant = None
-        if instant is None or instant.tzinfo is None:
-            console.print("[red]--now must be an ISO 8601 instant with offset, e.g. 2028-01-01T00:00:00+08:00[/red]")
-            raise typer.Exit(2)
-        clock = SettableClock(instant)
-    container = build(Settings.from_env(), clock=clock)
+    container = build(Settings.from_env(), clock=clock_at(now, "2028-01-01T00:00:00+08:00", console))
     try:
         for erased in retention_sweep(container.app):
             typer.echo(json.dumps(erased, ensure_ascii=False))

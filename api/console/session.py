@@ -84,6 +84,17 @@ def sees_all(principal: Principal) -> bool:
     return principal.role in SEE_ALL
 
 
+def cookie_scope(request: Request) -> dict[str, Any]:
+    """Where the console's cookie holds and who may read it: set and cleared alike (a cookie is cleared only with
+    the path and flags it was set with); secure outside development."""
+    return {
+        "path": "/console",
+        "httponly": True,
+        "samesite": "strict",
+        "secure": request.app.state.settings.env != "development",
+    }
+
+
 @router.get("/sign-in", response_class=HTMLResponse)
 def sign_in_page(request: Request) -> Response:
     """The sign-in page: a token, pasted or handed over by the deployment's single sign-on."""
@@ -101,15 +112,7 @@ def sign_in(request: Request, token: Annotated[str, Form(max_length=8192)]) -> R
         detail = e.detail if isinstance(e, ApiProblem) else str(e)
         return render(request, "signin.html", {"error": detail}, status=401)
     response = RedirectResponse("/console/zones" if principal.role in READERS else "/console/", status_code=303)
-    response.set_cookie(
-        COOKIE,
-        token,
-        max_age=max(1, int(claims["exp"] - time.time())),
-        path="/console",
-        httponly=True,
-        samesite="strict",
-        secure=request.app.state.settings.env != "development",
-    )
+    response.set_cookie(COOKIE, token, max_age=max(1, int(claims["exp"] - time.time())), **cookie_scope(request))
     response.headers.update(CONSOLE_HEADERS)
     return response
 
@@ -118,13 +121,7 @@ def sign_in(request: Request, token: Annotated[str, Form(max_length=8192)]) -> R
 def sign_out(request: Request) -> Response:
     """Clears the cookie and goes back to the sign-in page."""
     response = RedirectResponse("/console/sign-in", status_code=303)
-    response.delete_cookie(
-        COOKIE,
-        path="/console",
-        httponly=True,
-        samesite="strict",
-        secure=request.app.state.settings.env != "development",
-    )
+    response.delete_cookie(COOKIE, **cookie_scope(request))
     response.headers.update(CONSOLE_HEADERS)
     return response
 

@@ -180,6 +180,13 @@ def recommended_and_granted(api: Api, zone_id: str, announcement_no: str = "东�
     return api.post(f"/zones/{zone_id}/grant", LEADING, json={"announcement_no": announcement_no, **extra})
 
 
+def granted_term(response: Any, **expected: Any) -> None:
+    """The grant (or renewal) succeeded, and the zone's term reads as ``expected`` (number, granted_on …)."""
+    assert response.status_code == 200, response.text
+    term = response.json()["term"]
+    assert {field: term[field] for field in expected} == expected, term
+
+
 def make_api(url: str, tmp_path: Path, **overrides: Any) -> Iterator[Api]:
     settings = Settings(
         database_url=url,

@@ -11,6 +11,7 @@ from ..helpers import INSPECTOR
 from ..helpers import LEADING
 from ..helpers import SONGSHAN
 from .conftest import Api
+from .conftest import granted_term
 from .conftest import objections_of
 from .conftest import recommend
 from .conftest import recommended_and_granted
@@ -149,14 +150,7 @@ def test_a_passed_review_keeps_the_title_and_the_renewal_continues_from_the_old_
     assert api.get(f"/zones/{zid}", BUREAU).json()["status"] == "review_passed"  # not revoked
     api.set_clock("2024-11-15")
     r = recommended_and_granted(api, zid, "东制造〔2024〕15号")
-    assert r.status_code == 200, r.text
-    term = r.json()["term"]
-    assert (term["number"], term["granted_on"], term["valid_until"], term["renewal"]) == (
-        2,
-        "2024-10-11",
-        "2027-10-10",
-        True,
-    )
+    granted_term(r, number=2, granted_on="2024-10-11", valid_until="2027-10-10", renewal=True)
 
 
 def test_a_rectification_never_submitted_revokes_at_once_on_a_failed_review(api: Api) -> None:

@@ -29,6 +29,7 @@ from ..helpers import SONGSHAN
 from ..helpers import full_scores
 from .conftest import Api
 from .conftest import first_batch_application
+from .conftest import granted_term
 from .conftest import objections_of
 from .conftest import recommend
 from .conftest import refused
@@ -65,6 +66,12 @@ def refuse(api: Api, response: Any, status: int, code: str, *says: str) -> dict[
     for phrase in says:
         assert phrase in problem["detail"], (phrase, problem["detail"])
     return problem
+
+
+def refused_in_status(api: Api, response: Any, *says: str) -> dict[str, Any]:
+    """Refused 409 ``illegal_transition``: the act is not the zone's in its status, and the detail says each of
+    ``says``."""
+    return refuse(api, response, 409, "illegal_transition", *says)
 
 
 def forbidden(api: Api, actors: tuple[Actor, ...], send: Any) -> None:
@@ -186,13 +193,8 @@ def test_the_approval_to_start_is_the_bureaus_once_and_its_document_and_waivers_
     assert (r.json()["status"], r.json()["formal_review"]["approval"]) == ("accepted", approval)
     assert r.json()["creation_period"]["starts_on"] == "2021-07-15"
     with nothing_recorded(api, zid):
-        refuse(
-            api,
-            api.post(f"{z}/formal-review", BUREAU, json=body),
-            409,
-            "illegal_transition",
-            "record a formal review",
-            "approved to start",
+        refused_in_status(
+            api, api.post(f"{z}/formal-review", BUREAU, json=body), "record a formal review", "approved to start"
         )
 
 
@@ -204,11 +206,9 @@ def test_progress_reports_are_the_applicants_in_its_creation_period_only(api: Ap
     z = f"/zones/{zid}"
     report = {"summary": "平台进驻。", "statistics": {"revenue": 13_000_000_000}}
     with nothing_recorded(api, zid):
-        refuse(
+        refused_in_status(
             api,
             api.post(f"{z}/progress-reports", SONGSHAN, json=report),
-            409,
-            "illegal_transition",
             "applied, awaiting formal review",
             "creation period (创建期",
         )
@@ -224,12 +224,8 @@ def test_progress_reports_are_the_applicants_in_its_creation_period_only(api: Ap
     r = api.post(f"/zones/{other}/formal-review", BUREAU, json={"outcome": "rejected", "reasons": "不符合条件。"})
     assert r.status_code == 200
     with nothing_recorded(api, other):
-        refuse(
-            api,
-            api.post(f"/zones/{other}/progress-reports", NANCHENG, json=report),
-            409,
-            "illegal_transition",
-            "the zone is rejected",
+        refused_in_status(
+            api, api.post(f"/zones/{other}/progress-reports", NANCHENG, json=report), "the zone is rejected"
         )
 
 
@@ -238,11 +234,9 @@ def test_supervision_is_the_bureaus_from_the_approval_to_start_and_not_on_a_clos
     z = f"/zones/{zid}"
     visit = {"kind": "supervision", "visited_on": "2021-07-15", "findings": "按计划推进。"}
     with nothing_recorded(api, zid):
-        refuse(
+        refused_in_status(
             api,
             api.post(f"{z}/supervision", BUREAU, json=visit),
-            409,
-            "illegal_transition",
             "applied, awaiting formal review",
             "from the approval to start",
         )
@@ -261,20 +255,14 @@ def test_supervision_is_the_bureaus_from_the_approval_to_start_and_not_on_a_clos
     r = api.post(f"/zones/{other}/formal-review", BUREAU, json={"outcome": "rejected", "reasons": "不符合条件。"})
     assert r.status_code == 200
     with nothing_recorded(api, other):
-        refuse(
+        refused_in_status(
             api,
             api.post(f"/zones/{other}/supervision", BUREAU, json={**visit, "visited_on": "2021-07-20"}),
-            409,
-            "illegal_transition",
             "the zone is rejected",
         )
         # a rejected case holds no creation qualification: nothing to revoke (revocation's 409, v2)
-        refuse(
-            api,
-            api.post(f"/zones/{other}/revocation", BUREAU, json=revocation),
-            409,
-            "illegal_transition",
-            "no title or creation qualification",
+        refused_in_status(
+            api, api.post(f"/zones/{other}/revocation", BUREAU, json=revocation), "no title or creation qualification"
         )
 
 
@@ -309,7 +297,7 @@ def test_the_creation_periods_end_is_the_bureaus_to_decide_once_it_has_ended(api
     assert r.status_code == 200 and r.json()["status"] == "revoked", r.text
     assert r.json()["revocation"]["scope"] == "creation_qualification"
     with nothing_recorded(api, zid):
-        refuse(api, api.post(f"{z}/creation-period", BUREAU, json=cancel), 409, "illegal_transition", "revoked")
+        refused_in_status(api, api.post(f"{z}/creation-period", BUREAU, json=cancel), "revoked")
 
 
 # --- the assessment application and its decision; the panel (changed) ------------------------------
@@ -321,11 +309,9 @@ def test_the_assessment_application_is_filed_from_accepted_and_decided_by_the_bu
     request = assessment_application(api, zid)
     panel = {"experts": [{"sub": e.sub, "name": e.name, "org": e.org} for e in EXPERTS], "methods": ["site_visit"]}
     with nothing_recorded(api, zid):
-        refuse(
+        refused_in_status(
             api,
             api.post(f"{z}/assessment-request", SONGSHAN, json=request),
-            409,
-            "illegal_transition",
             "file an assessment application",
             "approved to start",
         )
@@ -336,34 +322,26 @@ def test_the_assessment_application_is_filed_from_accepted_and_decided_by_the_bu
         for bad in ({**request, "documents": []}, no_revenue, {**request, "summary": ""}):
             refuse(api, api.post(f"{z}/assessment-request", SONGSHAN, json=bad), 422, "validation_failed")
         decision = {"outcome": "accepted", "reasons": "受理。"}
-        refuse(
+        refused_in_status(
             api,
             api.post(f"{z}/assessment-request/decision", BUREAU, json=decision),
-            409,
-            "illegal_transition",
             "decide an assessment application",
             "awaiting the bureau's acceptance",
         )
         # the panel (changed): only once the assessment application is accepted (受理)
-        refuse(
+        refused_in_status(
             api,
             api.post(f"{z}/assessment/panel", BUREAU, json=panel),
-            409,
-            "illegal_transition",
             "appoint an expert panel",
             "assessment application accepted (受理)",
         )
     r = api.post(f"{z}/assessment-request", SONGSHAN, json=request)
     assert r.status_code == 200 and r.json()["status"] == "assessment_requested", r.text
     with nothing_recorded(api, zid):
-        refuse(
-            api,
-            api.post(f"{z}/assessment-request", SONGSHAN, json=request),
-            409,
-            "illegal_transition",
-            "awaiting the bureau's acceptance",
+        refused_in_status(
+            api, api.post(f"{z}/assessment-request", SONGSHAN, json=request), "awaiting the bureau's acceptance"
         )
-        refuse(api, api.post(f"{z}/assessment/panel", BUREAU, json=panel), 409, "illegal_transition", "受理")
+        refused_in_status(api, api.post(f"{z}/assessment/panel", BUREAU, json=panel), "受理")
         forbidden(api, NOT_BUREAU, lambda a: api.post(f"{z}/assessment-request/decision", a, json=decision))
         for bad in ({"outcome": "maybe"}, {"outcome": "refused"}, {"outcome": "refused", "reasons": "  "}):
             refuse(api, api.post(f"{z}/assessment-request/decision", BUREAU, json=bad), 422, "validation_failed")
@@ -468,7 +446,7 @@ def test_a_re_filed_sheet_says_why_and_scores_are_filed_only_while_the_panel_sit
     assert api.post(f"{z}/assessment/conclusion", BUREAU, json=conclusion(api)).status_code == 200
     with nothing_recorded(api, zid):
         r = api.put(f"{z}/assessment/scores", EXPERTS[0], json={"scores": full_scores(), "reason": "again"})
-        refuse(api, r, 409, "illegal_transition", "file scores", "under assessment")
+        refused_in_status(api, r, "file scores", "under assessment")
 
 
 def test_a_not_passed_conclusion_at_or_above_the_pass_mark_says_why_and_a_conclusion_is_the_bureaus_once(
@@ -507,11 +485,9 @@ def test_a_not_passed_conclusion_at_or_above_the_pass_mark_says_why_and_a_conclu
     assert (shown["percentage"], shown["pass_mark"], shown["against_pass_mark"]) == (0.8, 60, True)
     assert [g["name"] for g in shown["groups"]] == ["创建基础", "创建目标", "创建措施"]
     with nothing_recorded(api, zid):
-        refuse(
+        refused_in_status(
             api,
             api.post(f"{z}/assessment/conclusion", BUREAU, json=conclusion(api)),
-            409,
-            "illegal_transition",
             "conclude the assessment",
             "assessed and not passed",
         )
@@ -565,11 +541,9 @@ def test_the_bureau_registers_an_objection_received_during_the_notice_and_not_on
     assert r.status_code == 200, r.text
     assert recommend(api, zid).status_code == 200
     with nothing_recorded(api, zid):
-        refuse(
+        refused_in_status(
             api,
             api.post(f"{z}/objections", BUREAU, json=letter("2021-10-08T09:00:00+08:00")),
-            409,
-            "illegal_transition",
             "nothing has been recommended",
             "recommended to the leading group",
         )
@@ -605,20 +579,11 @@ def test_upholding_an_objection_with_reject_rejects_and_supersedes_the_others_an
     assert shown[third]["status"] == "dismissed"  # resolved before: not superseded
     with nothing_recorded(api, zid):
         dismiss = {"outcome": "dismissed", "reasons": "x"}
-        refuse(
-            api,
-            api.post(f"{z}/objections/{second}/resolution", BUREAU, json=dismiss),
-            409,
-            "illegal_transition",
-            "superseded",
-            first,
+        refused_in_status(
+            api, api.post(f"{z}/objections/{second}/resolution", BUREAU, json=dismiss), "superseded", first
         )
-        refuse(
-            api,
-            api.post(f"{z}/objections/{first}/resolution", BUREAU, json=dismiss),
-            409,
-            "illegal_transition",
-            "already resolved (upheld)",
+        refused_in_status(
+            api, api.post(f"{z}/objections/{first}/resolution", BUREAU, json=dismiss), "already resolved (upheld)"
         )
 
 
@@ -632,11 +597,9 @@ def test_the_recommendation_is_the_bureaus_after_a_cleared_notice_and_once(api: 
     document = ref(api, BUREAU, "提请.pdf")
     body = {"document": document, "reasons": "经公示无异议，提请授予。"}
     with nothing_recorded(api, zid):
-        refuse(
+        refused_in_status(
             api,
             api.post(f"{z}/recommendation", BUREAU, json=body),
-            409,
-            "illegal_transition",
             "Cannot recommend the grant",
             "awaiting the public notice",
         )
@@ -656,13 +619,7 @@ def test_the_recommendation_is_the_bureaus_after_a_cleared_notice_and_once(api: 
     assert r.status_code == 200 and r.json()["status"] == "recommended", r.text
     assert r.json()["recommendations"][0]["considered"] == [oid]
     with nothing_recorded(api, zid):
-        refuse(
-            api,
-            api.post(f"{z}/recommendation", BUREAU, json=body),
-            409,
-            "illegal_transition",
-            "recommended to the leading group",
-        )
+        refused_in_status(api, api.post(f"{z}/recommendation", BUREAU, json=body), "recommended to the leading group")
 
 
 def test_the_grant_is_the_leading_groups_on_a_recommendation_and_its_term_is_three_years_or_says_why(
@@ -673,14 +630,9 @@ def test_the_grant_is_the_leading_groups_on_a_recommendation_and_its_term_is_thr
     api.set_clock("2021-10-11")
     grant = {"announcement_no": "东制造〔2021〕8号"}
     with nothing_recorded(api, zid):
-        refuse(api, api.post(f"{z}/grant", LEADING, json=grant), 409, "illegal_transition", "提请", "in public notice")
-        refuse(
-            api,
-            api.post(f"{z}/grant-refusal", LEADING, json={"reasons": "暂缓。"}),
-            409,
-            "illegal_transition",
-            "decline a grant",
-            "提请",
+        refused_in_status(api, api.post(f"{z}/grant", LEADING, json=grant), "提请", "in public notice")
+        refused_in_status(
+            api, api.post(f"{z}/grant-refusal", LEADING, json={"reasons": "暂缓。"}), "decline a grant", "提请"
         )
     assert recommend(api, zid).status_code == 200  # on 2021-10-11
     api.set_clock("2021-10-15")
@@ -712,22 +664,18 @@ def test_the_grant_is_the_leading_groups_on_a_recommendation_and_its_term_is_thr
         "2021-10-13",
     )
     with nothing_recorded(api, zid):
-        refuse(api, api.post(f"{z}/grant", LEADING, json=grant), 409, "illegal_transition", "granted the title")
-        refuse(api, recommend(api, zid), 409, "illegal_transition", "granted the title")
+        refused_in_status(api, api.post(f"{z}/grant", LEADING, json=grant), "granted the title")
+        refused_in_status(api, recommend(api, zid), "granted the title")
     api.set_clock("2024-01-02")  # the creation period's end passes with the title granted: nothing to decide
     with nothing_recorded(api, zid):
-        refuse(
+        refused_in_status(
             api,
             api.post(f"{z}/creation-period", BUREAU, json={"outcome": "cancelled", "reasons": "x"}),
-            409,
-            "illegal_transition",
             "granted the title",
         )
-        refuse(
+        refused_in_status(
             api,
             api.post(f"{z}/assessment-request", SONGSHAN, json=assessment_application(api, zid)),
-            409,
-            "illegal_transition",
             "granted the title",
         )
 
@@ -748,14 +696,7 @@ def test_a_passed_review_awaits_the_renewal_and_a_renewal_declined_goes_back_to_
     api.set_clock("2024-08-01")
     passed = {"passed": True, "reasons": "对照创建工作方案目标，复核通过。"}
     with nothing_recorded(api, zid):
-        refuse(
-            api,
-            api.post(f"{z}/review", BUREAU, json=passed),
-            409,
-            "illegal_transition",
-            "decide a review",
-            "under review",
-        )
+        refused_in_status(api, api.post(f"{z}/review", BUREAU, json=passed), "decide a review", "under review")
     assert api.post(f"{z}/review-request", SONGSHAN).status_code == 200
     api.set_clock("2024-09-01")
     with nothing_recorded(api, zid):
@@ -766,12 +707,10 @@ def test_a_passed_review_awaits_the_renewal_and_a_renewal_declined_goes_back_to_
     assert r.status_code == 200 and r.json()["status"] == "review_passed", r.text
     assert {c["field"] for c in r.json()["review"]["checks"]} >= {"revenue"}
     with nothing_recorded(api, zid):
-        refuse(api, api.post(f"{z}/review", BUREAU, json=passed), 409, "illegal_transition", "past its review")
-        refuse(
+        refused_in_status(api, api.post(f"{z}/review", BUREAU, json=passed), "past its review")
+        refused_in_status(
             api,
             api.post(f"{z}/grant", LEADING, json={"announcement_no": "东制造〔2024〕15号"}),
-            409,
-            "illegal_transition",
             "recommends the renewal first",
         )
     r = recommend(api, zid, "复核通过，提请继续授予。")
@@ -786,20 +725,13 @@ def test_a_passed_review_awaits_the_renewal_and_a_renewal_declined_goes_back_to_
     review = r.json()["review"]  # the passed decision is undone: the review is to be decided again
     assert ("passed" not in review or review["passed"] is None) and not review.get("checks"), review
     with nothing_recorded(api, zid):
-        refuse(api, recommend(api, zid), 409, "illegal_transition", "under review")
+        refused_in_status(api, recommend(api, zid), "under review")
     r = api.post(f"{z}/review", BUREAU, json={**passed, "reasons": "补充说明后复核通过。"})
     assert r.status_code == 200 and r.json()["status"] == "review_passed", r.text
     assert recommend(api, zid).status_code == 200
     api.set_clock("2024-09-20")
     r = api.post(f"{z}/grant", LEADING, json={"announcement_no": "东制造〔2024〕15号"})
-    assert r.status_code == 200, r.text
-    term = r.json()["term"]
-    assert (term["number"], term["granted_on"], term["valid_until"], term["renewal"]) == (
-        2,
-        "2024-10-11",
-        "2027-10-10",
-        True,
-    )
+    granted_term(r, number=2, granted_on="2024-10-11", valid_until="2027-10-10", renewal=True)
 
 
 # --- GET /deadlines: the bureau's and the inspector's -----------------------------------------------

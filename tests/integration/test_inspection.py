@@ -46,6 +46,13 @@ def report(c: Any, to: str) -> dict[str, Any]:
     return inspect(c.app, start=None, end=at(to), lag_tolerance=DAY).as_dict()
 
 
+def v1_store(tmp_path: Path) -> Any:
+    """The application over a copy of the store v1 wrote (its documents were never uploaded here)."""
+    store = tmp_path / "v1-store.sqlite"
+    shutil.copyfile(V1_STORE, store)
+    return build(Settings(database_url=f"sqlite:///{store}", data_dir=tmp_path / "data"), check_documents=False)
+
+
 def test_a_clean_log_has_no_findings_and_says_what_it_checked(persistent_store: StoreFactory, tmp_path: Path) -> None:
     c = make_container(persistent_store.new_url(), tmp_path)
     z = walk_to_grant(c)
@@ -81,9 +88,7 @@ def test_revocations_with_evidence_and_circular_or_by_the_process_are_no_finding
 
 
 def test_the_v1_stores_grants_are_named_as_recorded_before_the_recommendation(tmp_path: Path) -> None:
-    store = tmp_path / "v1-store.sqlite"
-    shutil.copyfile(V1_STORE, store)
-    c = build(Settings(database_url=f"sqlite:///{store}", data_dir=tmp_path / "data"), check_documents=False)
+    c = v1_store(tmp_path)
     result = report(c, "2025-06-01")
     grants = {
         z.id: [e for e in c.app.events.get(z.id) if type(e).__name__ in ("Granted", "ReviewPassed")]
@@ -105,9 +110,7 @@ def test_the_v1_stores_grants_are_named_as_recorded_before_the_recommendation(tm
 
 
 def test_a_v1_revocation_for_fraud_is_found_without_evidence_or_circular(tmp_path: Path) -> None:
-    store = tmp_path / "v1-store.sqlite"
-    shutil.copyfile(V1_STORE, store)
-    c = build(Settings(database_url=f"sqlite:///{store}", data_dir=tmp_path / "data"), check_documents=False)
+    c = v1_store(tmp_path)
     result = report(c, "2025-06-01")
     c.close()
     found = [f for f in result["findings"] if f["rule"] == "revocation_without_evidence_or_circular"]
@@ -119,9 +122,7 @@ def test_a_v1_revocation_for_fraud_is_found_without_evidence_or_circular(tmp_pat
 
 def test_a_v1_refiling_is_found_without_a_reason_and_no_v1_conclusion_had_too_few(tmp_path: Path) -> None:
     # v1 asked no reason for a re-filing; the inspector reads the log by v2's rules, as for v1's revocations
-    store = tmp_path / "v1-store.sqlite"
-    shutil.copyfile(V1_STORE, store)
-    c = build(Settings(database_url=f"sqlite:///{store}", data_dir=tmp_path / "data"), check_documents=False)
+    c = v1_store(tmp_path)
     result = report(c, "2025-06-01")
     c.close()
     found = {f["rule"]: f for f in result["findings"]}

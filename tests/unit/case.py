@@ -225,3 +225,30 @@ def objected(z: Zone, text: str, day: str = "2021-09-28", objection_id: str = "o
         actor=PUBLIC, at=at(day), objection_id=objection_id, objector=objector("Li", "li@example.org"), text=text
     )
     return z
+
+
+def resolved(
+    z: Zone,
+    outcome: str,
+    consequence: str | None = None,
+    *,
+    reasons: str = "Checked.",
+    day: str = "2021-10-11",
+    objection_id: str = "o1",
+) -> Zone:
+    """The bureau resolves the objection: dismissed, or upheld with its ``consequence`` (reassess, reject)."""
+    z.resolve_objection(
+        actor=BUREAU,
+        at=at(day),
+        objection_id=objection_id,
+        outcome=outcome,
+        consequence=consequence,
+        reasons=reasons,
+    )
+    return z
+
+
+def evaluated(z: Zone, year: int, day: str, rating: str = "good", comments: str = "x") -> Zone:
+    """The bureau evaluates the zone's report on ``year`` (跟踪评价) on ``day``."""
+    z.evaluate_annual_report(actor=BUREAU, at=at(day), year=year, rating=rating, comments=comments, system=SYSTEM)
+    return z

@@ -28,6 +28,7 @@ from .case import in_notice
 from .case import objected
 from .case import recommended
 from .case import report
+from .case import resolved
 from .case import scored
 from .test_zone import refused
 
@@ -46,12 +47,6 @@ def registered(z: Zone, oid: str, received: Any, day: str = "2021-10-09", channe
         received_at=received,
     )
     return z
-
-
-def resolve(z: Zone, oid: str, outcome: str, consequence: str | None = None, day: str = "2021-10-11") -> None:
-    z.resolve_objection(
-        actor=BUREAU, at=at(day), objection_id=oid, outcome=outcome, consequence=consequence, reasons="Checked."
-    )
 
 
 def recommend(z: Zone, day: str) -> None:
@@ -124,8 +119,8 @@ class TestResolution:
         objected(z, "Platforms counted twice.", objection_id="o1")
         objected(z, "Revenue overstated.", objection_id="o2")
         objected(z, "Dismissed one.", objection_id="o3")
-        resolve(z, "o3", "dismissed")
-        resolve(z, "o1", "upheld", "reassess")
+        resolved(z, "dismissed", objection_id="o3")
+        resolved(z, "upheld", "reassess")
         assert z.status == "assessment_accepted" and z.panel is None
         assert {k: o.status for k, o in z.objections.items()} == {
             "o1": "upheld",
@@ -136,7 +131,9 @@ class TestResolution:
         assert z.objections["o1"].resolution.superseded == ("o2",)  # type: ignore[union-attr]
         data = z.pending_events[-1].data  # type: ignore[attr-defined]
         assert (data["returns_to"], data["superseded"]) == ("assessment_accepted", ["o2"])  # replay reads these
-        e = refused(z, errors.IllegalTransitionError, lambda: resolve(z, "o2", "dismissed", day="2021-10-12"))
+        e = refused(
+            z, errors.IllegalTransitionError, lambda: resolved(z, "dismissed", day="2021-10-12", objection_id="o2")
+        )
         assert "superseded" in e.message and "o1" in e.message
         assert not [o for o in z.objections.values() if o.status == "open"]  # none is ever left open
         # a new panel, a new conclusion, a new notice, and then the recommendation and the grant
@@ -151,7 +148,7 @@ class TestResolution:
         z = in_notice()
         objected(z, "a", objection_id="o1")
         registered(z, "l1", at("2021-09-29"))
-        resolve(z, "o1", "upheld", "reject")
+        resolved(z, "upheld", "reject")
         assert z.status == "rejected" and z.objections["l1"].status == "superseded"
 
 
@@ -167,10 +164,10 @@ class TestRecommendation:
         e = refused(z, errors.ObjectionOpenError, lambda: recommend(z, "2021-10-11"))
         assert e.code == "objection_open" and "o1" in e.message
         registered(z, "l1", at("2021-10-08", 18), day="2021-10-11")
-        resolve(z, "o1", "dismissed")
+        resolved(z, "dismissed")
         e = refused(z, errors.ObjectionOpenError, lambda: recommend(z, "2021-10-11"))  # the letter is open
         assert "l1" in e.message
-        resolve(z, "l1", "dismissed")
+        resolved(z, "dismissed", objection_id="l1")
         recommend(z, "2021-10-12")
         r = z.recommendation
         assert z.status == "recommended" and r is not None

@@ -14,6 +14,7 @@ from domain.deadlines import held_years
 from domain.integrity import GENESIS_HASH
 from domain.policy import Policy
 from domain.values import SYSTEM as SYSTEM_ACTOR
+from domain.values import Actor
 from domain.zone import Zone
 
 from ..helpers import BUREAU
@@ -44,11 +45,13 @@ from .case import applied
 from .case import assessed
 from .case import assessing
 from .case import assessment_accepted
+from .case import evaluated
 from .case import forge_v1_grant
 from .case import granted
 from .case import in_notice
 from .case import objected
 from .case import report
+from .case import resolved
 from .case import reviewed
 from .case import scored
 
@@ -223,31 +226,19 @@ class TestFormalReview:
 
     def test_returning_or_rejecting_needs_reasons(self) -> None:
         z = applied()
-        refused(
-            z,
-            errors.InvalidValueError,
-            lambda: reviewed(z, "rejected", "", day="2021-07-20"),
-        )
+        refused(z, errors.InvalidValueError, lambda: reviewed(z, "rejected", "", day="2021-07-20"))
 
     def test_a_rejected_application_takes_no_further_step(self) -> None:
         z = applied()
         reviewed(z, "rejected", "Not eligible.", day="2021-07-20")
         assert z.status == "rejected"
         refused(z, errors.IllegalTransitionError, lambda: accepted(z, day="2021-07-21"))
-        refused(
-            z,
-            errors.IllegalTransitionError,
-            lambda: z.revoke(actor=BUREAU, at=at("2021-07-22"), **revocation()),
-        )
+        refused(z, errors.IllegalTransitionError, lambda: z.revoke(actor=BUREAU, at=at("2021-07-22"), **revocation()))
 
     @pytest.mark.parametrize("actor", [SONGSHAN, LEADING, EXPERTS[0], INSPECTOR])
     def test_only_the_bureau_does_formal_review(self, actor: Any) -> None:
         z = applied()
-        refused(
-            z,
-            errors.NotPermittedError,
-            lambda: reviewed(z, "accepted", "", day="2021-07-20", actor=actor),
-        )
+        refused(z, errors.NotPermittedError, lambda: reviewed(z, "accepted", "", day="2021-07-20", actor=actor))
 
     def test_formal_review_happens_once(self) -> None:
         z = accepted()
@@ -483,26 +474,8 @@ class TestNoticeAndGrant:
         z = in_notice()
         objected(z, "Revenue overstated.")
         refused(z, errors.IllegalTransitionError, lambda: granted(z, day="2021-10-11"))
-        z.resolve_objection(
-            actor=BUREAU,
-            at=at("2021-10-11"),
-            objection_id="o1",
-            outcome="dismissed",
-            consequence=None,
-            reasons="Audited statements confirm the revenue.",
-        )
-        refused(
-            z,
-            errors.IllegalTransitionError,
-            lambda: z.resolve_objection(
-                actor=BUREAU,
-                at=at("2021-10-11"),
-                objection_id="o1",
-                outcome="upheld",
-                consequence="reject",
-                reasons="x",
-            ),
-        )
+        resolved(z, "dismissed", reasons="Audited statements confirm the revenue.")
+        refused(z, errors.IllegalTransitionError, lambda: resolved(z, "upheld", "reject", reasons="x"))
         granted(z, day="2021-10-12")
         assert z.status == "granted"
         # three years from the grant through the day before; it expires the next day, the review window
@@ -521,21 +494,8 @@ class TestNoticeAndGrant:
     def test_an_upheld_objection_sends_the_zone_back_to_assessment(self) -> None:
         z = in_notice()
         objected(z, "Platforms counted twice.")
-        refused(
-            z,
-            errors.InvalidValueError,
-            lambda: z.resolve_objection(
-                actor=BUREAU, at=at("2021-10-11"), objection_id="o1", outcome="upheld", consequence=None, reasons="x"
-            ),
-        )
-        z.resolve_objection(
-            actor=BUREAU,
-            at=at("2021-10-11"),
-            objection_id="o1",
-            outcome="upheld",
-            consequence="reassess",
-            reasons="Two platforms are the same company.",
-        )
+        refused(z, errors.InvalidValueError, lambda: resolved(z, "upheld", reasons="x"))
+        resolved(z, "upheld", "reassess", reasons="Two platforms are the same company.")
         assert z.status == "assessment_accepted"  # a new panel, then a new notice
         refused(z, errors.IllegalTransitionError, lambda: granted(z, day="2021-10-12"))
         # a new panel, a new conclusion, a new notice — and then the grant
@@ -551,14 +511,7 @@ class TestNoticeAndGrant:
     def test_an_upheld_objection_can_reject_and_then_nothing_is_granted(self) -> None:
         z = in_notice()
         objected(z, "Fraudulent statistics.")
-        z.resolve_objection(
-            actor=BUREAU,
-            at=at("2021-10-11"),
-            objection_id="o1",
-            outcome="upheld",
-            consequence="reject",
-            reasons="Statistics were fabricated.",
-        )
+        resolved(z, "upheld", "reject", reasons="Statistics were fabricated.")
         assert z.status == "rejected"
         refused(z, errors.IllegalTransitionError, lambda: granted(z, day="2021-10-12"))
 
@@ -573,18 +526,7 @@ class TestNoticeAndGrant:
 
     def test_an_unknown_objection_is_not_found(self) -> None:
         z = in_notice()
-        refused(
-            z,
-            errors.ZoneNotFoundError,
-            lambda: z.resolve_objection(
-                actor=BUREAU,
-                at=at("2021-10-11"),
-                objection_id="nope",
-                outcome="dismissed",
-                consequence=None,
-                reasons="x",
-            ),
-        )
+        refused(z, errors.ZoneNotFoundError, lambda: resolved(z, "dismissed", reasons="x", objection_id="nope"))
 
 
 # --- annual reports (年度报告), review (复核), rectification (整改), revocation (撤销) -------------
@@ -611,26 +553,16 @@ class TestTerm:
         committed = applied(plan={**GOOD_PLAN, "matching_ratio": 0.8})
         z = granted(in_notice(assessed(scored(assessing(accepted(committed))))))
         report(z, 2021, "2022-01-20")  # 60 m local to 100 m city funds: 0.6, short of the 0.8 committed
-        z.evaluate_annual_report(
-            actor=BUREAU, at=at("2022-02-10"), year=2021, rating="pass", comments="Funds short.", system=SYSTEM
-        )
+        evaluated(z, 2021, "2022-02-10", "pass", "Funds short.")
         checks = z.annual_reports["2021"].evaluation.checks  # type: ignore[union-attr]
         matching = next(c for c in checks if c["check"] == "matching_commitment")
         assert (matching["value"], matching["threshold"], matching["passed"]) == (0.6, 0.8, False)
 
     def test_the_bureau_evaluates_a_report_with_threshold_checks(self) -> None:
         z = granted()
-        refused(
-            z,
-            errors.ZoneNotFoundError,
-            lambda: z.evaluate_annual_report(
-                actor=BUREAU, at=at("2022-02-10"), year=2021, rating="good", comments="x", system=SYSTEM
-            ),
-        )
+        refused(z, errors.ZoneNotFoundError, lambda: evaluated(z, 2021, "2022-02-10"))
         report(z, 2021, "2022-01-20")
-        z.evaluate_annual_report(
-            actor=BUREAU, at=at("2022-02-10"), year=2021, rating="good", comments="On track.", system=SYSTEM
-        )
+        evaluated(z, 2021, "2022-02-10", "good", "On track.")
         checks = z.annual_reports["2021"].evaluation.checks  # type: ignore[union-attr]
         by_rule = {(c["indicator"], c["rule"]): c for c in checks}
         assert (
@@ -651,17 +583,9 @@ class TestTerm:
         # every field of that year's target, not only revenue: 45,000 employees planned, 40,000 reported
         employees = by_rule[(13, "employees reaches the creation plan's target for 2021")]
         assert (employees["value"], employees["threshold"], employees["passed"]) == (40_000, 45_000, False)
-        refused(
-            z,
-            errors.IllegalTransitionError,
-            lambda: z.evaluate_annual_report(
-                actor=BUREAU, at=at("2022-02-11"), year=2021, rating="good", comments="x", system=SYSTEM
-            ),
-        )
+        refused(z, errors.IllegalTransitionError, lambda: evaluated(z, 2021, "2022-02-11"))
         report(z, 2023, "2024-01-20")
-        z.evaluate_annual_report(
-            actor=BUREAU, at=at("2024-02-10"), year=2023, rating="good", comments="Final year.", system=SYSTEM
-        )
+        evaluated(z, 2023, "2024-02-10", "good", "Final year.")
         final = {(c["indicator"], c["rule"]): c for c in z.annual_reports["2023"].evaluation.checks}  # type: ignore[union-attr]
         assert final[attracted]["passed"] is False  # 3 of 8 attracted firms, in the plan's final year
         assert final[(12, "revenue reaches the creation plan's target for 2023")]["threshold"] == 25_000_000_000
@@ -826,11 +750,7 @@ class TestTerm:
 
     def test_revocation_for_fraud(self) -> None:
         z = granted()
-        refused(
-            z,
-            errors.NotPermittedError,
-            lambda: z.revoke(actor=LEADING, at=at("2022-05-01"), **revocation()),
-        )
+        refused(z, errors.NotPermittedError, lambda: z.revoke(actor=LEADING, at=at("2022-05-01"), **revocation()))
         z.revoke(actor=BUREAU, at=at("2022-05-01"), **revocation())
         assert z.status == "revoked"
         assert z.state()["revocation"] == {
@@ -901,37 +821,30 @@ def keys(z: Zone, day: str) -> list[str]:
     return [d.key for d in z.due_deadlines(at(day), POLICY)]
 
 
+def record_due(z: Zone, key: str, day: str, actor: Actor = SYSTEM_ACTOR) -> None:
+    """The scheduler (or, to be refused, another ``actor``) records the deadline ``key`` on ``day``."""
+    z.record_deadline(actor=actor, at=at(day), key=key, policy=POLICY)
+
+
 class TestDeadlines:
     def test_notice_end_is_due_the_day_after_and_recorded_once(self) -> None:
         z = in_notice()
         assert keys(z, "2021-10-08") == []
         assert keys(z, "2021-10-09") == ["notice_ended:1"]
-        z.record_deadline(actor=SYSTEM_ACTOR, at=at("2021-10-09"), key="notice_ended:1", policy=POLICY)
+        record_due(z, "notice_ended:1", "2021-10-09")
         event = z.pending_events[-1]
         assert event.data["due_at"] == "2021-10-08T16:00:00+00:00"  # type: ignore[attr-defined]
         assert event.data["lag_seconds"] == 10 * 3600  # type: ignore[attr-defined]
-        refused(
-            z,
-            errors.AlreadyRecordedError,
-            lambda: z.record_deadline(actor=SYSTEM_ACTOR, at=at("2021-10-10"), key="notice_ended:1", policy=POLICY),
-        )
+        refused(z, errors.AlreadyRecordedError, lambda: record_due(z, "notice_ended:1", "2021-10-10"))
         assert keys(z, "2021-10-10") == []
 
     def test_only_the_scheduler_records_deadlines(self) -> None:
         z = in_notice()
-        refused(
-            z,
-            errors.NotPermittedError,
-            lambda: z.record_deadline(actor=BUREAU, at=at("2021-10-09"), key="notice_ended:1", policy=POLICY),
-        )
+        refused(z, errors.NotPermittedError, lambda: record_due(z, "notice_ended:1", "2021-10-09", BUREAU))
 
     def test_a_deadline_not_yet_due_is_refused(self) -> None:
         z = in_notice()
-        refused(
-            z,
-            errors.IllegalTransitionError,
-            lambda: z.record_deadline(actor=SYSTEM_ACTOR, at=at("2021-10-08"), key="notice_ended:1", policy=POLICY),
-        )
+        refused(z, errors.IllegalTransitionError, lambda: record_due(z, "notice_ended:1", "2021-10-08"))
 
     def test_annual_report_overdue_unless_filed(self) -> None:
         z = granted()
@@ -945,9 +858,9 @@ class TestDeadlines:
             report(z, y, day)
         assert keys(z, "2024-07-10") == []
         assert keys(z, "2024-07-11") == ["review_window_opened:1"]
-        z.record_deadline(actor=SYSTEM_ACTOR, at=at("2024-07-11"), key="review_window_opened:1", policy=POLICY)
+        record_due(z, "review_window_opened:1", "2024-07-11")
         assert keys(z, "2024-10-12") == ["title_expired:1"]
-        z.record_deadline(actor=SYSTEM_ACTOR, at=at("2024-10-12"), key="title_expired:1", policy=POLICY)
+        record_due(z, "title_expired:1", "2024-10-12")
         assert z.status == "revoked"
         assert z.revocation.cause == "no_review_request"  # type: ignore[union-attr]
         assert [type(e).__name__ for e in z.pending_events[-2:]] == ["TitleExpired", "Revoked"]
@@ -956,7 +869,7 @@ class TestDeadlines:
         z = granted()
         z.request_review(actor=SONGSHAN, at=at("2024-08-01"))
         assert "review_window_opened:1" not in keys(z, "2024-10-12")  # moot once requested
-        z.record_deadline(actor=SYSTEM_ACTOR, at=at("2024-10-12"), key="title_expired:1", policy=POLICY)
+        record_due(z, "title_expired:1", "2024-10-12")
         assert z.status == "in_review"
 
     def test_rectification_overdue(self) -> None:
