@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import secrets
 import sys
+import threading
 import time
+from collections import OrderedDict
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
@@ -68,6 +70,36 @@ def decode_token(token: str, secret: str, settings: Settings) -> dict[str, Any]:
     if isinstance(claims["sub"], str) and reserved(claims["sub"]):
         raise jwt.InvalidTokenError(f"the subject {claims['sub']!r} is reserved")
     return claims
+
+
+class VerifiedTokens:
+    """Tokens that passed ``decode_token`` lately, so that a client sending the same token again is not checked
+    again from scratch (signature, JSON, claims: the larger part of a small request's work). Only expiry moves with
+    time: it is checked on every use. Bounded (least recently used first out); per process and secret."""
+
+    def __init__(self, secret: str, settings: Settings, size: int = 4096) -> None:
+        self.secret, self.settings, self.size = secret, settings, size
+        self._claims: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def claims(self, token: str) -> dict[str, Any]:
+        """The token's claims if it passes every check of ``decode_token`` now; raises ``jwt.PyJWTError``."""
+        with self._lock:
+            known = self._claims.get(token)
+            if known is not None:
+                self._claims.move_to_end(token)
+        if known is not None:
+            if known["exp"] <= time.time():  # as pyjwt judges it (no leeway)
+                with self._lock:
+                    self._claims.pop(token, None)
+                raise jwt.ExpiredSignatureError("Signature has expired")
+            return known
+        claims = decode_token(token, self.secret, self.settings)
+        with self._lock:
+            self._claims[token] = claims
+            while len(self._claims) > self.size:
+                self._claims.popitem(last=False)
+        return claims
 
 
 def mint_token(

@@ -22,7 +22,7 @@ from fastapi.security import HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import TOKEN_ROLES
-from api.auth import decode_token
+from api.auth import VerifiedTokens
 from api.errors import ApiProblem
 from api.positions import READ_AFTER
 from application.clock import Clock
@@ -139,9 +139,9 @@ def _decode(request: Request, credentials: HTTPAuthorizationCredentials | None) 
 def principal_of(request: Request, token: str) -> Principal:
     """The caller a token names, once it passes every check (``decode_token``, a known role, an applicant's
     organisation); 401 otherwise. The bearer header's and the console's cookie's one rule."""
-    secret: str = request.app.state.jwt_secret
+    tokens: VerifiedTokens = request.app.state.tokens
     try:
-        claims = decode_token(token, secret, request.app.state.settings)
+        claims = tokens.claims(token)
     except jwt.PyJWTError as e:
         raise ApiProblem(401, "invalid_token", f"The bearer token is not valid: {e}.") from None
     role, sub, org = claims.get("role"), claims.get("sub"), claims.get("org") or ""

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from api import errors
+from api.auth import VerifiedTokens
 from api.auth import resolve_jwt_secret
 from api.console import dynamic as console_dynamic
 from api.console import pages as console_pages
@@ -210,6 +211,7 @@ def create_app(settings: Settings, services: Services | Callable[[], Services]) 
     )
     app.state.jwt_secret = secret
     app.state.settings = settings  # the token checks (issuer, audience, lifetime)
+    app.state.tokens = VerifiedTokens(secret, settings)  # tokens checked lately (api.auth)
     app.state.documents = DocumentStore(settings.data_dir / "documents")
     app.state.max_document_bytes = MAX_DOCUMENT_BYTES
     app.state.rate_limits = RateLimits(settings)

@@ -22,7 +22,6 @@ from fastapi.responses import RedirectResponse
 from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 
-from api.auth import decode_token
 from api.console import fmt
 from api.deps import Principal
 from api.deps import principal_of
@@ -107,7 +106,7 @@ def sign_in(request: Request, token: Annotated[str, Form(max_length=8192)]) -> R
     token = token.strip()
     try:
         principal = principal_of(request, token)
-        claims = decode_token(token, request.app.state.jwt_secret, request.app.state.settings)
+        claims = request.app.state.tokens.claims(token)
     except (ApiProblem, jwt.PyJWTError) as e:
         detail = e.detail if isinstance(e, ApiProblem) else str(e)
         return render(request, "signin.html", {"error": detail}, status=401)

@@ -136,6 +136,21 @@ def test_tokens_expire(sqlite_api: Api) -> None:
         refused(api, api.client.get("/zones", headers=token(sub=sub)), 401, "invalid_token")
 
 
+def test_a_token_checked_before_still_expires_and_a_forged_one_is_still_refused(sqlite_api: Api) -> None:
+    """Tokens checked lately are remembered (api.auth.VerifiedTokens): the second use of one must still expire on
+    time, and a token differing in one character is checked from scratch."""
+    api = sqlite_api
+    expiring = token(exp=int(time.time()) + 2)
+    assert api.client.get("/zones", headers=expiring).status_code == 200
+    assert api.client.get("/zones", headers=expiring).status_code == 200  # remembered
+    head, payload, signature = expiring["Authorization"].split(".")
+    forged = {"Authorization": ".".join((head, payload, signature[:-2] + ("AA" if signature[-2:] != "AA" else "BB")))}
+    refused(api, api.client.get("/zones", headers=forged), 401, "invalid_token")
+    time.sleep(2.1)
+    problem = refused(api, api.client.get("/zones", headers=expiring), 401, "invalid_token")
+    assert "expired" in problem["detail"]
+
+
 @pytest.fixture
 def issuer_api(tmp_path: Path) -> Iterator[Api]:
     """The API checking the issuer and audience, with a 2-hour maximum lifetime."""

@@ -106,3 +106,18 @@ def test_public_reads_carry_an_etag_that_changes_with_what_they_show(api: Api) -
     for path, tag in before.items():
         r = api.get(path, None, headers={"If-None-Match": tag})
         assert r.status_code == 200 and r.headers["ETag"] != tag, path
+
+
+def test_the_calls_etag_moves_with_the_calls_events_only(api: Api) -> None:
+    """``/calls`` is keyed by the latest call event the views' runner has read: a zone's formal review leaves it
+    (304), a published call moves it — for the bureau at once (its position), for the public once the views read it."""
+    zid = apply_first_batch(api, plan=GOOD_PLAN)
+    tag = api.get("/calls", None).headers["ETag"]
+    assert api.post(f"/zones/{zid}/formal-review", BUREAU, json={"outcome": "accepted"}).status_code == 200
+    assert api.get("/calls", BUREAU, headers={"If-None-Match": tag}).status_code == 304
+    from .test_calls import published
+
+    published(api)
+    moved = api.get("/calls", BUREAU, headers={"If-None-Match": tag})  # the bureau's client sends its position
+    assert moved.status_code == 200 and moved.headers["ETag"] != tag
+    assert [c["id"] for c in moved.json()][-1] == "2021-second"

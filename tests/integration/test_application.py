@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 
 from application.core import PreconditionFailedError
+from application.settings import Settings
+from application.settings import SettingsError
 from audit.integrity import verify_store
 from audit.integrity import verify_zone
 from domain import errors
@@ -256,3 +258,58 @@ class TestConcurrency:
         with pytest.raises(errors.VersionConflictError):
             a.app.run(z.id, act)
         assert set(a.app.get_zone(z.id).panel.sheets) == {EXPERTS[1].sub, EXPERTS[2].sub}  # type: ignore[union-attr]
+
+
+class TestZonesKeptLoaded:
+    """A process keeps the zones it loaded (the library's aggregate cache, ``ZONECASE_ZONE_CACHE``) and brings each
+    up to date from the store before every use: another process's events are never missed, and a refused or
+    conflicting command leaves nothing behind in the zone it keeps."""
+
+    pair = TestConcurrency.pair
+    _assessing = TestConcurrency._assessing
+
+    def test_the_cache_is_on_and_bounded(self, pair: tuple[Container, Container]) -> None:
+        a, _ = pair
+        assert a.app.repository.cache is not None and a.app.repository.fastforward
+        assert a.app.env["AGGREGATE_CACHE_MAXSIZE"] == "1000"
+        env = Settings(database_url="memory://", zone_cache=0).persistence_env()
+        assert "AGGREGATE_CACHE_MAXSIZE" not in env  # 0 turns it off (the library's 0 would mean unbounded)
+        with pytest.raises(SettingsError, match="ZONECASE_ZONE_CACHE"):
+            Settings.from_env({"ZONECASE_ZONE_CACHE": "many"})
+
+    def test_another_process_s_events_are_seen_before_the_next_command(self, pair: tuple[Container, Container]) -> None:
+        a, b = pair
+        z = self._assessing(a)
+        a.app.file_scores(z.id, EXPERTS[0], scores=full_scores())  # a keeps the zone loaded
+        b.app.file_scores(z.id, EXPERTS[1], scores=full_scores())
+        zone = a.app.file_scores(z.id, EXPERTS[2], scores=full_scores())
+        assert set(zone.panel.sheets) == {e.sub for e in EXPERTS}  # type: ignore[union-attr]
+        assert zone.version == b.app.get_zone(z.id).version
+        assert verify_zone(a.app, z.id).ok
+
+    def test_a_refused_command_leaves_the_kept_zone_as_it_was(self, pair: tuple[Container, Container]) -> None:
+        a, _ = pair
+        z = self._assessing(a)
+        before = a.app.get_zone(z.id)
+
+        def half_done(zone: Any, now: Any) -> None:  # records one event, then is refused
+            zone.file_scores(actor=EXPERTS[0], at=now, scores=full_scores(), comment="", system=a.app.system)
+            raise errors.InvalidValueError("refused after the first event")
+
+        with pytest.raises(errors.InvalidValueError):
+            a.app.run(z.id, half_done)
+        after = a.app.get_zone(z.id)
+        assert after.version == before.version and after.state() == before.state()
+        assert not after.collect_events()
+        assert a.app.file_scores(z.id, EXPERTS[1], scores=full_scores()).version == before.version + 1
+
+    def test_a_copy_to_act_on_shares_no_unsaved_event_with_the_kept_zone(
+        self, pair: tuple[Container, Container]
+    ) -> None:
+        a, _ = pair
+        z = self._assessing(a)
+        first, second = a.app.get_zone(z.id), a.app.get_zone(z.id)
+        assert first is not second
+        first.file_scores(actor=EXPERTS[0], at=a.clock.now(), scores=full_scores(), comment="", system=a.app.system)
+        assert second.panel.sheets == {} and second.version == first.version - 1  # type: ignore[union-attr]
+        assert not second.collect_events()

@@ -215,3 +215,33 @@ def test_a_view_that_fails_on_an_event_stops_there_and_says_which(store: StoreFa
             assert tx.one("SELECT objections FROM {view_notices}") == {"objections": 0}
     finally:
         c.close()
+
+
+def test_the_views_wait_for_a_moment_without_commands_unless_a_reader_waits(
+    store: StoreFactory, tmp_path: Path
+) -> None:
+    """Commands come first (projections.runner): while one is in flight the views do not run (up to their longest
+    delay, here long); a reader waiting for its own write has them run at once; once the commands stop they run."""
+    c = make_container(store.new_url(), tmp_path)
+    try:
+        runner = c.start_views(poll_interval=30, max_delay=30)
+        with c.app.activity.command():  # a command in flight, holding the views back
+            file_first_batch(c.app)
+            position = c.app.last_position()
+            assert position is not None
+            time.sleep(0.3)
+            assert runner.positions["zones"] < position  # prompted, but waiting for a quiet moment
+            started = time.monotonic()
+            runner.wait_for(position, timeout=5, views=["zones"])  # a reader waits: the views run now
+            assert time.monotonic() - started < 2
+        with c.app.activity.command():
+            other = file_first_batch(c.app, NANCHENG, name="南城", area_type="town")
+            time.sleep(0.2)
+            assert runner.positions["zones"] < (c.app.last_position() or 0)
+        deadline = time.monotonic() + 5  # the command is over: quiet, so the views catch up by themselves
+        while runner.positions["zones"] < (c.app.last_position() or 0) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        with runner.read("zones") as tx:
+            assert {r["zone_id"] for r in tx.all("SELECT zone_id FROM {view_zones}")} >= {str(other.id)}
+    finally:
+        c.close()
