@@ -2,7 +2,8 @@
 
 One endpoint, with the same bearer-token check (pyjwt) and the same request model as the real one, that
 files the scores on a zone already in memory and saves it with ``Application.save()``: no load, no
-views, no idempotency, no response document. ``bench/command_path.py`` serves it with uvicorn like
+views, no idempotency, no response document; and a read that is the bare endpoint's, for the ceiling of the
+mixed load (``bench/load.py``). ``bench/command_path.py`` serves it with uvicorn like
 ``zonecase serve`` and times it with the same client, so the real command path can be read against it.
 
     python -m uvicorn bench.floor_app:create --factory --port 8000   (ZONECASE_* as for zonecase serve)
@@ -54,5 +55,9 @@ def create() -> FastAPI:
         )
         container.app.save(zone)
         return JSONResponse({"version": zone.version})
+
+    @app.get("/floor/read")
+    def read() -> dict[str, Any]:  # the least a read can be: the bare endpoint's (bench/bare_app.py)
+        return {"status": "ok", "items": [1, 2, 3]}
 
     return app
