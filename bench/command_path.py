@@ -1,5 +1,6 @@
-"""Commands over HTTP, each answered with every view current, against a raw ``Application.save()`` of
-the same event in the same run (PostgreSQL). Target: median ≤ 2× raw. Prints the ratio last.
+"""Commands over HTTP (each answered once its events are committed; the views catch up behind it), against a raw
+``Application.save()`` of the same event in the same run (PostgreSQL). Target: median ≤ 2× raw. Prints the ratio
+last.
 
 Also times the floor, ``bench/floor_app.py``: the least a FastAPI endpoint on this stack does for the
 command (token check, request model, the command on a zone already in memory, the save), served and
@@ -102,7 +103,7 @@ def main() -> None:
             raw.app.save(zone)
             raw_times.append(time.perf_counter() - started)
 
-        # over HTTP to a `zonecase serve` process: load, command, save, wait until every view shows it
+        # over HTTP to a `zonecase serve` process: load, command, save, answer (the views follow behind)
         served.close()
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
@@ -174,7 +175,7 @@ def main() -> None:
         f"({len(raw_times)} saves)"
     )
     print(
-        f"HTTP command, views current: median {median_ms(http_times):.2f} ms, p95 {p95_ms(http_times):.2f} ms "
+        f"HTTP command: median {median_ms(http_times):.2f} ms, p95 {p95_ms(http_times):.2f} ms "
         f"({len(http_times)} commands)"
     )
     print(
