@@ -199,3 +199,22 @@ def test_the_verify_badge_reads_the_latest_event_as_stored_withheld_where_the_hi
     r = api.client.get(f"/console/zones/{zone}/records/1", headers=json_accept)
     assert r.status_code == 403 and r.json()["code"] == "forbidden"
     assert api.client.get(f"/console/zones/{zone}/records/0", headers=json_accept).status_code == 422
+
+
+def test_an_erased_objector_reads_as_the_erasure_for_the_bureau_and_inspectors(api: Api) -> None:
+    ids = fill_demo(api)
+    zone_id = ids["in_notice"]
+    objection_id = api.get(f"/zones/{zone_id}/objections", BUREAU).json()["items"][0]["objection_id"]
+    r = api.post(f"/zones/{zone_id}/objections/{objection_id}/erasure", BUREAU, json={"reason": "异议人申请删除"})
+    assert r.status_code == 200, r.text
+    erased_on = r.json()["erased_on"]
+    for reader in (BUREAU, INSPECTOR):
+        sign_in(api, reader)
+        html = page(api, f"/console/zones/{zone_id}")
+        row = html[html.index('<td class="objector">') :]
+        erased = f'已删除 <span lang="en">erased</span> {erased_on}'
+        assert row.startswith(f'<td class="objector">{erased}（异议人申请删除）</td>')
+        assert "erased_at" not in html and "{&#39;" not in html  # not the erasure's dict as Python writes it
+        timeline = html[html.index('id="timeline-h"') :]
+        assert f'<p class="objector">异议人 <span lang="en">Objector</span>: {erased}' in timeline
+        assert "李雷" not in html and "li@example.org" not in html
