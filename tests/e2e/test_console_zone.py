@@ -218,3 +218,20 @@ def test_an_erased_objector_reads_as_the_erasure_for_the_bureau_and_inspectors(a
         timeline = html[html.index('id="timeline-h"') :]
         assert f'<p class="objector">异议人 <span lang="en">Objector</span>: {erased}' in timeline
         assert "李雷" not in html and "li@example.org" not in html
+
+
+def test_every_event_a_zone_records_has_its_words_on_the_timeline(api: Api) -> None:
+    from api.console import words
+    from domain.zone import Zone
+
+    kinds = {n for n in dir(Zone) if isinstance(getattr(Zone, n), type) and issubclass(getattr(Zone, n), Zone.Event)}
+    recorded = kinds - {"Event", "Created", "FormalReviewed", "AssessmentRequestDecided", "DeadlineEvent"}  # bases
+    assert recorded <= set(words.EVENTS), sorted(recorded - set(words.EVENTS))
+    assert set(words.EVENTS) <= kinds, sorted(set(words.EVENTS) - kinds)  # no word for an event that does not exist
+    ids = fill_demo(api)
+    sign_in(api, BUREAU)
+    html = page(api, f"/console/zones/{ids['granted']}")
+    for said in ("提交年度报告 annual report filed", "年度跟踪评价 annual report evaluated", "复核通过 review passed"):
+        assert said in html
+    for raw in ("AnnualReported", "AnnualEvaluated", "ReviewPassed"):
+        assert f"{raw}</strong>" not in html
