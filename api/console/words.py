@@ -30,6 +30,7 @@ DEADLINES = {
 }
 RATINGS = {"excellent": "优秀 excellent", "good": "良好 good", "pass": "合格 pass", "fail": "不合格 fail"}
 OBJECTIONS = {"open": "待处理 open", "upheld": "成立 upheld", "dismissed": "不成立 dismissed"}
+CONSEQUENCES = {"reassess": "重新评估 reassess", "reject": "不予授予 reject"}  # of an objection upheld
 MEASURES = {
     "revenue": "营业收入 revenue",
     "employees": "从业人员 employees",

@@ -190,6 +190,7 @@ def zone(
         "notices": notices,
         "objections": objections,
         "objection_words": words.OBJECTIONS,
+        "consequence_words": words.CONSEQUENCES,
         "deadline_words": words.DEADLINES,
         "assessment": assessment_panel(c, zone_id, past) if sees_all(principal) else None,
         "can_time_travel": sees_all(principal),

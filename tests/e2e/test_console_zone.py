@@ -235,3 +235,14 @@ def test_every_event_a_zone_records_has_its_words_on_the_timeline(api: Api) -> N
         assert said in html
     for raw in ("AnnualReported", "AnnualEvaluated", "ReviewPassed"):
         assert f"{raw}</strong>" not in html
+
+
+def test_an_objection_s_resolution_says_its_outcome_in_words_when_and_why(api: Api) -> None:
+    ids = fill_demo(api)
+    for reader in (BUREAU, LEADING):
+        sign_in(api, reader)
+        html = page(api, f"/console/zones/{ids['granted']}")
+        cell = html[html.index('<td class="resolution">') :]
+        cell = cell[: cell.index("</td>")]
+        assert cell.startswith('<td class="resolution">不成立 dismissed · 2021-09-13 10:00 (+08:00)<br>'), cell
+        assert "经核查审计报告，数据属实。" in cell
