@@ -139,7 +139,7 @@ def assessment_panel(c: Services, zone_id: UUID, past: Zone | None = None) -> di
         "recused": result.get("recused") or latest.get("recused") or [],
         "names": names,
         "maximum": system.maximum if system else None,
-        "discrepancies": [str(d) for d in system.discrepancies] if system else [],
+        "discrepancies": list(system.discrepancies) if system else [],
     }
 
 

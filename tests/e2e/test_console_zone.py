@@ -246,3 +246,12 @@ def test_an_objection_s_resolution_says_its_outcome_in_words_when_and_why(api: A
         cell = cell[: cell.index("</td>")]
         assert cell.startswith('<td class="resolution">不成立 dismissed · 2021-09-13 10:00 (+08:00)<br>'), cell
         assert "经核查审计报告，数据属实。" in cell
+
+
+def test_the_indicator_system_s_weight_discrepancies_are_said_in_both_languages(api: Api) -> None:
+    ids = fill_demo(api)
+    sign_in(api, INSPECTOR)
+    html = page(api, f"/console/zones/{ids['in_notice']}")
+    said = '<p class="meta discrepancy">⚠ 分组“创建基础”的指标权重合计 26，文件声明 25 <span lang="en">group 创建基础:'
+    assert said in html
+    assert "⚠ group " not in html  # not English alone
