@@ -176,7 +176,7 @@ def compared(zones: list[Zone], year: int, name: str) -> dict[str, Any]:
         value_name=f"实际 reported{' (' + unit(name) + ')' if unit(name) else ''}",
         reference_name="目标 target",
     )
-    return {"name": name, "label": label, "rows": rows, "chart": chart}
+    return {"name": name, "label": label, "unit": unit(name), "rows": rows, "chart": chart}
 
 
 def year_param(value: str | None) -> int | None:

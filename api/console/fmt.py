@@ -99,6 +99,11 @@ class Bar:
 ROW, LABEL, WIDTH = 22, 150, 620
 
 
+def text_width(text: str, size: float = 11) -> float:
+    """A generous estimate of how wide ``text`` is drawn at ``size`` px: a CJK character a full em, others 0.6 em."""
+    return sum(size if ord(ch) >= 0x2E80 else 0.6 * size for ch in text)
+
+
 def bar_chart(chart_id: str, title: str, bars: list[Bar], *, value_name: str, reference_name: str = "") -> Markup:
     """A horizontal bar chart as SVG: for each row the bar, its reference outlined, the markers as ticks. A title
     and a description for screen readers; the page shows the same numbers in a table beside it."""
@@ -135,13 +140,15 @@ def bar_chart(chart_id: str, title: str, bars: list[Bar], *, value_name: str, re
                 f"<title>{escape(name)}: {escape(num(v))}</title></line>"
             )
     legend_y = height - 6
-    parts.append(f'<rect x="{LABEL}" y="{legend_y - 9}" width="10" height="10" class="value"/>')
-    parts.append(f'<text x="{LABEL + 14}" y="{legend_y}" class="legend">{escape(value_name)}</text>')
-    if reference_name:
-        parts.append(f'<rect x="{LABEL + 200}" y="{legend_y - 9}" width="10" height="10" class="reference"/>')
-        parts.append(f'<text x="{LABEL + 214}" y="{legend_y}" class="legend">{escape(reference_name)}</text>')
-    if any(b.marks for b in bars):
-        parts.append(f'<line x1="{LABEL + 380}" x2="{LABEL + 380}" y1="{legend_y - 10}" y2="{legend_y}" class="mark"/>')
-        parts.append(f'<text x="{LABEL + 386}" y="{legend_y}" class="legend">专家评分 expert scores</text>')
+    legend = [("value", value_name)] + ([("reference", reference_name)] if reference_name else [])
+    legend += [("mark", "专家评分 expert scores")] if any(b.marks for b in bars) else []
+    at = LABEL
+    for kind, text in legend:  # one after the other, each as wide as its text, so that none runs off the chart
+        if kind == "mark":
+            parts.append(f'<line x1="{at + 5}" x2="{at + 5}" y1="{legend_y - 10}" y2="{legend_y}" class="mark"/>')
+        else:
+            parts.append(f'<rect x="{at}" y="{legend_y - 9}" width="10" height="10" class="{kind}"/>')
+        parts.append(f'<text x="{at + 14}" y="{legend_y}" class="legend">{escape(text)}</text>')
+        at = round(at + 14 + text_width(text) + 24)
     parts.append("</svg>")
     return Markup("".join(parts))

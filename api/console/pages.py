@@ -184,5 +184,6 @@ def inspection(
         "chosen": {"from": (start or "").strip(), "to": (to or "").strip()},
         "period_from": begin,
         "period_to": end,
+        "event_words": words.EVENTS,
     }
     return render(request, "inspection.html", context)

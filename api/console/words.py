@@ -30,6 +30,7 @@ DEADLINES = {
 }
 RATINGS = {"excellent": "优秀 excellent", "good": "良好 good", "pass": "合格 pass", "fail": "不合格 fail"}
 OBJECTIONS = {"open": "待处理 open", "upheld": "成立 upheld", "dismissed": "不成立 dismissed"}
+CONSEQUENCES = {"reassess": "重新评估 reassess", "reject": "不予授予 reject"}  # of an objection upheld
 MEASURES = {
     "revenue": "营业收入 revenue",
     "employees": "从业人员 employees",
@@ -44,15 +45,20 @@ MEASURES = {
     "bachelor_share": "本科以上占比 bachelor share",
     "matching_ratio": "配套资金比例 matching ratio (local : city funds)",
 }
-EVENTS = {
+EVENTS = {  # every event a zone records (``domain.zone_record.ZoneRecord``'s classes), by its class name
     "Applied": "提交申请 applied",
     "FormallyAccepted": "形式审查通过 formally accepted",
-    "FormallyReturned": "退回补正 returned",
-    "FormallyRejected": "不予受理 rejected",
+    "ApplicationReturned": "退回补正 returned",
+    "ApplicationRejected": "不予受理 rejected",
     "Supplemented": "补正材料 supplemented",
+    "ProgressReported": "报送创建进展 progress reported",
+    "SupervisionRecorded": "督导检查 supervision recorded",
+    "CreationPeriodExtended": "延长创建期 creation period extended",
     "AssessmentRequested": "申请评估 assessment requested",
     "AssessmentRequestAccepted": "受理评估申请 assessment request accepted",
+    "AssessmentRequestRefused": "不予受理评估申请 assessment request refused",
     "PanelAppointed": "组建专家组 panel appointed",
+    "PanelMembersAdded": "增补专家 panel members added",
     "ConflictDeclared": "申报利益冲突 conflict declared",
     "ExpertRecused": "专家回避 expert recused",
     "ScoresFiled": "专家评分 scores filed",
@@ -62,12 +68,19 @@ EVENTS = {
     "ObjectionResolved": "异议处理 objection resolved",
     "NoticeEnded": "公示期满 notice ended",
     "Recommended": "提请授予 recommended",
+    "GrantRefused": "不予授予 grant refused",
     "Granted": "授予称号 granted",
-    "AnnualReportFiled": "提交年度报告 annual report filed",
-    "AnnualReportEvaluated": "年度评价 annual report evaluated",
+    "AnnualReported": "提交年度报告 annual report filed",
+    "AnnualEvaluated": "年度跟踪评价 annual report evaluated",
     "AnnualReportOverdue": "年度报告逾期 annual report overdue",
+    "ReviewWindowOpened": "复核申请窗口开启 review window opened",
     "ReviewRequested": "申请复核 review requested",
-    "ReviewDecided": "复核结论 review decided",
+    "ReviewPassed": "复核通过 review passed",
+    "RectificationOrdered": "责令整改 rectification ordered",
+    "Rectified": "提交整改 rectified",
+    "RectificationOverdue": "整改逾期 rectification overdue",
+    "TitleExpired": "称号到期 title expired",
+    "CreationPeriodEnded": "创建期届满 creation period ended",
     "Revoked": "撤销 revoked",
 }
 RULES = {

@@ -139,7 +139,7 @@ def assessment_panel(c: Services, zone_id: UUID, past: Zone | None = None) -> di
         "recused": result.get("recused") or latest.get("recused") or [],
         "names": names,
         "maximum": system.maximum if system else None,
-        "discrepancies": [str(d) for d in system.discrepancies] if system else [],
+        "discrepancies": list(system.discrepancies) if system else [],
     }
 
 
@@ -190,6 +190,7 @@ def zone(
         "notices": notices,
         "objections": objections,
         "objection_words": words.OBJECTIONS,
+        "consequence_words": words.CONSEQUENCES,
         "deadline_words": words.DEADLINES,
         "assessment": assessment_panel(c, zone_id, past) if sees_all(principal) else None,
         "can_time_travel": sees_all(principal),

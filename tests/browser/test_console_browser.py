@@ -66,10 +66,20 @@ AXE_RUN = (
 )
 
 
+CHART_OVERFLOW = (
+    "return [...document.querySelectorAll('svg.chart')].flatMap(svg => {"
+    " const width = svg.viewBox.baseVal.width;"
+    " return [...svg.querySelectorAll('text')].map(t => [svg.id, t.textContent, t.getBBox()])"
+    " .filter(([, , b]) => b.x < 0 || b.x + b.width > width).map(([id, text, b]) => [id, text, b.x, b.width]); })"
+)
+
+
 def accessible(driver: Any, name: str) -> None:
-    """Injects axe-core into the page and asserts no violation of impact serious or critical; saves a screenshot."""
+    """Injects axe-core into the page and asserts no violation of impact serious or critical, and that no chart's
+    text runs off the chart; saves a screenshot."""
     ARTIFACTS.mkdir(exist_ok=True)
     driver.save_screenshot(str(ARTIFACTS / f"console-{name}.png"))
+    assert not driver.execute_script(CHART_OVERFLOW), (name, driver.execute_script(CHART_OVERFLOW))
     driver.execute_script(axe_source())
     result = driver.execute_async_script(AXE_RUN)
     bad = [v for v in result if v[1] in ("serious", "critical") or v[0] == "error"]

@@ -159,3 +159,17 @@ def test_a_bad_year_is_refused_and_a_year_without_reports_says_so(api: Api) -> N
     assert 'id="no-year"' in html and 'id="measure-revenue"' not in html
     r = api.client.get("/console/dynamic")
     assert "script-src 'self'" in r.headers["content-security-policy"] and r.headers["cache-control"] == "no-store"
+
+
+def test_each_measure_is_headed_by_its_name_before_its_chart(api: Api) -> None:
+    ids = fill_demo(api)
+    sign_in(api, BUREAU)
+    html = page(api, "/console/dynamic?year=2023")
+    names = re.findall(r'<div class="measure" id="measure-([a-z_0-9]+)">', html)
+    assert "revenue" in names and "employees" in names and "matching_ratio" in names
+    for name in names:  # the heading comes first: the chart is not left to be read under the table above it
+        part = measure(html, name)
+        assert part.index(f'<h3 id="measure-{name}-h">') < part.index(f'id="chart-{name}"'), name
+    assert '<h3 id="measure-revenue-h">营业收入 revenue（亿元） · 2023</h3>' in html
+    assert '<h3 id="measure-employees-h">从业人员 employees · 2023</h3>' in html
+    assert line(measure(html, "revenue"), ids["granted"])[0] == "256.0 亿元"

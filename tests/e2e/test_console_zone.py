@@ -199,3 +199,59 @@ def test_the_verify_badge_reads_the_latest_event_as_stored_withheld_where_the_hi
     r = api.client.get(f"/console/zones/{zone}/records/1", headers=json_accept)
     assert r.status_code == 403 and r.json()["code"] == "forbidden"
     assert api.client.get(f"/console/zones/{zone}/records/0", headers=json_accept).status_code == 422
+
+
+def test_an_erased_objector_reads_as_the_erasure_for_the_bureau_and_inspectors(api: Api) -> None:
+    ids = fill_demo(api)
+    zone_id = ids["in_notice"]
+    objection_id = api.get(f"/zones/{zone_id}/objections", BUREAU).json()["items"][0]["objection_id"]
+    r = api.post(f"/zones/{zone_id}/objections/{objection_id}/erasure", BUREAU, json={"reason": "异议人申请删除"})
+    assert r.status_code == 200, r.text
+    erased_on = r.json()["erased_on"]
+    for reader in (BUREAU, INSPECTOR):
+        sign_in(api, reader)
+        html = page(api, f"/console/zones/{zone_id}")
+        row = html[html.index('<td class="objector">') :]
+        erased = f'已删除 <span lang="en">erased</span> {erased_on}'
+        assert row.startswith(f'<td class="objector">{erased}（异议人申请删除）</td>')
+        assert "erased_at" not in html and "{&#39;" not in html  # not the erasure's dict as Python writes it
+        timeline = html[html.index('id="timeline-h"') :]
+        assert f'<p class="objector">异议人 <span lang="en">Objector</span>: {erased}' in timeline
+        assert "李雷" not in html and "li@example.org" not in html
+
+
+def test_every_event_a_zone_records_has_its_words_on_the_timeline(api: Api) -> None:
+    from api.console import words
+    from domain.zone import Zone
+
+    kinds = {n for n in dir(Zone) if isinstance(getattr(Zone, n), type) and issubclass(getattr(Zone, n), Zone.Event)}
+    recorded = kinds - {"Event", "Created", "FormalReviewed", "AssessmentRequestDecided", "DeadlineEvent"}  # bases
+    assert recorded <= set(words.EVENTS), sorted(recorded - set(words.EVENTS))
+    assert set(words.EVENTS) <= kinds, sorted(set(words.EVENTS) - kinds)  # no word for an event that does not exist
+    ids = fill_demo(api)
+    sign_in(api, BUREAU)
+    html = page(api, f"/console/zones/{ids['granted']}")
+    for said in ("提交年度报告 annual report filed", "年度跟踪评价 annual report evaluated", "复核通过 review passed"):
+        assert said in html
+    for raw in ("AnnualReported", "AnnualEvaluated", "ReviewPassed"):
+        assert f"{raw}</strong>" not in html
+
+
+def test_an_objection_s_resolution_says_its_outcome_in_words_when_and_why(api: Api) -> None:
+    ids = fill_demo(api)
+    for reader in (BUREAU, LEADING):
+        sign_in(api, reader)
+        html = page(api, f"/console/zones/{ids['granted']}")
+        cell = html[html.index('<td class="resolution">') :]
+        cell = cell[: cell.index("</td>")]
+        assert cell.startswith('<td class="resolution">不成立 dismissed · 2021-09-13 10:00 (+08:00)<br>'), cell
+        assert "经核查审计报告，数据属实。" in cell
+
+
+def test_the_indicator_system_s_weight_discrepancies_are_said_in_both_languages(api: Api) -> None:
+    ids = fill_demo(api)
+    sign_in(api, INSPECTOR)
+    html = page(api, f"/console/zones/{ids['in_notice']}")
+    said = '<p class="meta discrepancy">⚠ 分组“创建基础”的指标权重合计 26，文件声明 25 <span lang="en">group 创建基础:'
+    assert said in html
+    assert "⚠ group " not in html  # not English alone
