@@ -1,7 +1,8 @@
 // The console's verify badge (api/templates/console/zone.html): checks, in the reader's browser with web/verify.js,
 // that the zone's latest event as stored recomputes to its hash from its content (docs/record-format.md §3), that the
-// hash is the one the page shows, and that it is included in the latest signed tree head, signed by the key whose id
-// the page shows (#key-id, to be compared with the one the bureau publishes). An objection's record holds who
+// hash is the one the page shows, and that it is included in the latest signed tree head — or, for an event recorded
+// after it, in the first signed tree head that covers it (the service signs one when asked for the proof) — signed by
+// the key whose id the page shows (#key-id, to be compared with the one the bureau publishes). An objection's record holds who
 // objected, which only the bureau and inspectors may read: for other readers the badge checks the inclusion of the
 // hash shown and says that the content was not recomputed.
 
@@ -50,16 +51,26 @@ async function verifyLatest(button) {
   must(key.keyId === pinned, `公钥编号与页面不符 the public key's id ${key.keyId.slice(0, 16)}… is not the id shown`);
 
   const recomputed = await latestRecord(d); // null: the content is withheld from this reader
-  const latest = await getJson("/checkpoints/latest");
-  const signed = await v.checkCheckpoint(latest, key);
-  must(signed === null, `最新树头签名无效 the latest tree head ${signed ?? ""}`);
   const zone = encodeURIComponent(d.zoneId);
   const seq = encodeURIComponent(d.seq);
-  const r = await fetch(`/audit/proofs/inclusion?zone_id=${zone}&seq=${seq}&tree_size=${latest.tree_size}`);
-  if (r.status === 422) throw new Failure("最新签名树头尚未包含此事件 the latest signed tree head does not cover this event yet");
+  const proofs = `/audit/proofs/inclusion?zone_id=${zone}&seq=${seq}`;
+  const heads = await fetch("/checkpoints/latest");
+  must(heads.ok || heads.status === 404, `最新树头无法获取 the latest tree head could not be fetched (HTTP ${heads.status})`);
+  let latest = heads.ok ? await heads.json() : null;
+  let r = latest ? await fetch(`${proofs}&tree_size=${latest.tree_size}`) : null;
+  if (r === null || r.status === 422) {
+    // recorded after the latest signed tree head (or none is signed yet): the first signed tree head that covers
+    // it, which the service signs now if there is none — checked below like any other
+    r = await fetch(proofs);
+    latest = null;
+  }
   must(r.ok, `包含证明无法获取 the inclusion proof could not be fetched (HTTP ${r.status})`);
   const proof = await r.json();
-  must(proof.checkpoint?.root_hash === latest.root_hash, "证明所用树头不是最新树头 the proof is not against the latest tree head");
+  const covering = latest === null;
+  latest = latest ?? proof.checkpoint;
+  const signed = await v.checkCheckpoint(latest, key);
+  must(signed === null, `树头签名无效 the signed tree head ${signed ?? ""}`);
+  must(proof.checkpoint?.root_hash === latest.root_hash, "证明所用树头不是所取树头 the proof is not against the tree head fetched");
   const leaf = await v.eventLeaf(recomputed ?? d.hash);
   let included = false;
   try {
@@ -70,19 +81,21 @@ async function verifyLatest(button) {
   must(included, "事件不在签名树头中（包含证明无效） the event is not in the signed tree head (inclusion proof fails)");
   const size = latest.tree_size;
   const keyShown = `key ${key.keyId.slice(0, 16)}…`;
+  const head = covering
+    ? { zh: `首个包含它的签名树头（规模 ${size}）`, en: `the first signed tree head that covers it (size ${size})` }
+    : { zh: `规模 ${size} 的最新签名树头`, en: `the latest signed tree head (size ${size})` };
   if (recomputed === null) {
     return {
       partial: true,
       text:
-        `◐ 部分核验 Partly verified: 事件 #${d.seq} 的哈希包含在规模 ${size} 的最新签名树头中；其内容含异议人信息，` +
-        `您的角色无权读取，未重新计算 — event #${d.seq}'s hash is included in the latest signed tree head (size ${size}), ` +
+        `◐ 部分核验 Partly verified: 事件 #${d.seq} 的哈希包含在${head.zh}中；其内容含异议人信息，` +
+        `您的角色无权读取，未重新计算 — event #${d.seq}'s hash is included in ${head.en}, ` +
         `but its content holds an objector's identity, which your role may not read: it was not recomputed; ${keyShown}`,
     };
   }
   return (
-    `✓ 核验通过 Verified: 事件 #${d.seq} 的内容重新计算得出所示哈希，且包含在规模 ${size} 的最新签名树头中 — ` +
-    `event #${d.seq}'s content recomputes to the hash shown, and it is included in the latest signed tree head ` +
-    `(size ${size}); ${keyShown}`
+    `✓ 核验通过 Verified: 事件 #${d.seq} 的内容重新计算得出所示哈希，且包含在${head.zh}中 — ` +
+    `event #${d.seq}'s content recomputes to the hash shown, and it is included in ${head.en}; ${keyShown}`
   );
 }
 

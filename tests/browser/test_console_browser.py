@@ -112,8 +112,8 @@ def test_the_console_in_a_browser(browser: Any, tmp_path: Path) -> None:
     )
     subprocess.run([sys.executable, "-m", "zonecase", "demo"], env=env, cwd=tmp_path, check=True, capture_output=True)
     with served_process(env, tmp_path) as base:
-        bureau = mint_token(SECRET, sub="u-bureau", role="bureau", org="dg-miit", hours=1)
-        assert httpx.post(f"{base}/checkpoints", headers={"Authorization": f"Bearer {bureau}"}).status_code == 201
+        # no tree head is signed yet: the badge asks for the first one covering the event (the service signs it)
+        assert httpx.get(f"{base}/checkpoints/latest").status_code == 404
 
         browser.get(f"{base}/console/zones")
         assert browser.current_url.endswith("/console/sign-in")
@@ -139,6 +139,8 @@ def test_the_console_in_a_browser(browser: Any, tmp_path: Path) -> None:
         WebDriverWait(browser, 20).until(lambda _: {"ok", "failed"} & set(output.get_attribute("class").split()))
         assert output.text.startswith("✓"), (output.text, browser.get_log("browser"))
         assert "content recomputes to the hash shown" in output.text
+        assert "the first signed tree head that covers it" in output.text
+        assert httpx.get(f"{base}/checkpoints/latest").status_code == 200  # signed for the proof: now the latest
         browser.save_screenshot(str(ARTIFACTS / "console-zone-verified.png"))
 
         # an attacker with the database edits the latest event's body (the objection's text), leaving its hash
