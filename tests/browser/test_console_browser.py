@@ -122,6 +122,15 @@ def test_the_console_in_a_browser(browser: Any, tmp_path: Path) -> None:
         assert browser.current_url.endswith("/console/zones")
         assert len(browser.find_elements(By.CSS_SELECTOR, "tr.zone-row")) == 4
         accessible(browser, "zones")
+        elsewhere = next(  # a zone of another town than the applicant's below
+            r.find_element(By.TAG_NAME, "a").get_attribute("href")
+            for r in browser.find_elements(By.CSS_SELECTOR, "tr.zone-row")
+            if "nancheng" not in r.text
+        )
+        browser.get(f"{base}/console/zones/00000000-0000-4000-8000-000000000000")  # the error page, too
+        assert "未找到 Not found (404)" in browser.find_element(By.TAG_NAME, "h1").text
+        accessible(browser, "not-found")
+        browser.get(f"{base}/console/zones")
 
         row = next(r for r in browser.find_elements(By.CSS_SELECTOR, "tr.zone-row") if "公示中" in r.text)
         row.find_element(By.TAG_NAME, "a").click()
@@ -206,6 +215,10 @@ def test_the_console_in_a_browser(browser: Any, tmp_path: Path) -> None:
         browser.get(f"{base}/console/dynamic")  # its own zones only: Nancheng holds no title, so none
         assert not browser.find_elements(By.CSS_SELECTOR, "tr.rating-row")
         accessible(browser, "dynamic-applicant")
+        browser.get(elsewhere)  # another town's zone: a page saying so, not the zone
+        assert "无权查看 Not permitted (403)" in browser.find_element(By.TAG_NAME, "h1").text
+        assert "李雷" not in browser.page_source and "verify-zone" not in browser.page_source
+        accessible(browser, "forbidden")
     if os.environ.get("ZONECASE_UPDATE_SCREENSHOTS") == "1":  # the README's pictures, renewed on request only
         docs = Path(__file__).resolve().parents[2] / "docs"
         for name in ("zones", "zone-verified", "zone-as-of", "dynamic"):
