@@ -162,6 +162,11 @@ class Checkpointer:
         self._lock = threading.RLock()
         self._latest: tuple[float, Checkpoint | None] | None = None  # (when read, what)
 
+    def knows_latest(self) -> bool:
+        """Whether ``latest()`` answers from memory (it read the store less than ``LATEST_SECONDS`` ago)."""
+        known = self._latest
+        return known is not None and time.monotonic() - known[0] < self.LATEST_SECONDS
+
     def latest(self) -> Checkpoint | None:
         """The latest signed tree head, read from the store at most once every ``LATEST_SECONDS``."""
         known = self._latest

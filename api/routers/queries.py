@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from fastapi.responses import Response
 from fastapi.responses import StreamingResponse
 from pydantic import TypeAdapter
+from starlette.concurrency import run_in_threadpool
 
 from api import schemas
 from api.deps import Roles
@@ -77,7 +78,9 @@ async def public_answer(
     on the event loop when nothing is to be waited for or read from the store."""
     await caught_up(c, "notices", "history")  # read-your-writes: the views reach the client's position first
     cache: PublicCache = request.app.state.public_cache
-    return await cache.respond(request, board_basis(c), render, headers)
+    known = c.checkpoints is not None and c.checkpoints.knows_latest()
+    basis = board_basis(c) if known else await run_in_threadpool(board_basis, c)  # the store, off the event loop
+    return await cache.respond(request, basis, render, headers)
 
 
 def notice_board(c: Services, *, limit: int, offset: int) -> list[dict[str, Any]]:
