@@ -89,7 +89,7 @@ class VerifiedTokens:
             if known is not None:
                 self._claims.move_to_end(token)
         if known is not None:
-            if known["exp"] <= time.time():  # as pyjwt judges it (no leeway)
+            if int(known["exp"]) <= time.time():  # as pyjwt judges it (a whole second, no leeway)
                 with self._lock:
                     self._claims.pop(token, None)
                 raise jwt.ExpiredSignatureError("Signature has expired")

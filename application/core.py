@@ -20,6 +20,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.application import Application
+from eventsourcing.application import LRUCache
 from eventsourcing.domain import Aggregate
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.domain import MutableOrImmutableAggregate
@@ -30,6 +31,7 @@ from eventsourcing.persistence import Recording
 
 from application.clock import Clock
 from application.clock import SystemClock
+from application.outage import on_lost
 from application.representation import shown_zone
 from application.store import IdempotencyRecord
 from application.store import MemoryRecorder
@@ -166,6 +168,7 @@ class ZoneCore(Application[UUID]):
         self.document_exists = document_exists
         self.save_listeners: list[Callable[[int], None]] = []
         self.activity = Activity()
+        on_lost(getattr(self.recorder, "datastore", None), self.forget_loaded)
         self._local = threading.local()
 
     def construct_recorder(self) -> ApplicationRecorder:
@@ -178,6 +181,19 @@ class ZoneCore(Application[UUID]):
     def side_tables(self) -> SideTables:
         """Idempotency keys and document metadata, kept beside the events."""
         return cast(SideTables, self.recorder)
+
+    def forget_loaded(self) -> None:
+        """Drops the zones kept loaded: after the store was lost it may come back older (a failover to a replica
+        behind, a restore), and a kept zone newer than the store would be acted on as if its lost events held."""
+        cache = self.repository.cache
+        if cache is not None:
+            if isinstance(cache, LRUCache):
+                with cache.lock:
+                    cache.cache.clear()
+                    cache.clear()
+                    cache.full = False
+            else:
+                cache.cache.clear()
 
     def save(
         self, *objs: MutableOrImmutableAggregate[UUID] | DomainEventProtocol[UUID] | None, **kwargs: Any

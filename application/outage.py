@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from collections.abc import Iterator
 from contextlib import ExitStack
 from contextlib import contextmanager
@@ -43,6 +44,15 @@ def fail_fast(datastore: Any) -> None:
     down_until = [0.0]
     returned: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()  # connection → when last given back
     ping_idle(datastore.pool, returned)
+    lost: list[Callable[[], None]] = []  # told when the store was lost (see ``on_lost``)
+    datastore._zonecase_on_lost = lost
+
+    def store_lost() -> None:
+        with lock:
+            down_until[0] = time.monotonic() + BREAKER_SECONDS
+        returned.clear()  # every pooled connection is pinged before its next use
+        for listener in list(lost):
+            listener()
 
     @contextmanager
     def get_connection() -> Iterator[Any]:
@@ -53,8 +63,7 @@ def fail_fast(datastore: Any) -> None:
             try:
                 conn = stack.enter_context(original())
             except (OperationalError, InterfaceError) as e:
-                with lock:
-                    down_until[0] = time.monotonic() + BREAKER_SECONDS
+                store_lost()
                 if fast:
                     raise StoreUnavailableError(f"The event store does not answer ({e}).") from e
                 raise
@@ -64,14 +73,21 @@ def fail_fast(datastore: Any) -> None:
             except Exception as e:
                 if not getattr(conn, "broken", False):  # an error of the statement, not of the connection
                     raise
-                with lock:
-                    down_until[0] = time.monotonic() + BREAKER_SECONDS
+                store_lost()
                 if fast:
                     raise StoreUnavailableError(f"The connection to the event store was lost ({e}).") from e
                 raise
 
     datastore.get_connection = get_connection
     datastore._zonecase_fail_fast = True
+
+
+def on_lost(datastore: Any, listener: Callable[[], None]) -> None:
+    """Calls ``listener`` whenever a connection to the store could not be had or broke (a restart, a failover, a
+    restore): what a process keeps of the store's contents may no longer be what the store holds."""
+    listeners = getattr(datastore, "_zonecase_on_lost", None)
+    if listeners is not None:
+        listeners.append(listener)
 
 
 def ping_idle(pool: Any, returned: weakref.WeakKeyDictionary[Any, float]) -> None:

@@ -173,7 +173,11 @@ class Checkpointer:
         if known is not None and time.monotonic() - known[0] < self.LATEST_SECONDS:
             return known[1]
         found = self.app.side_tables.latest_checkpoint()
-        self._latest = (time.monotonic(), found)
+        with self._lock:  # never back to a smaller tree head than one signed here meanwhile
+            mine = self._latest[1] if self._latest is not None else None
+            if mine is not None and (found is None or found.tree_size < mine.tree_size):
+                found = mine
+            self._latest = (time.monotonic(), found)
         return found  # type: ignore[no-any-return]
 
     @property
@@ -210,7 +214,10 @@ class Checkpointer:
             signature = self.key.sign(tree_head_message(size, root, issued_at, self.key.key_id))
             checkpoint = Checkpoint(size, root, issued_at, self.key.key_id, signature, reason)
             self.app.side_tables.put_checkpoint(checkpoint)
-            self._latest = None  # read again: another process may have stored one for this size first
+            stored = self.app.side_tables.get_checkpoints(since=size, limit=1)  # another process's, if it came first
+            if stored and stored[0].tree_size == size:
+                checkpoint = stored[0]
+            self._latest = (time.monotonic(), checkpoint)  # known at once (a store read under way cannot undo it)
             return checkpoint
 
     def leaf_index(self, position: int) -> int:

@@ -125,6 +125,7 @@ class ViewRunner:
         # the position of the latest event the runner has read, per module of its topic (``domain.call``…): what
         # a public answer computed from the store itself (the calls) is keyed by (api.public_cache)
         self.latest_of: dict[str, int] = {}
+        self.head_at_start = 0
         self.failures: dict[str, ViewFailure] = {}
         self.quiet = quiet
         self.max_delay = max_delay
@@ -143,6 +144,9 @@ class ViewRunner:
         """Starts processing in the background (and listening, on PostgreSQL)."""
         for name, projection in self.views.items():
             self.positions[name] = projection.view.max_tracking_id(projection.application_name) or 0
+        # what ``latest_of`` stands for before the runner has read a later event of a kind: the log's head at start
+        # (the latest event of each kind is at or before it), so that a key made of it never repeats across restarts
+        self.head_at_start = self.app.recorder.max_notification_id() or 0
         self.app.save_listeners.append(self._on_saved)
         self._thread = threading.Thread(target=self._loop, name="zonecase-views", daemon=True)
         self._thread.start()
@@ -322,13 +326,13 @@ class ViewRunner:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
+            self._urgent.clear()  # before the batch: a reader arriving during it stays urgent for the next one
             try:
                 read = self.run_once()
             except Exception:  # the store is unreachable: try again on the next tick
                 log.exception("reading the event log failed")
                 read = 0
             if read < self.batch_size:
-                self._urgent.clear()
                 if self._prompt.wait(self.poll_interval):
                     self._prompt.clear()
                     self._settle()

@@ -99,7 +99,7 @@ def calls_basis(c: Services) -> tuple[object, ...]:
     of other processes too); without the runner, the log's position."""
     if c.runner is None:
         return (c.app.recorder.max_notification_id() or 0,)
-    return ("calls", c.runner.latest_of.get(CALL_MODULE, 0))
+    return ("calls", max(c.runner.latest_of.get(CALL_MODULE, 0), c.runner.head_at_start))
 
 
 @router.get("/{call_id}", response_model=CallOut, responses={404: {"description": "Unknown call"}}, tags=["public"])

@@ -313,3 +313,26 @@ class TestZonesKeptLoaded:
         first.file_scores(actor=EXPERTS[0], at=a.clock.now(), scores=full_scores(), comment="", system=a.app.system)
         assert second.panel.sheets == {} and second.version == first.version - 1  # type: ignore[union-attr]
         assert not second.collect_events()
+
+    def test_after_the_store_was_lost_the_kept_zones_are_dropped(self, pair: tuple[Container, Container]) -> None:
+        """A store can come back older than what a process keeps (a failover to a replica behind, a restore): once
+        the store was lost, the kept zones are dropped (``forget_loaded``, told by application.outage), so that the
+        next command acts on what the store holds — not on an event it no longer has."""
+        a, _ = pair
+        z = file_first_batch(a.app)
+        a.app.formal_review(z.id, BUREAU, outcome="accepted")  # version 2, kept loaded
+        recorder: Any = a.app.recorder
+        table = recorder.events_table_name
+        with recorder.datastore.transaction(commit=True) as cursor:  # the store comes back without version 2
+            if a.app.env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
+                cursor.execute(f"DELETE FROM {table} WHERE originator_id = ? AND originator_version = 2", (z.id.hex,))
+            else:
+                from psycopg.sql import SQL
+                from psycopg.sql import Identifier
+
+                where = SQL("DELETE FROM {}.{} WHERE originator_id = %s AND originator_version = 2")
+                cursor.execute(where.format(Identifier(recorder.datastore.schema), Identifier(table)), (z.id,))
+        a.app.forget_loaded()
+        assert a.app.get_zone(z.id).version == 1
+        with pytest.raises(errors.IllegalTransitionError):  # not yet formally accepted: refused, nothing written
+            admit(a.app, z.id)

@@ -37,3 +37,42 @@ def test_without_pre_ping_nothing_is_checked() -> None:
     pool._check = None  # type: ignore[assignment]
     outage.ping_idle(pool, weakref.WeakKeyDictionary())
     assert pool._check is None
+
+
+class Datastore:
+    """What ``fail_fast`` wraps: a pool and a way to get a connection (here one that cannot be had)."""
+
+    def __init__(self) -> None:
+        self.pool = Pool()
+
+    def get_connection(self) -> Any:
+        from contextlib import contextmanager
+
+        from eventsourcing.persistence import OperationalError
+
+        @contextmanager
+        def failing() -> Any:
+            raise OperationalError("connection refused")
+            yield  # pragma: no cover
+
+        return failing()
+
+
+def test_a_lost_store_tells_its_listeners_and_has_every_connection_pinged_again() -> None:
+    """After a connection could not be had (a restart, a failover, a restore), what the process keeps of the store
+    is dropped (``ZoneCore.forget_loaded`` listens) and no pooled connection is used unpinged."""
+    import pytest
+    from eventsourcing.persistence import OperationalError
+
+    datastore = Datastore()
+    outage.fail_fast(datastore)
+    told: list[str] = []
+    outage.on_lost(datastore, lambda: told.append("lost"))
+    kept = Connection()
+    pool = datastore.pool
+    with pytest.raises(OperationalError):
+        with datastore.get_connection():
+            pass
+    assert told == ["lost"]
+    pool._check(kept)  # never given back since: pinged
+    assert pool.checked == [kept]
