@@ -186,14 +186,8 @@ class ZoneCore(Application[UUID]):
         """Drops the zones kept loaded: after the store was lost it may come back older (a failover to a replica
         behind, a restore), and a kept zone newer than the store would be acted on as if its lost events held."""
         cache = self.repository.cache
-        if cache is not None:
-            if isinstance(cache, LRUCache):
-                with cache.lock:
-                    cache.cache.clear()
-                    cache.clear()
-                    cache.full = False
-            else:
-                cache.cache.clear()
+        if isinstance(cache, LRUCache):  # a fresh one of the same size (a get under way finishes on the old one)
+            self.repository.cache = LRUCache(maxsize=cache.maxsize)
 
     def save(
         self, *objs: MutableOrImmutableAggregate[UUID] | DomainEventProtocol[UUID] | None, **kwargs: Any
