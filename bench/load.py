@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import socket
@@ -27,12 +28,15 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 from tempfile import mkdtemp
 from typing import Any
 from urllib.parse import urlsplit
 from urllib.parse import urlunsplit
 
+import httpcore
 import httpx
 import psycopg
 from psycopg import sql
@@ -80,6 +84,48 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError("no VmRSS")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far, in seconds (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_pids() -> list[int]:
+    """PostgreSQL's processes on this machine (the bench's server is on loopback); none when it runs elsewhere."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+@dataclass
+class Usage:
+    """The CPU the parties of a run used, in cores (CPU seconds per second): the server's process, PostgreSQL's
+    processes and this load generator. The machine has ``os.cpu_count()`` cores; one Python process runs Python
+    code on at most one of them at a time."""
+
+    server: float = 0.0
+    postgres: float = 0.0
+    client: float = 0.0
+
+    @property
+    def total(self) -> float:
+        return self.server + self.postgres + self.client
+
+
+def _snapshot(server_pid: int) -> tuple[float, float, float, float]:
+    pg = sum(cpu_seconds(p) for p in postgres_pids())  # a backend that ends mid-run drops out: a slight undercount
+    return time.monotonic(), cpu_seconds(server_pid), pg, time.process_time()
 
 
 def wait_up(url: str, server: subprocess.Popen[bytes], path: str) -> None:
@@ -130,24 +176,46 @@ def pad(app: Any, zones: list[Any], clock: SettableClock, target: int) -> None:
         head = app.recorder.max_notification_id() or 0
 
 
+@dataclass
 class Tally:
-    def __init__(self) -> None:
-        self.reads: list[float] = []
-        self.commands: list[float] = []
-        self.errors: dict[int, int] = {}
+    """What a run measured: latencies, errors by status, and the CPU each party used meanwhile."""
+
+    reads: list[float] = field(default_factory=list)
+    commands: list[float] = field(default_factory=list)
+    errors: dict[int, int] = field(default_factory=dict)
+    usage: Usage = field(default_factory=Usage)
 
     def count(self) -> int:
         return len(self.reads) + len(self.commands)
 
 
-async def run_clients(base: str, clients: int, seconds: float, pick: Any, warmup: float = 1.0) -> tuple[float, Tally]:
+async def run_clients(
+    base: str, clients: int, seconds: float, pick: Any, server_pid: int, warmup: float = 1.0, light: bool = False
+) -> tuple[float, Tally]:
     """``clients`` concurrent clients, each sending ``pick(client, i)`` → (method, path, json, headers, is_command)
-    one after another for ``seconds`` (after ``warmup``); returns requests/s and the latencies."""
+    one after another for ``seconds`` (after ``warmup``); returns requests/s and the latencies, and the CPU the
+    server (``server_pid``), PostgreSQL and this process used in those seconds. Each client is an ``httpx``
+    client, or with ``light`` a lighter one on ``httpcore`` (``--client light``)."""
     tally = Tally()
     start = time.monotonic() + warmup
     stop = start + seconds
 
-    async def client(n: int) -> None:
+    async def meter() -> None:
+        await asyncio.sleep(max(0.0, start - time.monotonic()))
+        wall0, server0, pg0, client0 = _snapshot(server_pid)
+        await asyncio.sleep(max(0.0, stop - time.monotonic()))
+        wall1, server1, pg1, client1 = _snapshot(server_pid)
+        elapsed = wall1 - wall0
+        tally.usage = Usage((server1 - server0) / elapsed, (pg1 - pg0) / elapsed, (client1 - client0) / elapsed)
+
+    def counted(now: float, took: float, status: int, command: bool) -> None:
+        if now < start:
+            return
+        if status >= 400:
+            tally.errors[status] = tally.errors.get(status, 0) + 1
+        (tally.commands if command else tally.reads).append(took)
+
+    async def client(n: int) -> None:  # keeps its cookies: its reads wait for its own writes
         async with httpx.AsyncClient(base_url=base, timeout=30) as http:
             i = 0
             while (now := time.monotonic()) < stop:
@@ -155,14 +223,33 @@ async def run_clients(base: str, clients: int, seconds: float, pick: Any, warmup
                 i += 1
                 began = time.perf_counter()
                 r = await http.request(method, path, json=body, headers=headers)
-                took = time.perf_counter() - began
-                if now < start:
-                    continue
-                if r.status_code >= 400:
-                    tally.errors[r.status_code] = tally.errors.get(r.status_code, 0) + 1
-                (tally.commands if command else tally.reads).append(took)
+                counted(now, time.perf_counter() - began, r.status_code, command)
 
-    await asyncio.gather(*(client(n) for n in range(clients)))
+    async def light_client(n: int) -> None:
+        """httpcore, the HTTP/1.1 engine under httpx, without httpx's cookie jar and models: it sends back the
+        position a command answered as ``Zonecase-After``, the header form of read-your-writes."""
+        host = [(b"Host", urlsplit(base).netloc.encode())]
+        position = 0
+        async with httpcore.AsyncConnectionPool(max_connections=1) as pool:
+            i = 0
+            while (now := time.monotonic()) < stop:
+                method, path, body, headers, command = pick(n, i)
+                i += 1
+                sent = host + [(k.encode(), v.encode()) for k, v in (headers or {}).items()]
+                content = b"" if body is None else json.dumps(body).encode()
+                if body is not None:
+                    sent += [(b"Content-Type", b"application/json"), (b"Content-Length", b"%d" % len(content))]
+                if position:
+                    sent.append((b"Zonecase-After", b"%d" % position))
+                began = time.perf_counter()
+                r = await pool.request(method.encode(), base + path, headers=sent, content=content)
+                counted(now, time.perf_counter() - began, r.status, command)
+                for name, value in r.headers:
+                    if name.lower() == b"zonecase-position":
+                        position = max(position, int(value))
+
+    each = light_client if light else client
+    await asyncio.gather(meter(), *(each(n) for n in range(clients)))
     return tally.count() / seconds, tally
 
 
@@ -208,7 +295,14 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--zones", type=int, default=48)
+    parser.add_argument(
+        "--client",
+        choices=["httpx", "light"],
+        default="httpx",
+        help="the load generator's client: httpx (each keeps its cookies), or httpcore under it (lighter)",
+    )
     args = parser.parse_args()
+    light = args.client == "light"
     small = args.events // 10
     with own_database("zonecase_bench_load") as url:
         data = Path(mkdtemp())
@@ -275,7 +369,9 @@ def main() -> None:
                 zonecase_single, floor_single = single(
                     [(base, served_zones[:8]), (floor_base, floor_zones)], tokens, 200
                 )
-                floor_mixed_rps, _ = asyncio.run(run_clients(floor_base, args.clients, args.seconds, floor_pick))
+                floor_mixed_rps, floor_mixed = asyncio.run(
+                    run_clients(floor_base, args.clients, args.seconds, floor_pick, floor.pid, light=light)
+                )
             finally:
                 floor.terminate()
                 floor.wait(10)
@@ -301,9 +397,15 @@ def main() -> None:
                     return "GET", f"/zones/{zid}", None, bureau, False  # its own writes: waits for its position
                 return "GET", public[i % len(public)], None, None, False
 
-            bare_rps, _ = asyncio.run(run_clients(bare, args.clients, args.seconds, bare_pick))
-            mixed_rps, mixed = asyncio.run(run_clients(base, args.clients, args.seconds, mixed_pick))
-            public_rps, public_tally = asyncio.run(run_clients(base, args.clients, args.seconds, public_pick))
+            bare_rps, bare_tally = asyncio.run(
+                run_clients(bare, args.clients, args.seconds, bare_pick, bare_server.pid, light=light)
+            )
+            mixed_rps, mixed = asyncio.run(
+                run_clients(base, args.clients, args.seconds, mixed_pick, server.pid, light=light)
+            )
+            public_rps, public_tally = asyncio.run(
+                run_clients(base, args.clients, args.seconds, public_pick, server.pid, light=light)
+            )
 
             # the log grows to --events; the same audit work; the serving process's memory again
             pad(seeder.app, zones, clock, args.events)
@@ -325,7 +427,34 @@ def main() -> None:
     print(f"single command p50: zonecase {p50(zonecase_single):.2f} ms, floor {p50(floor_single):.2f} ms")
     print(
         f"the floor's mixed 70/30 (bench/floor_app.py: its command, the bare read): {floor_mixed_rps:.0f} requests/s "
-        f"= {floor_mixed_rps / bare_rps:.2f}× the bare endpoint — the ceiling of the mixed ratio on this stack"
+        f"= {floor_mixed_rps / bare_rps:.2f}× the bare endpoint — what the least command and read reach on this stack"
+    )
+    cores = os.cpu_count() or 1
+    print(
+        f"CPU while each ran, in cores of this machine's {cores} (load generator, PostgreSQL and servers share them):"
+    )
+    print(
+        f"  {'run':<28}{'requests/s':>11}{'server':>8}{'PostgreSQL':>12}{'load gen.':>11}{'all':>7}{'per request':>13}"
+    )
+    runs = [
+        ("bare endpoint", bare_rps, bare_tally),
+        ("floor mixed 70/30", floor_mixed_rps, floor_mixed),
+        ("zonecase mixed 70/30", mixed_rps, mixed),
+        ("zonecase public reads", public_rps, public_tally),
+    ]
+    for label, rps, tally in runs:
+        u = tally.usage
+        print(
+            f"  {label:<28}{rps:>11.0f}{u.server:>8.2f}{u.postgres:>12.2f}{u.client:>11.2f}{u.total:>7.2f}"
+            f"{u.total / rps * 1000:>10.2f} ms"
+        )
+    target_rps = 0.35 * bare_rps
+    print(
+        f"the mixed target, 0.35× the bare endpoint = {target_rps:.0f} requests/s, at each mix's CPU per request here "
+        f"would take: zonecase {mixed.usage.total / mixed_rps * target_rps:.2f} cores, "
+        f"the floor {floor_mixed.usage.total / floor_mixed_rps * target_rps:.2f} cores (the machine has {cores}; "
+        f"zonecase's serving process alone {mixed.usage.server / mixed_rps * target_rps:.2f}, "
+        "where one process runs Python on one core at a time)"
     )
     print(f"serving-process RSS: {rss_small:.0f} MB at {small} events, {rss_large:.0f} MB at {args.events}")
     print("ratios:")

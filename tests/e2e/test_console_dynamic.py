@@ -93,6 +93,7 @@ def test_each_year_s_rating_and_the_latest_year_s_figures_against_the_plan(api: 
     assert [cell(html, granted, y) for y in (2021, 2022, 2023)] == ["良好 good", "良好 good", "优秀 excellent"]
     assert cell(html, granted, 2024) == "未到期 due 2025-01-31" and 'data-year="2025"' not in html  # 2024-05-27
     assert html.count('class="rating-row"') == 1  # the others hold no title: no report due
+    assert "1 zone with annual reports due or filed" in html  # one zone, not "1 zones"
     assert '<option value="2023" selected>' in html  # the latest year reported
     revenue = measure(html, "revenue")
     assert '<svg class="chart" id="chart-revenue" role="img"' in revenue and "2023 年 营业收入" in revenue
@@ -119,6 +120,7 @@ def test_zones_side_by_side_in_a_year_one_filed_one_overdue(api: Api) -> None:
     first, second = ids["granted"], ids["second"]
     assert "未报告（逾期）" in cell(html, first, 2024) and 'class="overdue"' in cell(html, first, 2024)
     assert cell(html, second, 2024) == "合格 pass" and cell(html, second, 2021) == "—"
+    assert "2 zones with annual reports due or filed" in html
     revenue = measure(html, "revenue")
     assert line(revenue, second) == ["135.0 亿元", "140.0 亿元", "✗ 未达标 not reached"]
     assert line(revenue, first) == ["未报告 not filed", "—", "—"]
