@@ -55,6 +55,7 @@ from zonecase.wiring import build
 
 SECRET = "bench-secret-0123456789abcdef0123456789"
 READS = 0.7
+TIMEOUT = {"timeout": {"connect": 30.0, "read": 30.0, "write": 30.0, "pool": 30.0}}  # as the httpx clients'
 
 
 @contextmanager
@@ -86,46 +87,73 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError("no VmRSS")
 
 
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU time of a process so far, in seconds (0 once it is gone)."""
+def _stat(pid: int) -> list[str] | None:
+    """The fields of ``/proc/PID/stat`` after the command's name (field 3 first), or None once it is gone."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return None
 
 
-def postgres_pids() -> list[int]:
-    """PostgreSQL's processes on this machine (the bench's server is on loopback); none when it runs elsewhere."""
-    found = []
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (all its threads), in seconds; 0 once it is gone."""
+    fields = _stat(pid)
+    return 0.0 if fields is None else (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu() -> dict[tuple[int, int], float]:
+    """CPU seconds so far of each PostgreSQL process on this machine (the bench's server is on loopback), keyed by
+    pid and start time (a pid reused meanwhile is another process); empty when the server runs elsewhere."""
+    found = {}
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if (entry / "comm").read_text().strip() == "postgres":
-                    found.append(int(entry.name))
-            except OSError:
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().strip() != "postgres":
                 continue
+        except OSError:
+            continue
+        fields = _stat(int(entry.name))
+        if fields is not None:
+            found[(int(entry.name), int(fields[19]))] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return found
 
 
 @dataclass
 class Usage:
-    """The CPU the parties of a run used, in cores (CPU seconds per second): the server's process, PostgreSQL's
-    processes and this load generator. The machine has ``os.cpu_count()`` cores; one Python process runs Python
-    code on at most one of them at a time."""
+    """The CPU the parties of a run used, in cores (CPU seconds per second): the server's process (all its threads,
+    kernel time included), PostgreSQL's processes (None: not on this machine) and this load generator."""
 
     server: float = 0.0
-    postgres: float = 0.0
+    postgres: float | None = 0.0
     client: float = 0.0
 
     @property
     def total(self) -> float:
-        return self.server + self.postgres + self.client
+        return self.server + (self.postgres or 0.0) + self.client
 
 
-def _snapshot(server_pid: int) -> tuple[float, float, float, float]:
-    pg = sum(cpu_seconds(p) for p in postgres_pids())  # a backend that ends mid-run drops out: a slight undercount
-    return time.monotonic(), cpu_seconds(server_pid), pg, time.process_time()
+@dataclass(frozen=True)
+class Snapshot:
+    wall: float
+    server: float
+    postgres: dict[tuple[int, int], float]
+    client: float
+
+    @classmethod
+    def take(cls, server_pid: int) -> Snapshot:
+        return cls(time.monotonic(), cpu_seconds(server_pid), postgres_cpu(), time.process_time())
+
+    def usage_since(self, earlier: Snapshot) -> Usage:
+        """The CPU used between ``earlier`` and this one, per second. A PostgreSQL process that started meanwhile
+        counts from zero; one that ended meanwhile counts only up to the earlier snapshot (a slight undercount)."""
+        elapsed = self.wall - earlier.wall
+        pg = sum(t - earlier.postgres.get(k, 0.0) for k, t in self.postgres.items()) if self.postgres else None
+        return Usage(
+            (self.server - earlier.server) / elapsed,
+            None if pg is None else pg / elapsed,
+            (self.client - earlier.client) / elapsed,
+        )
 
 
 def wait_up(url: str, server: subprocess.Popen[bytes], path: str) -> None:
@@ -202,11 +230,9 @@ async def run_clients(
 
     async def meter() -> None:
         await asyncio.sleep(max(0.0, start - time.monotonic()))
-        wall0, server0, pg0, client0 = _snapshot(server_pid)
+        first = Snapshot.take(server_pid)
         await asyncio.sleep(max(0.0, stop - time.monotonic()))
-        wall1, server1, pg1, client1 = _snapshot(server_pid)
-        elapsed = wall1 - wall0
-        tally.usage = Usage((server1 - server0) / elapsed, (pg1 - pg0) / elapsed, (client1 - client0) / elapsed)
+        tally.usage = Snapshot.take(server_pid).usage_since(first)
 
     def counted(now: float, took: float, status: int, command: bool) -> None:
         if now < start:
@@ -228,7 +254,7 @@ async def run_clients(
     async def light_client(n: int) -> None:
         """httpcore, the HTTP/1.1 engine under httpx, without httpx's cookie jar and models: it sends back the
         position a command answered as ``Zonecase-After``, the header form of read-your-writes."""
-        host = [(b"Host", urlsplit(base).netloc.encode())]
+        host = [(b"Host", urlsplit(base).netloc.encode())]  # httpcore would add it too; said once, here
         position = 0
         async with httpcore.AsyncConnectionPool(max_connections=1) as pool:
             i = 0
@@ -236,13 +262,13 @@ async def run_clients(
                 method, path, body, headers, command = pick(n, i)
                 i += 1
                 sent = host + [(k.encode(), v.encode()) for k, v in (headers or {}).items()]
-                content = b"" if body is None else json.dumps(body).encode()
-                if body is not None:
-                    sent += [(b"Content-Type", b"application/json"), (b"Content-Length", b"%d" % len(content))]
+                content = None if body is None else json.dumps(body).encode()
+                if content is not None:
+                    sent.append((b"Content-Type", b"application/json"))  # httpcore adds Content-Length
                 if position:
                     sent.append((b"Zonecase-After", b"%d" % position))
                 began = time.perf_counter()
-                r = await pool.request(method.encode(), base + path, headers=sent, content=content)
+                r = await pool.request(method.encode(), base + path, headers=sent, content=content, extensions=TIMEOUT)
                 counted(now, time.perf_counter() - began, r.status, command)
                 for name, value in r.headers:
                     if name.lower() == b"zonecase-position":
@@ -444,25 +470,35 @@ def main() -> None:
     ]
     for label, rps, tally in runs:
         u = tally.usage
+        pg = "n/a" if u.postgres is None else f"{u.postgres:.2f}"
         print(
-            f"  {label:<28}{rps:>11.0f}{u.server:>8.2f}{u.postgres:>12.2f}{u.client:>11.2f}{u.total:>7.2f}"
+            f"  {label:<28}{rps:>11.0f}{u.server:>8.2f}{pg:>12}{u.client:>11.2f}{u.total:>7.2f}"
             f"{u.total / rps * 1000:>10.2f} ms"
         )
-    target_rps = 0.35 * bare_rps
+    target = 0.35 * bare_rps
+    print(f"the mixed target, 0.35× the bare endpoint = {target:.0f} requests/s, at each mix's CPU per request here:")
+    for label, rps, tally in runs[1:3]:
+        u = tally.usage
+        print(
+            f"  {label}: {u.total / rps * target:.2f} cores — server {u.server / rps * target:.2f}, "
+            f"PostgreSQL {(u.postgres or 0.0) / rps * target:.2f}, load generator {u.client / rps * target:.2f}"
+        )
+    u = mixed.usage
+    budget = (cores - u.client / mixed_rps * target) / target * 1000
+    spent = (u.server + (u.postgres or 0.0)) / mixed_rps * 1000
     print(
-        f"the mixed target, 0.35× the bare endpoint = {target_rps:.0f} requests/s, at each mix's CPU per request here "
-        f"would take: zonecase {mixed.usage.total / mixed_rps * target_rps:.2f} cores, "
-        f"the floor {floor_mixed.usage.total / floor_mixed_rps * target_rps:.2f} cores (the machine has {cores}; "
-        f"zonecase's serving process alone {mixed.usage.server / mixed_rps * target_rps:.2f}, "
-        "where one process runs Python on one core at a time)"
+        f"  of this machine's {cores} cores, less zonecase's load generator at that rate, zonecase's server and "
+        f"PostgreSQL may spend {budget:.2f} ms of CPU per request; they spend {spent:.2f} ms "
+        f"({1 - budget / spent:.0%} less needed), and one serving process runs Python on one core at a time"
     )
     print(f"serving-process RSS: {rss_small:.0f} MB at {small} events, {rss_large:.0f} MB at {args.events}")
     print("ratios:")
     print(f"  mixed / bare            {mixed_rps / bare_rps:.2f}  (target ≥ 0.35)")
     print(f"  public reads / bare     {public_rps / bare_rps:.2f}  (target ≥ 0.6)")
     print(f"  single command / floor  {p50(zonecase_single) / p50(floor_single):.2f}  (target ≤ 1.5)")
-    print(f"  RSS 100 k / 10 k        {rss_large / rss_small:.2f}  (target ≤ 1.1)")
-    print(f"  (mixed / the floor's mixed  {mixed_rps / floor_mixed_rps:.2f}: how near zonecase comes to that ceiling)")
+    rss_label = f"RSS {args.events // 1000} k / {small // 1000} k"
+    print(f"  {rss_label:<24}{rss_large / rss_small:.2f}  (target ≤ 1.1)")
+    print(f"  (mixed / the floor's mixed  {mixed_rps / floor_mixed_rps:.2f}: how near zonecase comes to the floor)")
 
 
 if __name__ == "__main__":

@@ -79,6 +79,11 @@ def lag(seconds: Any) -> str:
     return f"{zh} · {en}"
 
 
+def count(n: int, noun: str) -> str:
+    """A count with its English noun, singular for one (1 zone, 2 zones; 1 finding; 0 events)."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
 def short_hash(value: Any) -> str:
     """A hash shown compactly (its first 12 hex digits and an ellipsis); the whole one goes in a title."""
     text = str(value or "")

@@ -51,7 +51,7 @@ CONSOLE_HEADERS = {
 }
 
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates" / "console")
-for name in ("num", "pct", "yuan", "shanghai", "short_hash", "lag"):
+for name in ("num", "pct", "yuan", "shanghai", "short_hash", "lag", "count"):
     templates.env.filters[name] = getattr(fmt, name)
 templates.env.filters["measure"] = lambda value, name: fmt.measure(name, value)
 templates.env.globals["role_words"] = ROLE_WORDS

@@ -85,8 +85,10 @@ def test_the_zone_list_shows_status_call_dates_deadlines_and_filters(api: Api) -
     text = re.sub(r"<[^>]+>", "", html)  # the words as read (dates are marked up to stay on one line)
     assert "公示中 in notice" in html and "2024-04-15 至 to 2024-04-19" in text and "2021-first" in html
     assert "2027-09-12" in html  # the granted zone's title valid until
+    assert '<span lang="en">4 zones</span>' in html
     html = page(api, "/console/zones?status=in_notice")
     assert html.count('class="zone-row"') == 1 and ids["in_notice"] in html
+    assert '<span lang="en">1 zone</span>' in html  # one, not "1 zones"
     html = page(api, "/console/zones?call=2024-second")
     assert html.count('class="zone-row"') == 1 and ids["assessing"] in html
     html = page(api, "/console/zones?org=nancheng")

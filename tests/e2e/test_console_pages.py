@@ -3,6 +3,8 @@ report for a period (findings linked to their events, the counts checked, "no fi
 
 from __future__ import annotations
 
+import re
+
 from application.sample import NANCHENG
 from application.sample import SONGSHAN
 
@@ -91,6 +93,7 @@ def test_inspection_says_no_findings_on_a_clean_log_with_the_counts(api: Api) ->
     sign_in(api, INSPECTOR)
     html = page(api, "/console/inspection")
     assert 'id="clean"' in html and "无发现" in html and "No findings" in html
+    assert re.search(r"\d{2,} events of \d+ zones checked", html)  # counted, in plural
     assert "期限事件 deadline events" in html and 'id="findings"' not in html
     assert 'href="/console/inspection"' in html and 'name="from"' in html
     r = api.client.get("/console/inspection")
@@ -102,6 +105,7 @@ def test_inspection_lists_a_late_deadline_with_its_rule_detail_and_event_link(ap
     sign_in(api, BUREAU)
     html = page(api, "/console/inspection?from=2024-04-01&to=2024-04-30")
     assert 'id="not-clean"' in html and 'data-rule="deadline_recorded_late"' in html
+    assert "发现 1 项 <span lang=\"en\">1 finding</span>" in html  # one, not "1 findings"
     assert "期限记录迟延 deadline recorded late" in html and "notice_ended:1 fell due at" in html
     seq = api.get(f"/zones/{zone_id}/history", BUREAU).json()[-1]["seq"]
     assert f'href="/console/zones/{zone_id}#seq-{seq}"' in html
