@@ -105,7 +105,7 @@ def test_inspection_lists_a_late_deadline_with_its_rule_detail_and_event_link(ap
     sign_in(api, BUREAU)
     html = page(api, "/console/inspection?from=2024-04-01&to=2024-04-30")
     assert 'id="not-clean"' in html and 'data-rule="deadline_recorded_late"' in html
-    assert "发现 1 项 <span lang=\"en\">1 finding</span>" in html  # one, not "1 findings"
+    assert '发现 1 项 <span lang="en">1 finding</span>' in html  # one, not "1 findings"
     assert "期限记录迟延 deadline recorded late" in html and "notice_ended:1 fell due at" in html
     seq = api.get(f"/zones/{zone_id}/history", BUREAU).json()[-1]["seq"]
     assert f'href="/console/zones/{zone_id}#seq-{seq}"' in html
