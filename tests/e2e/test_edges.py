@@ -279,3 +279,29 @@ def test_oversize_headers_are_431_whatever_server_runs_the_app(sqlite_api: Api) 
     assert api.get("/health", None, headers={"X-Big": "a" * 8000}).status_code == 200
     r = api.get("/health", None, headers={"X-Big": "a" * 9000, "X-Other": "b" * 8000})
     refused(api, r, 431, "headers_too_large")
+
+
+def test_no_method_and_path_is_served_by_two_routes(sqlite_api: Api) -> None:
+    """The routers are included most-requested first (api.main): safe only while no request could match two
+    routes, so that their order decides nothing but the time taken to find the one."""
+    from fastapi.routing import APIRoute
+    from fastapi.routing import _IncludedRouter
+
+    def routes(candidates: Any) -> Iterator[APIRoute]:
+        for r in candidates:
+            if isinstance(r, _IncludedRouter):
+                yield from routes(r.original_router.routes)
+            elif isinstance(r, APIRoute):
+                yield r
+
+    found = list(routes(sqlite_api.client.app.router.routes))  # type: ignore[attr-defined]
+    assert len(found) > 50
+    values = ["00000000-0000-0000-0000-000000000001", "1", "x", "latest", "public-key", "record", "export"]
+    served_twice = set()
+    for route in found:
+        for value in values:
+            path = re.sub(r"\{[^}]+\}", value, route.path)
+            matching = [r.path for r in found if r.path_regex.match(path) and r.methods & route.methods]
+            if len(matching) > 1:
+                served_twice.add((path, tuple(matching)))
+    assert not served_twice
