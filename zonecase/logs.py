@@ -61,5 +61,10 @@ def log_config(level: str = "INFO") -> dict[str, Any]:
 
 
 def configure(level: str = "INFO") -> None:
-    """JSON lines for this process."""
+    """JSON lines for this process. What a line does not show is not gathered for each record (the caller's file
+    and line, the thread, the process: the standard library's advice on optimising logging)."""
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     logging.config.dictConfig(log_config(level))
