@@ -112,6 +112,22 @@ def _loc(loc: Any) -> list[Any]:
     return [p for p in loc if p != "body"] or ["body"]
 
 
+def allowed_methods(routes: Any, path: str) -> list[str]:
+    """The methods of every route whose path matches ``path``, through included routers (a 405's ``Allow``: one
+    path may be served by several routers, e.g. ``GET /zones`` by the queries and ``POST /zones`` by the
+    commands)."""
+    methods: set[str] = set()
+    for route in routes:
+        inner = getattr(route, "original_router", None)  # FastAPI's included router
+        if inner is not None:
+            methods.update(allowed_methods(inner.routes, path))
+            continue
+        regex, own = getattr(route, "path_regex", None), getattr(route, "methods", None)
+        if regex is not None and own and regex.match(path):
+            methods.update(own)
+    return sorted(methods)
+
+
 def install(app: FastAPI) -> None:
     """Registers the handlers on the FastAPI application."""
 
@@ -157,7 +173,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = CODE_OF_STATUS.get(exc.status_code, "error")
-        return problem(exc.status_code, code, str(exc.detail))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # RFC 9110: the methods the resource supports, from every route serving its path
+            headers["Allow"] = ", ".join(allowed_methods(request.app.router.routes, request.url.path))
+        return problem(exc.status_code, code, str(exc.detail), headers=headers or None)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

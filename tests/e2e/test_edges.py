@@ -305,3 +305,13 @@ def test_no_method_and_path_is_served_by_two_routes(sqlite_api: Api) -> None:
             if len(matching) > 1:
                 served_twice.add((path, tuple(matching)))
     assert not served_twice
+
+
+def test_a_405_names_every_method_the_path_supports(sqlite_api: Api) -> None:
+    """RFC 9110: a 405 carries ``Allow`` with the resource's methods — all of them, also when two routers serve the
+    path (``GET /zones`` in the queries, ``POST /zones`` in the commands)."""
+    r = sqlite_api.client.request("DELETE", "/zones")
+    assert r.status_code == 405 and r.headers["content-type"] == "application/problem+json"
+    assert r.json()["code"] == "method_not_allowed" and r.headers["allow"] == "GET, POST"
+    r = sqlite_api.client.request("DELETE", "/board")
+    assert r.status_code == 405 and r.headers["allow"] == "GET"
