@@ -135,6 +135,8 @@ class Usage:
 
 @dataclass(frozen=True)
 class Snapshot:
+    """The clock and the CPU seconds so far of the server, each PostgreSQL process and this process."""
+
     wall: float
     server: float
     postgres: dict[tuple[int, int], float]
@@ -146,7 +148,7 @@ class Snapshot:
 
     def usage_since(self, earlier: Snapshot) -> Usage:
         """The CPU used between ``earlier`` and this one, per second. A PostgreSQL process that started meanwhile
-        counts from zero; one that ended meanwhile counts only up to the earlier snapshot (a slight undercount)."""
+        counts from zero; one that ended meanwhile is left out (what it used in between is lost: an undercount)."""
         elapsed = self.wall - earlier.wall
         pg = sum(t - earlier.postgres.get(k, 0.0) for k, t in self.postgres.items()) if self.postgres else None
         return Usage(
