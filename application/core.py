@@ -32,6 +32,7 @@ from eventsourcing.persistence import Recording
 from application.clock import Clock
 from application.clock import SystemClock
 from application.outage import on_lost
+from application.outage import patient
 from application.representation import shown_zone
 from application.store import IdempotencyRecord
 from application.store import MemoryRecorder
@@ -175,7 +176,8 @@ class ZoneCore(Application[UUID]):
         """The library's recorder for the store, extended with idempotency keys and document metadata."""
         if self.env.get("PERSISTENCE_MODULE") == "eventsourcing.popo":
             return MemoryRecorder()
-        return super().construct_recorder()
+        with patient(getattr(self.factory, "datastore", None)):  # creating the tables: the start may wait
+            return super().construct_recorder()
 
     @property
     def side_tables(self) -> SideTables:

@@ -26,6 +26,26 @@ RETRY_AFTER_SECONDS = 2
 # A pooled connection idle for longer than this is pinged before it is handed out (``POSTGRES_PRE_PING``): after an
 # outage no broken one is used. One in use a moment ago is not pinged again: a round trip saved on every statement.
 PING_IDLE_SECONDS = 1.0
+# While a process starts (its tables created, the views' positions read), the pool waits this long for a connection
+# rather than the request's second: a store slow for a moment at start (a restart, a disk busy syncing) is waited
+# for, not a reason to fail the start.
+STARTUP_WAIT_SECONDS = 15.0
+
+
+@contextmanager
+def patient(datastore: Any, seconds: float = STARTUP_WAIT_SECONDS) -> Iterator[None]:
+    """For the start of a process: ``datastore``'s pool waits up to ``seconds`` for a connection, then again its
+    own short wait (``POSTGRES_CONNECT_TIMEOUT``, what a request waits). Nothing for a store without a pool."""
+    pool: Any = getattr(datastore, "pool", None)
+    fast = getattr(pool, "timeout", None)
+    if not isinstance(fast, int | float):
+        yield
+        return
+    pool.timeout = max(float(fast), seconds)
+    try:
+        yield
+    finally:
+        pool.timeout = fast
 
 
 class StoreUnavailableError(Exception):

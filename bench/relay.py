@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 
 from bench.load import free_port
 
@@ -16,6 +17,7 @@ class Relay:
         self.target, self.port = target, free_port()
         self.sockets: list[socket.socket] = []
         self.listener: socket.socket | None = None
+        self.delay = 0.0  # seconds a new connection is held before it reaches PostgreSQL (a store slow to answer)
 
     def mend(self) -> None:
         self.listener = socket.create_server(("127.0.0.1", self.port))
@@ -27,14 +29,19 @@ class Relay:
                 client, _ = listener.accept()
             except OSError:  # the listener was closed: cut
                 return
-            try:
-                server = socket.create_connection(self.target)
-            except OSError:
-                client.close()
-                continue
-            self.sockets += [client, server]
-            for a, b in ((client, server), (server, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+            threading.Thread(target=self._connect, args=(client,), daemon=True).start()
+
+    def _connect(self, client: socket.socket) -> None:
+        if self.delay:
+            time.sleep(self.delay)
+        try:
+            server = socket.create_connection(self.target)
+        except OSError:
+            client.close()
+            return
+        self.sockets += [client, server]
+        for a, b in ((client, server), (server, client)):
+            threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
 
     @staticmethod
     def _pipe(a: socket.socket, b: socket.socket) -> None:

@@ -30,6 +30,7 @@ from eventsourcing.sqlite import SQLiteDatastore
 from eventsourcing.sqlite import SQLiteFactory
 from eventsourcing.utils import Environment
 
+from application.outage import patient
 from application.service import ZoneApplication
 from projections import VIEWS
 from projections.base import ViewProjection
@@ -74,7 +75,8 @@ def open_views(
     their tables (or dropping and recreating them when their definition changed)."""
     views = construct_views(app, env, names)
     for projection in views.values():
-        ensure_current_schema(projection.view)
+        with patient(projection.view.datastore):  # at start: the store may be slow for a moment
+            ensure_current_schema(projection.view)
     return views
 
 
@@ -143,7 +145,8 @@ class ViewRunner:
     def start(self) -> None:
         """Starts processing in the background (and listening, on PostgreSQL)."""
         for name, projection in self.views.items():
-            self.positions[name] = projection.view.max_tracking_id(projection.application_name) or 0
+            with patient(projection.view.datastore):
+                self.positions[name] = projection.view.max_tracking_id(projection.application_name) or 0
         # what ``latest_of`` stands for before the runner has read a later event of a kind: the log's head at start
         # (the latest event of each kind is at or before it), so that a key made of it never repeats across restarts
         self.head_at_start = self.app.recorder.max_notification_id() or 0

@@ -69,3 +69,40 @@ def test_with_postgres_down_reads_and_commands_answer_503_within_2_s(relayed: tu
             break
         time.sleep(0.2)
     assert r.status_code == 200 and r.json()["status"] == "accepted", r.text
+
+
+@pytest.mark.postgres
+def test_a_start_waits_for_a_store_slow_to_answer_then_requests_wait_their_second_again(tmp_path: Path) -> None:
+    """A store slow for a moment when a process starts (a restart, a disk busy syncing) is waited for — the tables
+    created, the views' positions read — where a request would have been answered 503 after its second."""
+    from application.settings import Settings
+    from zonecase.wiring import build
+
+    from .conftest import SECRET
+
+    factory = StoreFactory("postgres", tmp_path)
+    url = urlparse(factory.new_url())
+    relay = Relay((url.hostname or "127.0.0.1", url.port or 5432))
+    relay.delay = 2.0  # every new connection reaches PostgreSQL only after 2 s; a request waits 1 s
+    relay.mend()
+    netloc = f"{url.username}@127.0.0.1:{relay.port}" if url.username else f"127.0.0.1:{relay.port}"
+    settings = Settings(
+        database_url=url._replace(netloc=netloc).geturl(),
+        data_dir=tmp_path / "data",
+        jwt_secret=SECRET,
+        scheduler_interval=0,
+    )
+    container = None
+    try:
+        (container, took) = timed(lambda: build(settings))
+        (runner, took_views) = timed(container.start_views)
+        assert took >= 2.0 and took_views >= 0  # it waited for the store instead of failing after a second
+        relay.delay = 0.0
+        pools = [container.app.recorder.datastore.pool] + [p.view.datastore.pool for p in runner.views.values()]
+        assert {pool.timeout for pool in pools} == {1}  # a request waits its second again
+        assert container.app.recorder.max_notification_id() in (None, 0)
+    finally:
+        if container is not None:
+            container.close()
+        relay.cut()
+        factory.cleanup()
