@@ -33,19 +33,22 @@ STARTUP_WAIT_SECONDS = 15.0
 
 
 @contextmanager
-def patient(datastore: Any, seconds: float = STARTUP_WAIT_SECONDS) -> Iterator[None]:
-    """For the start of a process: ``datastore``'s pool waits up to ``seconds`` for a connection, then again its
-    own short wait (``POSTGRES_CONNECT_TIMEOUT``, what a request waits). Nothing for a store without a pool."""
-    pool: Any = getattr(datastore, "pool", None)
-    fast = getattr(pool, "timeout", None)
-    if not isinstance(fast, int | float):
-        yield
-        return
-    pool.timeout = max(float(fast), seconds)
+def patient(*datastores: Any, seconds: float = STARTUP_WAIT_SECONDS) -> Iterator[None]:
+    """For the start of a process: the pools of ``datastores`` wait up to ``seconds`` for a connection, then again
+    their own short wait (``POSTGRES_CONNECT_TIMEOUT``, what a request waits). Nothing for a store without a pool."""
+    pools: list[tuple[Any, float]] = []
+    for datastore in datastores:
+        pool: Any = getattr(datastore, "pool", None)
+        fast = getattr(pool, "timeout", None)
+        if isinstance(fast, int | float) and all(pool is not p for p, _ in pools):
+            pools.append((pool, fast))
+    for pool, fast in pools:
+        pool.timeout = max(float(fast), seconds)
     try:
         yield
     finally:
-        pool.timeout = fast
+        for pool, fast in pools:
+            pool.timeout = fast
 
 
 class StoreUnavailableError(Exception):

@@ -95,10 +95,15 @@ def _stat(pid: int) -> list[str] | None:
         return None
 
 
+def _cpu(fields: list[str]) -> float:
+    """User and system CPU time (fields 14 and 15 of ``/proc/PID/stat``), in seconds."""
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def cpu_seconds(pid: int) -> float:
     """User and system CPU time of a process so far (all its threads), in seconds; 0 once it is gone."""
     fields = _stat(pid)
-    return 0.0 if fields is None else (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return 0.0 if fields is None else _cpu(fields)
 
 
 def postgres_cpu() -> dict[tuple[int, int], float]:
@@ -115,7 +120,7 @@ def postgres_cpu() -> dict[tuple[int, int], float]:
             continue
         fields = _stat(int(entry.name))
         if fields is not None:
-            found[(int(entry.name), int(fields[19]))] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            found[(int(entry.name), int(fields[19]))] = _cpu(fields)
     return found
 
 

@@ -74,8 +74,8 @@ def open_views(
     """Constructs the named views (default: all) on the views database described by ``env``, creating
     their tables (or dropping and recreating them when their definition changed)."""
     views = construct_views(app, env, names)
-    for projection in views.values():
-        with patient(projection.view.datastore):  # at start: the store may be slow for a moment
+    with patient(*(p.view.datastore for p in views.values())):  # at start: the store may be slow for a moment
+        for projection in views.values():
             ensure_current_schema(projection.view)
     return views
 
@@ -144,12 +144,13 @@ class ViewRunner:
 
     def start(self) -> None:
         """Starts processing in the background (and listening, on PostgreSQL)."""
-        for name, projection in self.views.items():
-            with patient(projection.view.datastore):
+        with patient(getattr(self.app.recorder, "datastore", None), *(p.view.datastore for p in self.views.values())):
+            for name, projection in self.views.items():
                 self.positions[name] = projection.view.max_tracking_id(projection.application_name) or 0
-        # what ``latest_of`` stands for before the runner has read a later event of a kind: the log's head at start
-        # (the latest event of each kind is at or before it), so that a key made of it never repeats across restarts
-        self.head_at_start = self.app.recorder.max_notification_id() or 0
+            # what ``latest_of`` stands for before the runner has read a later event of a kind: the log's head at
+            # start (the latest event of each kind is at or before it), so that a key made of it never repeats
+            # across restarts
+            self.head_at_start = self.app.recorder.max_notification_id() or 0
         self.app.save_listeners.append(self._on_saved)
         self._thread = threading.Thread(target=self._loop, name="zonecase-views", daemon=True)
         self._thread.start()

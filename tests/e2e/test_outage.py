@@ -25,15 +25,22 @@ from .conftest import make_api
 from .conftest import refused
 
 
+def behind_a_relay(factory: StoreFactory, delay: float = 0.0) -> tuple[str, Relay]:
+    """A new store's URL through a relay in front of PostgreSQL (each new connection held ``delay`` seconds)."""
+    url = urlparse(factory.new_url())
+    relay = Relay((url.hostname or "127.0.0.1", url.port or 5432))
+    relay.delay = delay
+    relay.mend()
+    netloc = f"{url.username}@127.0.0.1:{relay.port}" if url.username else f"127.0.0.1:{relay.port}"
+    return url._replace(netloc=netloc).geturl(), relay
+
+
 @pytest.fixture
 def relayed(tmp_path: Path) -> Iterator[tuple[Api, Relay]]:
     factory = StoreFactory("postgres", tmp_path)
-    url = urlparse(factory.new_url())
-    relay = Relay((url.hostname or "127.0.0.1", url.port or 5432))
-    relay.mend()
-    netloc = f"{url.username}@127.0.0.1:{relay.port}" if url.username else f"127.0.0.1:{relay.port}"
+    url, relay = behind_a_relay(factory)
     try:
-        yield from ((api, relay) for api in make_api(url._replace(netloc=netloc).geturl(), tmp_path))
+        yield from ((api, relay) for api in make_api(url, tmp_path))
     finally:
         factory.cleanup()
 
@@ -81,13 +88,9 @@ def test_a_start_waits_for_a_store_slow_to_answer_then_requests_wait_their_secon
     from .conftest import SECRET
 
     factory = StoreFactory("postgres", tmp_path)
-    url = urlparse(factory.new_url())
-    relay = Relay((url.hostname or "127.0.0.1", url.port or 5432))
-    relay.delay = 2.0  # every new connection reaches PostgreSQL only after 2 s; a request waits 1 s
-    relay.mend()
-    netloc = f"{url.username}@127.0.0.1:{relay.port}" if url.username else f"127.0.0.1:{relay.port}"
+    url, relay = behind_a_relay(factory, delay=2.0)  # a new connection reaches PostgreSQL after 2 s; a request waits 1
     settings = Settings(
-        database_url=url._replace(netloc=netloc).geturl(),
+        database_url=url,
         data_dir=tmp_path / "data",
         jwt_secret=SECRET,
         scheduler_interval=0,
