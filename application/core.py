@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
 import time
@@ -104,6 +105,32 @@ def replayed(aggregate: Any, events: Iterable[Any]) -> Any:
     for event in events:
         aggregate = event.mutate(aggregate)
     return aggregate
+
+
+def kept_unchanged(cache: Any) -> Callable[[Any, Iterable[Any]], Any]:
+    """``replayed`` for the repository's ``cache``, copy-on-write. The repository brings an aggregate it keeps up to
+    date in place, under a lock of its own, and copies it for its caller after releasing that lock: a copy taken
+    while another thread was bringing the same aggregate up to date could hold half of an event. Here a kept
+    aggregate is never changed: the new events are applied to a copy, which replaces it in ``cache`` (unless that
+    cache was replaced meanwhile, ``ZoneCore.forget_loaded``, or keeps a copy as fresh already)."""
+
+    def project(aggregate: Any, events: Iterable[Any]) -> Any:
+        if aggregate is None:  # a first load: the repository keeps what this returns, unchanged from then on
+            return replayed(None, events)
+        fresh = None
+        for event in events:
+            fresh = event.mutate(copy.deepcopy(aggregate) if fresh is None else fresh)
+        if fresh is None:
+            return aggregate
+        try:
+            kept = cache.get(fresh.id)
+        except KeyError:  # the cache was replaced meanwhile
+            return fresh
+        if kept.version < fresh.version:  # another thread may have kept a fresher copy meanwhile
+            cache.put(fresh.id, fresh)
+        return fresh
+
+    return project
 
 
 def retried_once(attempt: Callable[[], T], twice: str) -> T:
@@ -220,7 +247,7 @@ class ZoneCore(Application[UUID]):
     def get_zone(self, zone_id: UUID) -> Zone:
         """The zone's current state, rebuilt from its events."""
         try:
-            zone: Any = self.repository.get(zone_id, projector_func=replayed)
+            zone: Any = self.repository.get(zone_id, projector_func=kept_unchanged(self.repository.cache))
         except AggregateNotFoundError:
             raise ZoneNotFoundError(f"No zone {zone_id}.") from None
         if not isinstance(zone, Zone):  # a call or a calendar year: chained records beside the zones
@@ -298,7 +325,7 @@ class ZoneCore(Application[UUID]):
     def find(self, aggregate_id: UUID, kind: type[T]) -> T | None:
         """The aggregate with this id if it is a ``kind``, or None."""
         try:
-            found: Any = self.repository.get(aggregate_id, projector_func=replayed)
+            found: Any = self.repository.get(aggregate_id, projector_func=kept_unchanged(self.repository.cache))
         except AggregateNotFoundError:
             return None
         return found if isinstance(found, kind) else None

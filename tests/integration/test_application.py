@@ -287,6 +287,23 @@ class TestZonesKeptLoaded:
         assert zone.version == b.app.get_zone(z.id).version
         assert verify_zone(a.app, z.id).ok
 
+    def test_a_kept_zone_is_never_changed_in_place(self, pair: tuple[Container, Container]) -> None:
+        # the library brings a kept zone up to date in place and copies it for its caller after releasing its lock:
+        # a copy taken while another request was bringing the same zone up to date could hold half of an event
+        a, b = pair
+        z = self._assessing(a)
+        a.app.get_zone(z.id)
+        kept = a.app.repository.cache.get(z.id)  # type: ignore[union-attr]
+        version, state = kept.version, kept.state()
+        b.app.file_scores(z.id, EXPERTS[1], scores=full_scores())  # another process
+        zone = a.app.get_zone(z.id)
+        assert zone.version == version + 1 and EXPERTS[1].sub in zone.panel.sheets  # type: ignore[union-attr]
+        assert kept.version == version and kept.state() == state  # the one handed out before is as it was
+        fresher = a.app.repository.cache.get(z.id)  # type: ignore[union-attr]
+        assert fresher is not kept and fresher is not zone and fresher.version == zone.version  # the next use reads on
+        a.app.file_scores(z.id, EXPERTS[0], scores=full_scores())
+        assert fresher.version == zone.version and a.app.get_zone(z.id).version == zone.version + 1
+
     def test_a_refused_command_leaves_the_kept_zone_as_it_was(self, pair: tuple[Container, Container]) -> None:
         a, _ = pair
         z = self._assessing(a)

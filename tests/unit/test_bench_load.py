@@ -23,8 +23,10 @@ from fastapi.responses import JSONResponse
 from api.positions import READ_AFTER
 from api.positions import ReadAfter
 from api.positions import position_headers
+from bench.load import Usage
 from bench.load import cpu_seconds
 from bench.load import postgres_cpu
+from bench.load import reach
 from bench.load import run_clients
 
 from ..conftest import _postgres_or_skip
@@ -118,3 +120,17 @@ def test_postgres_cpu_finds_the_backend_serving_a_connection() -> None:
     with psycopg.connect(_postgres_or_skip()) as conn:
         backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]  # type: ignore[index]
         assert backend in {pid for pid, _ in postgres_cpu()}
+
+
+def test_the_reach_of_a_mix_is_what_its_cpu_per_request_allows_on_every_core() -> None:
+    # the 2026-12-01 run: zonecase's mix at 431 requests/s (server 0.88, PostgreSQL 0.22, load generator 0.37 of a
+    # core), the floor's at 679 (0.63, 0.24, 0.48); the target 0.35 × 2,395 = 838 requests/s on 2 cores
+    zonecase = reach(2, 431, Usage(server=0.88, postgres=0.22, client=0.37), 838)
+    assert round(zonecase.ceiling) == 586  # 2 cores / 3.41 ms
+    assert round(zonecase.server_spent_ms, 2) == 2.04
+    assert round(zonecase.server_budget_ms, 2) == 1.02  # 2 / 838 s less 1.37 ms of load generator and PostgreSQL
+    assert zonecase.short
+    floor = reach(2, 679, Usage(server=0.63, postgres=0.24, client=0.48), 838)
+    assert round(floor.ceiling) == 1006 and not floor.short  # 0.93 ms spent of 1.40 allowed
+    away = reach(2, 431, Usage(server=0.88, postgres=None, client=0.37), 838)  # PostgreSQL on another machine
+    assert away.server_budget_ms > zonecase.server_budget_ms
