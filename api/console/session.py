@@ -5,6 +5,8 @@ public see a 403 page. Nothing in the console changes the record: its only forms
 
 from __future__ import annotations
 
+import inspect
+import json
 import time
 from collections.abc import Awaitable
 from collections.abc import Callable
@@ -23,9 +25,11 @@ from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 
 from api.console import fmt
+from api.console import words
 from api.deps import Principal
 from api.deps import principal_of
 from api.deps import require_roles
+from api.errors import PROBLEM
 from api.errors import ApiProblem
 
 COOKIE = "zonecase_console"
@@ -139,20 +143,59 @@ def wants_json(request: Request) -> bool:
 
 
 def install(app: FastAPI) -> None:
-    """Under ``/console`` a problem is a page: not signed in (or the token expired) → the sign-in page; another
-    refusal → a page saying so, with its status. Elsewhere, and for the console's own JSON fetches (``Accept:
-    application/json``), the API's problem+json as before."""
-    previous: Callable[[Request, Any], Awaitable[Response]] = app.exception_handlers[ApiProblem]  # type: ignore[assignment]
+    """Under ``/console`` a problem is a page, whatever raised it — a refusal, a zone or document not found, a query
+    the API refuses, a view or the store unavailable, a page that does not exist: not signed in (or the token
+    expired) → the sign-in page; anything else → a page saying so in both languages (中文 first, by the problem's
+    stable ``code``; the API's detail beside it), with its status and its ``Retry-After`` or ``Allow``. Elsewhere,
+    and for the console's own JSON fetches (``Accept: application/json``), the API's problem+json as before. Call
+    it after ``api.errors.install``: it wraps the handlers installed there."""
+    for kind, previous in list(app.exception_handlers.items()):
+        app.add_exception_handler(kind, _as_page(previous))
 
-    async def console_problem(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, ApiProblem)
-        if not request.url.path.startswith("/console") or wants_json(request):
-            return await previous(request, exc)  # the API's problem+json: also the console's own fetches
-        if exc.status == 401:
+
+def _recognise(request: Request) -> None:
+    """Who is signed in, for the page's header, when the problem came before the page's own check (no such page, a
+    path or query refused): nobody if the cookie's token does not pass."""
+    token = request.cookies.get(COOKIE)
+    if token and getattr(request.state, "console_viewer", None) is None:
+        try:
+            request.state.console_viewer = principal_of(request, token)
+        except (ApiProblem, jwt.PyJWTError):
+            pass
+
+
+def _as_page(
+    previous: Callable[[Request, Any], Response | Awaitable[Response]],
+) -> Callable[[Request, Any], Awaitable[Response]]:
+    async def handler(request: Request, exc: Exception) -> Response:
+        answer = previous(request, exc)
+        if inspect.isawaitable(answer):
+            answer = await answer
+        if (
+            not isinstance(answer, Response)  # a WebSocket's handler answers nothing
+            or not request.url.path.startswith("/console")
+            or wants_json(request)
+            or answer.media_type != PROBLEM
+            or not isinstance(answer.body, bytes)
+        ):
+            return answer  # the API's problem+json: also the console's own fetches
+        problem = json.loads(answer.body)
+        if answer.status_code == 401:
             response = RedirectResponse("/console/sign-in", status_code=303, headers=CONSOLE_HEADERS)
             if request.cookies.get(COOKIE):  # expired or no longer valid: forget it
-                response.delete_cookie(COOKIE, path="/console", httponly=True, samesite="strict")
+                response.delete_cookie(COOKIE, **cookie_scope(request))
             return response
-        return render(request, "problem.html", {"status": exc.status, "detail": exc.detail}, status=exc.status)
+        _recognise(request)
+        context = {
+            "status": answer.status_code,
+            "code": problem.get("code", ""),
+            "explained": words.PROBLEMS.get(problem.get("code", ""), words.PROBLEM_OTHERWISE),
+            "detail": problem.get("detail", ""),
+        }
+        page = render(request, "problem.html", context, status=answer.status_code)
+        for name in ("retry-after", "allow"):
+            if name in answer.headers:
+                page.headers[name] = answer.headers[name]
+        return page
 
-    app.add_exception_handler(ApiProblem, console_problem)
+    return handler

@@ -116,3 +116,19 @@ CHECKED = {
     "terms": "称号期 terms",
     "revocations": "撤销 revocations",
 }
+
+# What a console page says when it cannot be shown, by the problem's stable code (the API's English detail beside it)
+PROBLEMS = {
+    "forbidden": "您的身份无权查看此页面或此集聚区的这部分内容。",
+    "objector_withheld": "依照《个人信息保护法》，异议人的姓名和联系方式不向此身份显示。",
+    "not_found": "所查找的页面、集聚区、文件或记录不存在（或在所选时点尚不存在）。",
+    "validation_failed": "请求中的参数有误（例如日期或时间的格式），请检查后重试。",
+    "bad_request": "请求无法识别，请检查后重试。",
+    "method_not_allowed": "此页面不支持该请求方式。",
+    "rate_limited": "请求过于频繁，请稍后再试。",
+    "views_unavailable": "查询视图暂时未能跟上最新记录或已停止；所有变更均已记录，请稍后再试。",
+    "store_unavailable": "事件库暂时无法连接；请稍后再试。",
+    "checkpoints_unavailable": "签名树头暂时无法读取，请稍后再试。",
+    "internal_error": "系统内部出错，错误已记录，请稍后再试。",
+}
+PROBLEM_OTHERWISE = "此页面暂时无法显示。"

@@ -115,3 +115,46 @@ def test_names_are_escaped(api: Api) -> None:
     sign_in(api, BUREAU)
     html = page(api, "/console/zones")
     assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;松山湖" in html
+
+
+def test_every_problem_under_the_console_is_a_page_in_both_languages_with_its_status(api: Api) -> None:
+    ids = fill_demo(api)
+    sign_in(api, INSPECTOR)
+    for path, status, code, words in [
+        ("/console/no-such-page", 404, "not_found", "不存在"),  # no route: the framework's own 404
+        ("/console/zones/not-a-zone-id", 422, "validation_failed", "参数有误"),  # a path the API refuses
+        (f"/console/zones/{ids['in_notice']}?as_of=yesterday", 422, "validation_failed", "参数有误"),
+        ("/console/zones?status=" + "x" * 41, 422, "validation_failed", "参数有误"),
+    ]:
+        r = api.client.get(path, follow_redirects=False)
+        assert r.status_code == status and r.headers["content-type"].startswith("text/html"), (path, r.text[:300])
+        assert words in r.text and f"<code>{code}</code>" in r.text and "退出" in r.text, path
+        assert r.headers["content-security-policy"].startswith("default-src 'none'"), path
+    r = api.client.post("/console/zones", follow_redirects=False)  # no such form: the page says so, Allow kept
+    assert r.status_code == 405 and r.headers["content-type"].startswith("text/html") and "请求方式" in r.text
+    assert r.headers["allow"] == "GET"
+    sign_in(api, EXPERTS[0])
+    assert "无权查看此页面" in page(api, "/console/zones", 403)  # a refusal says why in Chinese too
+    # the console's own fetches, and everything outside it, keep the API's problem+json
+    r = api.client.get("/console/no-such-page", headers={"Accept": "application/json"})
+    assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
+    r = api.client.get("/zones/not-a-zone-id", headers=api.headers(BUREAU))
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+
+
+def test_a_view_stopped_is_a_503_page_under_the_console(api: Api) -> None:
+    from projections.runner import ViewFailure
+
+    fill_demo(api)
+    sign_in(api, INSPECTOR)
+    runner = api.client.app.state.container.runner  # type: ignore[attr-defined]
+    head = api.position()
+    runner.positions["zones"] -= 1  # as if the view stopped before the client's last write
+    runner.failures["zones"] = ViewFailure("zones", head, "z", "Applied", "ValueError: test")
+    try:
+        r = api.client.get("/console/zones", headers={"Zonecase-After": str(head)})
+    finally:
+        del runner.failures["zones"]
+        runner.positions["zones"] += 1
+    assert r.status_code == 503 and r.headers["content-type"].startswith("text/html"), r.text[:300]
+    assert "查询视图" in r.text and "<code>views_unavailable</code>" in r.text and f"stopped on event {head}" in r.text

@@ -23,6 +23,7 @@ from .conftest import Api
 from .conftest import apply_first_batch
 from .conftest import make_api
 from .conftest import refused
+from .console_helpers import sign_in
 
 
 def behind_a_relay(factory: StoreFactory, delay: float = 0.0) -> tuple[str, Relay]:
@@ -56,7 +57,12 @@ def test_with_postgres_down_reads_and_commands_answer_503_within_2_s(relayed: tu
     api, relay = relayed
     zid = apply_first_batch(api, plan=GOOD_PLAN)
     assert api.get(f"/zones/{zid}", BUREAU).status_code == 200
+    sign_in(api, BUREAU)
     relay.cut()
+    console, seconds = timed(lambda: api.client.get(f"/console/zones/{zid}"))  # under the console: a page
+    assert console.status_code == 503 and console.headers["content-type"].startswith("text/html"), console.text[:300]
+    assert "事件库暂时无法连接" in console.text and int(console.headers["retry-after"]) > 0 and seconds < 2.0
+    api.client.cookies.clear()
     for call in (
         lambda: api.get(f"/zones/{zid}", BUREAU),
         lambda: api.get("/zones", BUREAU),
