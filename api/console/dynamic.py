@@ -6,6 +6,7 @@ target reached or not is the domain's own check (``domain.conditions``), as the 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
@@ -24,9 +25,15 @@ from api.console.fmt import Bar
 from api.console.fmt import bar_chart
 from api.console.pages import zone_documents
 from api.console.session import render
+from api.console.session import sees_all
 from api.console.session import viewer
+from api.console.zone import end_of
+from api.deps import Services
 from api.deps import ServicesDep
+from api.deps import instant_param
+from api.deps import require_roles
 from api.errors import ApiProblem
+from application.representation import zone_document
 from domain.conditions import MATCHING_RATIO
 from domain.conditions import matching_check
 from domain.conditions import plan_target_checks
@@ -189,20 +196,56 @@ def year_param(value: str | None) -> int | None:
     return int(text)
 
 
+def documents_as_of(c: Services, instant: datetime) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Every zone that existed at ``instant``, with its document as it stood then (rebuilt from the events recorded
+    up to then), as ``zone_documents`` gives the current ones."""
+    found = []
+    for zone in c.app.zones_as_of(instant):
+        document = zone_document(zone, c.app.policy)
+        row = {k: document.get(k) for k in ("name", "applicant_org", "status", "batch")}
+        found.append(({"zone_id": str(zone.id), **row}, document))
+    return found
+
+
+def day_param(value: str | None) -> date | None:
+    """The day of ``as_of`` from the form: empty → now; YYYY-MM-DD (the date input's form); anything else → 422."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    refused = ApiProblem(422, "validation_failed", "as_of: 日期格式应为 YYYY-MM-DD · expected a day, YYYY-MM-DD.")
+    if len(text) != 10:  # Python also reads 20250110 and 2025-W02-5 as days
+        raise refused
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise refused from None
+
+
 @router.get("/dynamic", response_class=HTMLResponse)
 def dynamic(
     request: Request,
     c: ServicesDep,
     year: Annotated[str | None, Query(max_length=20)] = None,
     call: Annotated[str | None, Query(max_length=200)] = None,
+    as_of: Annotated[
+        str | None, Query(max_length=20, description="the comparison as it stood at the end of a day")
+    ] = None,
 ) -> Response:
     """Dynamic management (动态管理, §6.4): the zones the reader may see side by side — each year's evaluation
     rating, and for the chosen year (default: the latest reported) each measure reported against the plan's
-    target for that year, a chart per measure with its table; filtered by call."""
+    target for that year, a chart per measure with its table; filtered by call; with ``as_of`` (the bureau, the
+    leading group and inspectors, as for a zone) as it all stood at the end of that day."""
     principal = viewer(request)
     chosen_year = year_param(year)
-    now = c.clock.now()
-    everyone = reporting_zones(zone_documents(c, principal), now.astimezone(SHANGHAI).year)
+    day = day_param(as_of)
+    if day is None:
+        now = c.clock.now()
+        found = zone_documents(c, principal)
+    else:
+        require_roles(principal, "bureau", "leading_group", "inspector")  # as GET /zones/{id}?as_of=
+        now = instant_param(end_of(day), "as_of")
+        found = documents_as_of(c, now)
+    everyone = reporting_zones(found, now.astimezone(SHANGHAI).year)
     calls = sorted({z.batch for z in everyone if z.batch})
     zones = [z for z in everyone if not call or z.batch == call]
     years = sorted({y for z in zones for y in z.years})
@@ -213,7 +256,8 @@ def dynamic(
         "zones": zones,
         "years": years,
         "calls": calls,
-        "chosen": {"year": shown_year, "call": call or ""},
+        "chosen": {"year": shown_year, "call": call or "", "as_of": day},
+        "can_time_travel": sees_all(principal),
         "ratings": {(z.id, y): rating_cell(z, y, now) for z in zones for y in years},
         "in_year": in_year,
         "measures": [compared(in_year, shown_year, m) for m in measure_names(in_year, shown_year)]

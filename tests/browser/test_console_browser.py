@@ -188,6 +188,12 @@ def test_the_console_in_a_browser(browser: Any, tmp_path: Path) -> None:
         WebDriverWait(browser, 10).until(lambda b: "year=2022" in b.current_url)
         assert "✗ 未达标" in browser.find_element(By.ID, "table-new_platforms").text
         accessible(browser, "dynamic")
+        as_of = browser.find_element(By.ID, "as-of")  # the same comparison as it stood on a past day
+        browser.execute_script("arguments[0].value = '2022-06-30'", as_of)
+        as_of.find_element(By.XPATH, "ancestor::form").find_element(By.CSS_SELECTOR, "button").click()
+        WebDriverWait(browser, 10).until(lambda b: "as_of=2022-06-30" in b.current_url)
+        assert "过去的状态 as of 2022-06-30" in browser.find_element(By.ID, "as-of-banner").text
+        accessible(browser, "dynamic-as-of")
 
         browser.find_element(By.CSS_SELECTOR, ".who button").click()
         WebDriverWait(browser, 10).until(lambda b: b.current_url.endswith("/console/sign-in"))

@@ -175,3 +175,26 @@ def test_each_measure_is_headed_by_its_name_before_its_chart(api: Api) -> None:
     assert '<h3 id="measure-revenue-h">营业收入 revenue（亿元） · 2023</h3>' in html
     assert '<h3 id="measure-employees-h">从业人员 employees · 2023</h3>' in html
     assert line(measure(html, "revenue"), ids["granted"])[0] == "256.0 亿元"
+
+
+def test_the_comparison_as_it_stood_at_the_end_of_a_past_day(api: Api) -> None:
+    ids = with_a_second_title(api)  # Nancheng's 2024 report filed 2025-01-20, rated on 2025-03-01
+    first, second = ids["granted"], ids["second"]
+    sign_in(api, INSPECTOR)
+    before = page(api, "/console/dynamic?year=2024&as_of=2025-01-10")
+    assert cell(before, second, 2024) == "未到期 due 2025-01-31" == cell(before, first, 2024)
+    assert 'id="as-of-banner"' in before and 'name="as_of" value="2025-01-10"' in before
+    assert "未报告 not filed" in line(measure(before, "revenue"), second)[0]  # no figures yet
+    filed = page(api, "/console/dynamic?year=2024&as_of=2025-02-15")
+    assert cell(filed, second, 2024) == "未评价 not evaluated" and "未报告（逾期）" in cell(filed, first, 2024)
+    assert line(measure(filed, "revenue"), second)[:2] == ["135.0 亿元", "140.0 亿元"]
+    assert cell(page(api, "/console/dynamic?year=2024&as_of=2025-03-05"), second, 2024) == "合格 pass"
+    assert second not in page(api, "/console/dynamic?as_of=2024-06-01")  # it applied on 2024-06-03
+    now = page(api, "/console/dynamic?year=2024")
+    assert 'id="as-of-banner"' not in now and cell(now, second, 2024) == "合格 pass"
+    for bad in ("not-a-day", "2025-02-30", "20250110"):
+        assert "参数有误" in page(api, f"/console/dynamic?as_of={bad}", 422)
+    assert cell(page(api, "/console/dynamic?year=2024&as_of="), second, 2024) == "合格 pass"  # the form left empty
+    sign_in(api, SONGSHAN)  # as for a zone: not for applicants
+    assert "无权查看" in page(api, "/console/dynamic?as_of=2025-01-10", 403)
+    assert 'name="as_of"' not in page(api, "/console/dynamic")
