@@ -22,6 +22,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.application import Application
 from eventsourcing.application import LRUCache
+from eventsourcing.application import Repository
 from eventsourcing.domain import Aggregate
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.domain import MutableOrImmutableAggregate
@@ -111,8 +112,8 @@ def kept_unchanged(cache: Any) -> Callable[[Any, Iterable[Any]], Any]:
     """``replayed`` for the repository's ``cache``, copy-on-write. The repository brings an aggregate it keeps up to
     date in place, under a lock of its own, and copies it for its caller after releasing that lock: a copy taken
     while another thread was bringing the same aggregate up to date could hold half of an event. Here a kept
-    aggregate is never changed: the new events are applied to a copy, which replaces it in ``cache`` (unless that
-    cache was replaced meanwhile, ``ZoneCore.forget_loaded``, or keeps a copy as fresh already)."""
+    aggregate is never changed: the new events are applied to a copy, which replaces it in ``cache`` (unless the
+    cache let it go meanwhile or keeps a copy as fresh already)."""
 
     def project(aggregate: Any, events: Iterable[Any]) -> Any:
         if aggregate is None:  # a first load: the repository keeps what this returns, unchanged from then on
@@ -124,7 +125,7 @@ def kept_unchanged(cache: Any) -> Callable[[Any, Iterable[Any]], Any]:
             return aggregate
         try:
             kept = cache.get(fresh.id)
-        except KeyError:  # the cache was replaced meanwhile
+        except KeyError:  # evicted meanwhile (the cache is bounded): nothing to replace
             return fresh
         if kept.version < fresh.version:  # another thread may have kept a fresher copy meanwhile
             cache.put(fresh.id, fresh)
@@ -143,6 +144,29 @@ def retried_once(attempt: Callable[[], T], twice: str) -> T:
         return attempt()
     except IntegrityError:
         raise VersionConflictError(f"{twice}; nothing was recorded. Try again.") from None
+
+
+class KeptUnchangedRepository(Repository[UUID]):
+    """The library's repository, except that the aggregates it keeps are never changed in place: every ``get``
+    replays through ``kept_unchanged``, whatever projector its caller names (one that changed a kept aggregate in
+    place would bring the race back)."""
+
+    def get(
+        self,
+        aggregate_id: UUID,
+        *,
+        version: int | None = None,
+        projector_func: Any = None,
+        fastforward_skipping: bool = False,
+        deepcopy_from_cache: bool = True,
+    ) -> Any:
+        return super().get(
+            aggregate_id,
+            version=version,
+            projector_func=kept_unchanged(self.cache),
+            fastforward_skipping=fastforward_skipping,
+            deepcopy_from_cache=deepcopy_from_cache,
+        )
 
 
 class Activity:
@@ -206,6 +230,20 @@ class ZoneCore(Application[UUID]):
         with patient(getattr(self.factory, "datastore", None)):  # creating the tables: the start may wait
             return super().construct_recorder()
 
+    def construct_repository(self) -> Repository[UUID]:
+        """The library's repository as its environment configures it (cache, fast-forward, copies), but keeping
+        its aggregates unchanged (``KeptUnchangedRepository``)."""
+        configured = super().construct_repository()
+        repository = KeptUnchangedRepository(
+            self.events,
+            snapshot_store=self.snapshots,
+            fastforward=configured.fastforward,
+            fastforward_skipping=configured.fastforward_skipping,
+            deepcopy_from_cache=configured.deepcopy_from_cache,
+        )
+        repository.cache = configured.cache
+        return repository
+
     @property
     def side_tables(self) -> SideTables:
         """Idempotency keys and document metadata, kept beside the events."""
@@ -247,7 +285,7 @@ class ZoneCore(Application[UUID]):
     def get_zone(self, zone_id: UUID) -> Zone:
         """The zone's current state, rebuilt from its events."""
         try:
-            zone: Any = self.repository.get(zone_id, projector_func=kept_unchanged(self.repository.cache))
+            zone: Any = self.repository.get(zone_id)
         except AggregateNotFoundError:
             raise ZoneNotFoundError(f"No zone {zone_id}.") from None
         if not isinstance(zone, Zone):  # a call or a calendar year: chained records beside the zones
@@ -325,7 +363,7 @@ class ZoneCore(Application[UUID]):
     def find(self, aggregate_id: UUID, kind: type[T]) -> T | None:
         """The aggregate with this id if it is a ``kind``, or None."""
         try:
-            found: Any = self.repository.get(aggregate_id, projector_func=kept_unchanged(self.repository.cache))
+            found: Any = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
         return found if isinstance(found, kind) else None

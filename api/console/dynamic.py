@@ -5,6 +5,7 @@ target reached or not is the domain's own check (``domain.conditions``), as the 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from datetime import datetime
@@ -27,10 +28,9 @@ from api.console.pages import zone_documents
 from api.console.session import render
 from api.console.session import sees_all
 from api.console.session import viewer
-from api.console.zone import end_of
+from api.console.zone import as_it_stood
 from api.deps import Services
 from api.deps import ServicesDep
-from api.deps import instant_param
 from api.deps import require_roles
 from api.errors import ApiProblem
 from application.representation import zone_document
@@ -204,6 +204,7 @@ def documents_as_of(c: Services, instant: datetime) -> list[tuple[dict[str, Any]
         document = zone_document(zone, c.app.policy)
         row = {k: document.get(k) for k in ("name", "applicant_org", "status", "batch")}
         found.append(({"zone_id": str(zone.id), **row}, document))
+    found.sort(key=lambda f: (f[1]["applied_on"], f[0]["zone_id"]), reverse=True)  # as the zones view lists them
     return found
 
 
@@ -213,7 +214,7 @@ def day_param(value: str | None) -> date | None:
     if not text:
         return None
     refused = ApiProblem(422, "validation_failed", "as_of: 日期格式应为 YYYY-MM-DD · expected a day, YYYY-MM-DD.")
-    if len(text) != 10:  # Python also reads 20250110 and 2025-W02-5 as days
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):  # Python also reads 20250110 and 2025-W02-5 as days
         raise refused
     try:
         return date.fromisoformat(text)
@@ -243,7 +244,7 @@ def dynamic(
         found = zone_documents(c, principal)
     else:
         require_roles(principal, "bureau", "leading_group", "inspector")  # as GET /zones/{id}?as_of=
-        now = instant_param(end_of(day), "as_of")
+        now = as_it_stood(day, c.clock.now())
         found = documents_as_of(c, now)
     everyone = reporting_zones(found, now.astimezone(SHANGHAI).year)
     calls = sorted({z.batch for z in everyone if z.batch})

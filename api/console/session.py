@@ -136,6 +136,11 @@ def home(request: Request) -> Response:
     return RedirectResponse("/console/zones", status_code=303, headers=CONSOLE_HEADERS)
 
 
+def in_console(path: str) -> bool:
+    """Whether ``path`` is the console's (``/console`` and below it, not ``/consolefoo``)."""
+    return path == "/console" or path.startswith("/console/")
+
+
 def wants_json(request: Request) -> bool:
     """Whether the request asks for JSON (the verify badge's fetches), not a page."""
     accept = request.headers.get("accept", "")
@@ -173,7 +178,7 @@ def _as_page(
             answer = await answer
         if (
             not isinstance(answer, Response)  # a WebSocket's handler answers nothing
-            or not request.url.path.startswith("/console")
+            or not in_console(request.url.path)
             or wants_json(request)
             or answer.media_type != PROBLEM
             or not isinstance(answer.body, bytes)

@@ -72,6 +72,14 @@ def end_of(day: date) -> datetime:
     return datetime.combine(day, time.max, SHANGHAI)
 
 
+def as_it_stood(day: date, now: datetime) -> datetime:
+    """The instant a page "as of" ``day`` shows: the end of that day (Asia/Shanghai), or now for today; a day still to
+    come is refused (422) — there is no past state of it to show."""
+    if day > now.astimezone(SHANGHAI).date():
+        raise ApiProblem(422, "validation_failed", f"as_of: {day} 尚未到来 · {day} has not come yet.")
+    return min(instant_param(end_of(day), "as_of"), now)
+
+
 def assessment_panel(c: Services, zone_id: UUID, past: Zone | None = None) -> dict[str, Any] | None:
     """The latest panel round as the charts show it: per indicator the panel score, its weight and each counted
     expert's score; the group subtotals against their declared weights; conflicts and recusals. With ``past`` (the
@@ -163,7 +171,7 @@ def zone(
     instant, past = None, None
     if as_of is not None:
         require_roles(principal, "bureau", "leading_group", "inspector")  # as GET /zones/{id}?as_of=
-        instant = instant_param(end_of(as_of), "as_of")
+        instant = as_it_stood(as_of, c.clock.now())
         try:
             past = c.app.as_of(zone_id, instant)
             document = zone_document(past, c.app.policy)

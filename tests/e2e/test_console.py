@@ -140,6 +140,9 @@ def test_every_problem_under_the_console_is_a_page_in_both_languages_with_its_st
     assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
     r = api.client.get("/zones/not-a-zone-id", headers=api.headers(BUREAU))
     assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+    for path in ("/consolefoo", "/console.json"):  # beside the console, not in it
+        r = api.client.get(path)
+        assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json", path
 
 
 def test_a_view_stopped_is_a_503_page_under_the_console(api: Api) -> None:

@@ -192,8 +192,10 @@ def test_the_comparison_as_it_stood_at_the_end_of_a_past_day(api: Api) -> None:
     assert second not in page(api, "/console/dynamic?as_of=2024-06-01")  # it applied on 2024-06-03
     now = page(api, "/console/dynamic?year=2024")
     assert 'id="as-of-banner"' not in now and cell(now, second, 2024) == "合格 pass"
-    for bad in ("not-a-day", "2025-02-30", "20250110"):
+    for bad in ("not-a-day", "2025-02-30", "20250110", "2025-W02-5", "2025-03-11"):  # the clock is on 2025-03-10
         assert "参数有误" in page(api, f"/console/dynamic?as_of={bad}", 422)
+    today = page(api, "/console/dynamic?year=2024&as_of=2025-03-10")  # today: as it stands now
+    assert today.index(first) > today.index(second) and now.index(first) > now.index(second)  # the list's order
     assert cell(page(api, "/console/dynamic?year=2024&as_of="), second, 2024) == "合格 pass"  # the form left empty
     sign_in(api, SONGSHAN)  # as for a zone: not for applicants
     assert "无权查看" in page(api, "/console/dynamic?as_of=2025-01-10", 403)

@@ -304,6 +304,18 @@ class TestZonesKeptLoaded:
         a.app.file_scores(z.id, EXPERTS[0], scores=full_scores())
         assert fresher.version == zone.version and a.app.get_zone(z.id).version == zone.version + 1
 
+    def test_a_kept_call_is_never_changed_in_place_either(self, pair: tuple[Container, Container]) -> None:
+        # every read of the store goes through the same repository: the public list of calls as well
+        a, b = pair
+        call = next(c for c in a.app.calls() if c.call_id == "2021-first")
+        kept = a.app.repository.cache.get(call.id)  # type: ignore[union-attr]
+        version, cases = kept.version, dict(kept.cases)
+        z = file_first_batch(b.app)  # another process: the application opens a case in the call
+        fresh = next(c for c in a.app.calls() if c.call_id == "2021-first")
+        assert fresh.version == version + 1 and str(z.id) in fresh.cases[z.applicant_org]
+        assert kept.version == version and kept.cases == cases
+        assert a.app.repository.cache.get(call.id).version == version + 1  # type: ignore[union-attr]
+
     def test_a_refused_command_leaves_the_kept_zone_as_it_was(self, pair: tuple[Container, Container]) -> None:
         a, _ = pair
         z = self._assessing(a)
