@@ -45,6 +45,7 @@ log = logging.getLogger("zonecase.projections")
 
 QUIET_SECONDS = 0.005  # no command for this long: the views run
 MAX_DELAY_SECONDS = 0.05  # however busy the commands keep the process, the views run this soon after a prompt
+STOP_WITHIN_SECONDS = 0.2  # the listener, waiting for a notification, looks this often whether it should stop
 
 
 class ViewsUnavailableError(Exception):
@@ -363,7 +364,7 @@ class ViewRunner:
                     conn.execute(f'LISTEN "{recorder.channel_name}"')
                     self.listening = True
                     while not self._stop.is_set():
-                        for _ in conn.notifies(timeout=1.0, stop_after=1):
+                        for _ in conn.notifies(timeout=STOP_WITHIN_SECONDS, stop_after=1):
                             self._prompt.set()
             except Exception:
                 log.warning("lost the LISTEN connection; polling every %.1f s until it is back", self.poll_interval)
