@@ -15,9 +15,12 @@ from typing import Any
 
 from audit.integrity import StreamChain
 from domain.conditions import WAIVABLE_CONDITIONS
+from domain.errors import InvalidValueError
 from domain.intake import PROCESS_REVOCATIONS
 from domain.integrity import values_of
+from domain.values import days_hours_minutes
 from domain.values import local_date
+from domain.values import local_minute
 
 DECISIONS_NEEDING_REASONS = {
     "ApplicationReturned": "returning an application",
@@ -137,7 +140,13 @@ class Inspection:
 
 
 def inspect(app: Any, *, start: datetime | None, end: datetime, lag_tolerance: timedelta) -> Inspection:
-    """Reads the whole log (streaming) and reports every violation found."""
+    """Reads the whole log (streaming) and reports every violation found; a period that starts after it ends is
+    refused (it would report no finding where the log may hold some)."""
+    if start is not None and start > end:
+        raise InvalidValueError(
+            "The period starts after it ends (from 晚于 to): nothing would be inspected.",
+            [{"loc": ["query", "from"], "msg": "after to"}],
+        )
     report = Inspection(start, end, lag_tolerance)
     zones: dict[str, _Zone] = {}
     position = 0
@@ -251,10 +260,16 @@ def _check(app: Any, report: Inspection, zones: dict[str, _Zone], n: Any) -> Non
         if window and lag > report.lag_tolerance:
             report.find(
                 "deadline_recorded_late",
-                f"{d.get('key')} fell due at {d['due_at']} and was recorded {lag} later",
+                f"{d.get('key')} fell due at {local_minute(due_at)} and was recorded {_span(lag)} later",
                 lag_seconds=int(lag.total_seconds()),
                 **ref,
             )
+
+
+def _span(lag: timedelta) -> str:
+    """A lag as days, hours and minutes (956 d 3 h 49 min)."""
+    parts = zip(days_hours_minutes(lag.total_seconds()), ("d", "h", "min"), strict=True)
+    return " ".join(f"{n} {unit}" for n, unit in parts if n) or "under a minute"
 
 
 def _check_waivers(report: Inspection, waivers: Any, ref: dict[str, Any], window: bool) -> None:

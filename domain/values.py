@@ -42,6 +42,17 @@ def local_date(at: datetime) -> date:
     return at.astimezone(SHANGHAI).date()
 
 
+def local_minute(at: datetime) -> str:
+    """An instant as people read it here: its minute in Asia/Shanghai (2024-04-20 00:00 (+08:00))."""
+    return at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M (+08:00)")
+
+
+def days_hours_minutes(seconds: float) -> tuple[int, int, int]:
+    """A span in whole days, hours and minutes (what is left of a minute dropped; a negative span is none)."""
+    minutes = max(0, int(seconds)) // 60
+    return minutes // 1440, minutes // 60 % 24, minutes % 60
+
+
 def start_of_day(day: date) -> datetime:
     """Midnight Asia/Shanghai at the start of ``day``, as a UTC instant."""
     return datetime.combine(day, time(0), SHANGHAI).astimezone(UTC)
@@ -68,8 +79,8 @@ def day_after(day: date) -> date:
 def permit(role: str, roles: tuple[str, ...]) -> None:
     """Refuses, in words an officer reads, unless ``role`` is one of ``roles`` (the one role check)."""
     if role not in roles:
+        named = role.replace("_", " ")
+        who = "The public" if role == "public" else f"{'An' if named[:1] in 'aeiou' else 'A'} {named}"
         raise NotPermittedError(
-            f"A {role.replace('_', ' ')} may not do this; it is for: "
-            + ", ".join(r.replace("_", " ") for r in roles)
-            + "."
+            f"{who} may not do this; it is for: " + ", ".join(r.replace("_", " ") for r in roles) + "."
         )

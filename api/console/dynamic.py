@@ -5,9 +5,7 @@ target reached or not is the domain's own check (``domain.conditions``), as the 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import date
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
@@ -29,6 +27,8 @@ from api.console.session import render
 from api.console.session import sees_all
 from api.console.session import viewer
 from api.console.zone import as_it_stood
+from api.console.zone import day_param
+from api.console.zone import is_today
 from api.deps import Services
 from api.deps import ServicesDep
 from api.deps import require_roles
@@ -208,20 +208,6 @@ def documents_as_of(c: Services, instant: datetime) -> list[tuple[dict[str, Any]
     return found
 
 
-def day_param(value: str | None) -> date | None:
-    """The day of ``as_of`` from the form: empty → now; YYYY-MM-DD (the date input's form); anything else → 422."""
-    text = (value or "").strip()
-    if not text:
-        return None
-    refused = ApiProblem(422, "validation_failed", "as_of: 日期格式应为 YYYY-MM-DD · expected a day, YYYY-MM-DD.")
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):  # Python also reads 20250110 and 2025-W02-5 as days
-        raise refused
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise refused from None
-
-
 @router.get("/dynamic", response_class=HTMLResponse)
 def dynamic(
     request: Request,
@@ -257,7 +243,8 @@ def dynamic(
         "zones": zones,
         "years": years,
         "calls": calls,
-        "chosen": {"year": shown_year, "call": call or "", "as_of": day},
+        "chosen": {"year": shown_year, "explicit_year": chosen_year, "call": call or "", "as_of": day},
+        "as_of_today": is_today(day, c.clock.now()),
         "can_time_travel": sees_all(principal),
         "ratings": {(z.id, y): rating_cell(z, y, now) for z in zones for y in years},
         "in_year": in_year,

@@ -13,7 +13,8 @@ from typing import Any
 from markupsafe import Markup
 from markupsafe import escape
 
-from domain.values import SHANGHAI
+from domain.values import days_hours_minutes
+from domain.values import local_minute
 
 
 def num(value: Any, places: int = 2) -> str:
@@ -64,16 +65,14 @@ def shanghai(instant: Any) -> str:
     """An ISO instant in Asia/Shanghai, to the minute, with its offset."""
     if not instant:
         return "—"
-    when = instant if isinstance(instant, datetime) else datetime.fromisoformat(str(instant))
-    return when.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M (+08:00)")
+    return local_minute(instant if isinstance(instant, datetime) else datetime.fromisoformat(str(instant)))
 
 
 def lag(seconds: Any) -> str:
     """A lag in seconds as days, hours and minutes (2 天 3 小时 5 分 · 2 d 3 h 5 min)."""
     if seconds is None or seconds == "":
         return "—"
-    minutes = max(0, int(seconds)) // 60
-    d, h, m = minutes // 1440, minutes // 60 % 24, minutes % 60
+    d, h, m = days_hours_minutes(float(seconds))
     zh = "".join(f"{n} {u}" + " " for n, u in ((d, "天"), (h, "小时"), (m, "分")) if n).strip() or "不足1分"
     en = " ".join(f"{n} {u}" for n, u in ((d, "d"), (h, "h"), (m, "min")) if n) or "< 1 min"
     return f"{zh} · {en}"

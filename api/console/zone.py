@@ -5,6 +5,7 @@ the browser. Everything is read through the API's own queries and redaction (``a
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from datetime import datetime
 from datetime import time
@@ -70,6 +71,25 @@ def documents_in(value: Any) -> list[dict[str, str]]:
 def end_of(day: date) -> datetime:
     """The last instant of ``day`` in Asia/Shanghai: the state "as of" that date."""
     return datetime.combine(day, time.max, SHANGHAI)
+
+
+def day_param(value: str | None) -> date | None:
+    """The day of ``as_of`` from a form: empty → now; YYYY-MM-DD (the date input's form); anything else → 422."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    refused = ApiProblem(422, "validation_failed", "as_of: 日期格式应为 YYYY-MM-DD · expected a day, YYYY-MM-DD.")
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):  # Python also reads 20250110 and 2025-W02-5 as days
+        raise refused
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise refused from None
+
+
+def is_today(day: date | None, now: datetime) -> bool:
+    """Whether ``day`` is today in Asia/Shanghai: "as of" it is the current state."""
+    return day is not None and day == now.astimezone(SHANGHAI).date()
 
 
 def as_it_stood(day: date, now: datetime) -> datetime:
@@ -162,23 +182,22 @@ def zone(
     request: Request,
     zone_id: UUID,
     c: ServicesDep,
-    as_of: Annotated[date | None, Query(description="the zone as it stood at the end of this day")] = None,
+    as_of: Annotated[str | None, Query(max_length=20, description="the zone as it stood at the end of a day")] = None,
 ) -> Response:
     """One zone: timeline, state (now or as of a date), deadlines, notices and objections, assessment, verify."""
     principal = viewer(request)
+    day = day_param(as_of)
     current = zone_queries._document_or_404(c, zone_id, principal)  # 404, or 403 for another applicant's zone
     history = zone_queries.history(zone_id, c, principal)  # redacted for whoever may not see objectors
     instant, past = None, None
-    if as_of is not None:
+    if day is not None:
         require_roles(principal, "bureau", "leading_group", "inspector")  # as GET /zones/{id}?as_of=
-        instant = as_it_stood(as_of, c.clock.now())
+        instant = as_it_stood(day, c.clock.now())
         try:
             past = c.app.as_of(zone_id, instant)
             document = zone_document(past, c.app.policy)
         except ZoneNotFoundError:
-            raise ApiProblem(
-                404, "not_found", f"该集聚区在 {as_of} 尚不存在 The zone did not exist on {as_of}."
-            ) from None
+            raise ApiProblem(404, "not_found", f"该集聚区在 {day} 尚不存在 The zone did not exist on {day}.") from None
         history = [e for e in history if datetime.fromisoformat(e["at"]) <= instant]
     else:
         document = current
@@ -193,7 +212,8 @@ def zone(
     context = {
         "zone": shown,
         "status_words": words.STATUS.get(shown["status"], shown["status"]),
-        "as_of": as_of,
+        "as_of": day,
+        "as_of_today": is_today(day, c.clock.now()),
         "history": history,
         "notices": notices,
         "objections": objections,
@@ -203,7 +223,7 @@ def zone(
         "assessment": assessment_panel(c, zone_id, past) if sees_all(principal) else None,
         "can_time_travel": sees_all(principal),
         "sees_objectors": principal.role in SEES_OBJECTORS,
-        "last": history[-1] if history and as_of is None else None,
+        "last": history[-1] if history and day is None else None,
         "key_id": c.checkpoints.key.key_id if c.checkpoints is not None else None,
         "latest_checkpoint": latest,
     }

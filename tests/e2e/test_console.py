@@ -130,11 +130,14 @@ def test_every_problem_under_the_console_is_a_page_in_both_languages_with_its_st
         assert r.status_code == status and r.headers["content-type"].startswith("text/html"), (path, r.text[:300])
         assert words in r.text and f"<code>{code}</code>" in r.text and "退出" in r.text, path
         assert r.headers["content-security-policy"].startswith("default-src 'none'"), path
+    assert "返回集聚区列表" in r.text and "以其他身份登录" not in r.text  # a mistake, not a permission: back, not away
     r = api.client.post("/console/zones", follow_redirects=False)  # no such form: the page says so, Allow kept
     assert r.status_code == 405 and r.headers["content-type"].startswith("text/html") and "请求方式" in r.text
     assert r.headers["allow"] == "GET"
     sign_in(api, EXPERTS[0])
-    assert "无权查看此页面" in page(api, "/console/zones", 403)  # a refusal says why in Chinese too
+    refused = page(api, "/console/zones", 403)
+    assert "无权查看此页面" in refused and "以其他身份登录" in refused  # a refusal says why in Chinese too
+    assert "An expert may not do this" in refused
     # the console's own fetches, and everything outside it, keep the API's problem+json
     r = api.client.get("/console/no-such-page", headers={"Accept": "application/json"})
     assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"

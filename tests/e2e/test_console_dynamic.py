@@ -94,7 +94,7 @@ def test_each_year_s_rating_and_the_latest_year_s_figures_against_the_plan(api: 
     assert cell(html, granted, 2024) == "未到期 due 2025-01-31" and 'data-year="2025"' not in html  # 2024-05-27
     assert html.count('class="rating-row"') == 1  # the others hold no title: no report due
     assert "1 zone with annual reports due or filed" in html  # one zone, not "1 zones"
-    assert '<option value="2023" selected>' in html  # the latest year reported
+    assert '<option value="" selected>最新 latest (2023)</option>' in html  # the latest year reported
     revenue = measure(html, "revenue")
     assert '<svg class="chart" id="chart-revenue" role="img"' in revenue and "2023 年 营业收入" in revenue
     assert line(revenue, granted) == ["256.0 亿元", "250.0 亿元", "✓ 达标 reached"]
@@ -194,7 +194,11 @@ def test_the_comparison_as_it_stood_at_the_end_of_a_past_day(api: Api) -> None:
     assert 'id="as-of-banner"' not in now and cell(now, second, 2024) == "合格 pass"
     for bad in ("not-a-day", "2025-02-30", "20250110", "2025-W02-5", "2025-03-11"):  # the clock is on 2025-03-10
         assert "参数有误" in page(api, f"/console/dynamic?as_of={bad}", 422)
-    today = page(api, "/console/dynamic?year=2024&as_of=2025-03-10")  # today: as it stands now
+    today = page(api, "/console/dynamic?year=2024&as_of=2025-03-10")  # today: as it stands now, and says so
+    assert "今日 as of 2025-03-10" in today and "过去的状态" not in today
+    assert f'href="/console/zones/{second}?as_of=2025-02-15"' in filed  # a zone opens as it stood that day too
+    latest = page(api, "/console/dynamic?year=&as_of=2022-03-01")  # the form's "latest": the latest by then
+    assert '<option value="" selected>最新 latest (2021)</option>' in latest
     assert today.index(first) > today.index(second) and now.index(first) > now.index(second)  # the list's order
     assert cell(page(api, "/console/dynamic?year=2024&as_of="), second, 2024) == "合格 pass"  # the form left empty
     sign_in(api, SONGSHAN)  # as for a zone: not for applicants

@@ -106,7 +106,12 @@ def test_inspection_lists_a_late_deadline_with_its_rule_detail_and_event_link(ap
     html = page(api, "/console/inspection?from=2024-04-01&to=2024-04-30")
     assert 'id="not-clean"' in html and 'data-rule="deadline_recorded_late"' in html
     assert '发现 1 项 <span lang="en">1 finding</span>' in html  # one, not "1 findings"
-    assert "期限记录迟延 deadline recorded late" in html and "notice_ended:1 fell due at" in html
+    assert "期限记录迟延 deadline recorded late" in html
+    detail = re.search(r"notice_ended:1 fell due at [^<]*later", html)
+    assert detail and detail.group(0).startswith(
+        "notice_ended:1 fell due at 2024-04-20 00:00 (+08:00) and was recorded 5 d "
+    )
+    assert "+00:00" not in detail.group(0) and "days," not in detail.group(0), detail.group(0)  # as people read it
     seq = api.get(f"/zones/{zone_id}/history", BUREAU).json()[-1]["seq"]
     assert f'href="/console/zones/{zone_id}#seq-{seq}"' in html
     assert 'value="2024-04-01"' in html and "2024-04-30 23:59 (+08:00)" in html
@@ -121,3 +126,10 @@ def test_inspection_is_for_the_bureau_and_inspectors_and_checks_its_dates(api: A
     sign_in(api, INSPECTOR)
     html = page(api, "/console/inspection?from=%3Cscript%3Ex&to=", 422)
     assert "<script>x" not in html and "YYYY-MM-DD" in html
+
+
+def test_a_period_that_starts_after_it_ends_is_refused_not_reported_clean(api: Api) -> None:
+    sign_in(api, INSPECTOR)
+    assert "from 晚于 to" in page(api, "/console/inspection?from=2026-12-01&to=2021-01-01", 422)
+    r = api.get("/audit/inspection?from=2026-12-01T00:00:00%2B08:00&to=2021-01-01T00:00:00%2B08:00", INSPECTOR)
+    assert r.status_code == 422 and r.json()["code"] == "validation_failed", r.text

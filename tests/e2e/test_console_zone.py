@@ -7,6 +7,7 @@ from uuid import UUID
 
 from application.sample import NANCHENG
 from application.sample import SONGSHAN
+from domain.values import SHANGHAI
 
 from ..helpers import BUREAU
 from ..helpers import INSPECTOR
@@ -43,6 +44,11 @@ def test_the_state_as_of_a_date_is_the_past_one_and_marked_so(api: Api) -> None:
     assert 'id="seq-2"' in past and 'id="seq-3"' not in past  # the timeline up to then
     assert "data-hash" not in past  # the verify badge is for the current record
     assert "不存在" in page(api, f"/console/zones/{ids['in_notice']}?as_of=2020-01-01", 404)
+    for bad in ("20240312", "2024-02-30", "abc"):  # refused in both languages, as on dynamic management
+        assert "日期格式应为 YYYY-MM-DD" in page(api, f"/console/zones/{ids['in_notice']}?as_of={bad}", 422)
+    assert "过去的状态" not in page(api, f"/console/zones/{ids['in_notice']}?as_of=")  # the form left empty: now
+    today = api.client.app.state.container.clock.now().astimezone(SHANGHAI).date()  # type: ignore[attr-defined]
+    assert "今日 as of" in page(api, f"/console/zones/{ids['in_notice']}?as_of={today}")
     sign_in(api, NANCHENG)
     page(api, f"/console/zones/{ids['in_notice']}?as_of=2024-03-12", 403)  # as the API: not for applicants
     assert 'name="as_of"' not in page(api, f"/console/zones/{ids['in_notice']}")
@@ -255,3 +261,12 @@ def test_the_indicator_system_s_weight_discrepancies_are_said_in_both_languages(
     said = '<p class="meta discrepancy">⚠ 分组“创建基础”的指标权重合计 26，文件声明 25 <span lang="en">group 创建基础:'
     assert said in html
     assert "⚠ group " not in html  # not English alone
+
+
+def test_a_deadline_shows_its_last_day_and_the_moment_it_is_overdue(api: Api) -> None:
+    ids = fill_demo(api)
+    sign_in(api, INSPECTOR)
+    html = page(api, f"/console/zones/{ids['granted']}")
+    row = next(r for r in html.split("<tr>") if "annual_report_overdue:2024" in r)
+    assert '<td class="due">2025-01-31 <small>截止日' in row  # the day the report is due, read as the day it is
+    assert "2025-02-01 00:00 (+08:00) 起逾期" in row  # and the moment after it

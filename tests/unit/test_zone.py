@@ -15,6 +15,7 @@ from domain.integrity import GENESIS_HASH
 from domain.policy import Policy
 from domain.values import SYSTEM as SYSTEM_ACTOR
 from domain.values import Actor
+from domain.values import permit
 from domain.zone import Zone
 
 from ..helpers import BUREAU
@@ -897,3 +898,13 @@ def test_the_notice_period_dates_are_plain_iso_dates() -> None:
     z = in_notice()
     assert z.notice.starts_on == date(2021, 9, 27)  # type: ignore[union-attr]
     assert date.fromisoformat(z.state()["notice"]["starts_on"]) == date(2021, 9, 27)  # shown as plain ISO dates
+
+
+@pytest.mark.parametrize(
+    ("role", "said"),
+    [("expert", "An expert"), ("applicant", "An applicant"), ("bureau", "A bureau"), ("public", "The public")],
+)
+def test_a_refusal_names_the_role_in_plain_english(role: str, said: str) -> None:
+    with pytest.raises(errors.NotPermittedError) as info:
+        permit(role, ("inspector", "leading_group"))
+    assert str(info.value) == f"{said} may not do this; it is for: inspector, leading group."
