@@ -13,11 +13,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 from typing import Any
+from urllib.parse import urlencode
+from urllib.parse import urlsplit
 
 import jwt
 from fastapi import APIRouter
 from fastapi import FastAPI
 from fastapi import Form
+from fastapi import Query
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.responses import RedirectResponse
@@ -98,23 +101,43 @@ def cookie_scope(request: Request) -> dict[str, Any]:
     }
 
 
+def onward(target: str | None) -> str | None:
+    """Where to go after signing in, if it is a console page of this site (``/console/…``: never another site, a
+    scheme-relative ``//…``, a backslash or a ``..`` step), else None."""
+    if not target or len(target) > 2000 or "\\" in target or any(ord(ch) < 0x20 for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/console/") or ".." in parts.path.split("/"):
+        return None
+    return target
+
+
 @router.get("/sign-in", response_class=HTMLResponse)
-def sign_in_page(request: Request) -> Response:
-    """The sign-in page: a token, pasted or handed over by the deployment's single sign-on."""
-    return render(request, "signin.html", {"error": None})
+def sign_in_page(
+    request: Request, then: Annotated[str | None, Query(alias="next", max_length=2000)] = None
+) -> Response:
+    """The sign-in page: a token, pasted or handed over by the deployment's single sign-on; ``next``: the console
+    page asked for before signing in, opened afterwards."""
+    return render(request, "signin.html", {"error": None, "next": onward(then)})
 
 
 @router.post("/sign-in", response_class=HTMLResponse)
-def sign_in(request: Request, token: Annotated[str, Form(max_length=8192)]) -> Response:
-    """Checks the token as the API would and keeps it in the cookie until it expires."""
+def sign_in(
+    request: Request,
+    token: Annotated[str, Form(max_length=8192)],
+    then: Annotated[str, Form(alias="next", max_length=2000)] = "",
+) -> Response:
+    """Checks the token as the API would and keeps it in the cookie until it expires; then opens the page asked
+    for before (``next``, a console page only) or the zones."""
     token = token.strip()
     try:
         principal = principal_of(request, token)
         claims = request.app.state.tokens.claims(token)
     except (ApiProblem, jwt.PyJWTError) as e:
         detail = e.detail if isinstance(e, ApiProblem) else str(e)
-        return render(request, "signin.html", {"error": detail}, status=401)
-    response = RedirectResponse("/console/zones" if principal.role in READERS else "/console/", status_code=303)
+        return render(request, "signin.html", {"error": detail, "next": onward(then)}, status=401)
+    default = "/console/zones" if principal.role in READERS else "/console/"
+    response = RedirectResponse(onward(then) or default, status_code=303)
     response.set_cookie(COOKIE, token, max_age=max(1, int(claims["exp"] - time.time())), **cookie_scope(request))
     response.headers.update(CONSOLE_HEADERS)
     return response
@@ -185,8 +208,11 @@ def _as_page(
         ):
             return answer  # the API's problem+json: also the console's own fetches
         problem = json.loads(answer.body)
-        if answer.status_code == 401:
-            response = RedirectResponse("/console/sign-in", status_code=303, headers=CONSOLE_HEADERS)
+        if answer.status_code == 401:  # sign in, then back to the page asked for
+            asked = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            back = onward(asked) if request.method == "GET" else None
+            where = "/console/sign-in" + (f"?{urlencode({'next': back})}" if back else "")
+            response = RedirectResponse(where, status_code=303, headers=CONSOLE_HEADERS)
             if request.cookies.get(COOKIE):  # expired or no longer valid: forget it
                 response.delete_cookie(COOKIE, **cookie_scope(request))
             return response

@@ -116,7 +116,7 @@ def test_the_console_in_a_browser(browser: Any, tmp_path: Path) -> None:
         assert httpx.get(f"{base}/checkpoints/latest").status_code == 404
 
         browser.get(f"{base}/console/zones")
-        assert browser.current_url.endswith("/console/sign-in")
+        assert browser.current_url.endswith("/console/sign-in?next=%2Fconsole%2Fzones")  # back there after
         accessible(browser, "sign-in")
         sign_in(browser, base, mint_token(SECRET, sub="u-insp", role="inspector", org="dg-audit", name="Inspector"))
         assert browser.current_url.endswith("/console/zones")
@@ -199,7 +199,7 @@ def test_the_console_in_a_browser(browser: Any, tmp_path: Path) -> None:
         WebDriverWait(browser, 10).until(lambda b: b.current_url.endswith("/console/sign-in"))
         assert browser.current_url.endswith("/console/sign-in")
         browser.get(f"{base}/console/zones")
-        assert browser.current_url.endswith("/console/sign-in")
+        assert browser.current_url.endswith("/console/sign-in?next=%2Fconsole%2Fzones")  # back there after
 
         sign_in(browser, base, mint_token(SECRET, sub="u-nc", role="applicant", org="nancheng", name="Nancheng"))
         rows = browser.find_elements(By.CSS_SELECTOR, "tr.zone-row")

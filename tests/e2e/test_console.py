@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from urllib.parse import urlencode
 
 import jwt
 
@@ -23,7 +24,7 @@ from .console_helpers import sign_in
 
 def test_signing_in_keeps_the_token_in_a_strict_http_only_cookie_until_it_expires(api: Api) -> None:
     r = api.client.get("/console/zones", follow_redirects=False)
-    assert r.status_code == 303 and r.headers["location"] == "/console/sign-in"
+    assert r.status_code == 303 and r.headers["location"] == "/console/sign-in?next=%2Fconsole%2Fzones"
     form = page(api, "/console/sign-in")
     assert 'name="token"' in form and 'method="post"' in form and "<script" not in form
     r = sign_in(api, INSPECTOR)
@@ -48,7 +49,7 @@ def test_a_bad_or_expired_token_is_refused_and_an_expired_cookie_leads_back_to_s
     assert r.status_code == 401 and "expired" in r.text
     api.client.cookies.set("zonecase_console", expired, path="/console")
     r = api.client.get("/console/zones", follow_redirects=False)
-    assert r.status_code == 303 and r.headers["location"] == "/console/sign-in"
+    assert r.status_code == 303 and r.headers["location"] == "/console/sign-in?next=%2Fconsole%2Fzones"
     assert "zonecase_console" in r.headers.get("set-cookie", "")  # the stale cookie is cleared
 
 
@@ -164,3 +165,29 @@ def test_a_view_stopped_is_a_503_page_under_the_console(api: Api) -> None:
         runner.positions["zones"] += 1
     assert r.status_code == 503 and r.headers["content-type"].startswith("text/html"), r.text[:300]
     assert "查询视图" in r.text and "<code>views_unavailable</code>" in r.text and f"stopped on event {head}" in r.text
+
+
+def test_signing_in_from_a_deep_link_opens_the_page_asked_for_and_only_a_console_page(api: Api) -> None:
+    ids = fill_demo(api)
+    asked = f"/console/dynamic?year=2021&as_of=2022-03-01#{ids['granted']}".split("#")[0]
+    r = api.client.get(asked, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/console/sign-in?" + urlencode({"next": asked})
+    form = page(api, r.headers["location"])
+    assert f'name="next" value="{asked.replace("&", "&amp;")}"' in form
+    token = api.headers(INSPECTOR)["Authorization"].removeprefix("Bearer ")
+    r = api.client.post("/console/sign-in", data={"token": token, "next": asked}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == asked
+    for elsewhere in (
+        "https://evil.example/console/zones",
+        "//evil.example/console/",
+        "/console/../zones",
+        "/zones",
+        "/console\\..\\x",
+        "javascript:alert(1)",
+    ):
+        api.client.cookies.clear()
+        r = api.client.post("/console/sign-in", data={"token": token, "next": elsewhere}, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == "/console/zones", elsewhere
+        assert 'name="next"' not in page(api, "/console/sign-in?" + urlencode({"next": elsewhere}))
+    r = api.client.post("/console/sign-in", data={"token": "bad", "next": asked}, follow_redirects=False)
+    assert r.status_code == 401 and 'name="next"' in r.text  # a mistyped token keeps where it was going

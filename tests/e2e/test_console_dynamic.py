@@ -146,7 +146,7 @@ def test_an_applicant_compares_only_its_own_zones_and_experts_see_nothing(api: A
     assert "无权查看" in page(api, "/console/dynamic", 403)
     api.client.cookies.clear()
     r = api.client.get("/console/dynamic", follow_redirects=False)
-    assert r.status_code == 303 and r.headers["location"] == "/console/sign-in"
+    assert r.status_code == 303 and r.headers["location"] == "/console/sign-in?next=%2Fconsole%2Fdynamic"
 
 
 def test_a_bad_year_is_refused_and_a_year_without_reports_says_so(api: Api) -> None:

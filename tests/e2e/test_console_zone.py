@@ -110,7 +110,7 @@ def test_the_timeline_s_document_links_open_on_the_console_cookie_under_the_api_
     sha = api.get(f"/zones/{zid}", BUREAU).json()["materials"][0]["sha256"]
     link = f"/console/documents/{sha}"
     r = api.client.get(link, follow_redirects=False)
-    assert r.status_code == 303 and r.headers["location"] == "/console/sign-in"  # no cookie: sign in first
+    assert r.status_code == 303 and r.headers["location"] == f"/console/sign-in?next=%2Fconsole%2Fdocuments%2F{sha}"
     sign_in(api, INSPECTOR)
     assert f'href="{link}"' in page(api, f"/console/zones/{zid}")
     for reader in (INSPECTOR, BUREAU, LEADING, SONGSHAN):
