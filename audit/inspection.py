@@ -18,9 +18,9 @@ from domain.conditions import WAIVABLE_CONDITIONS
 from domain.errors import InvalidValueError
 from domain.intake import PROCESS_REVOCATIONS
 from domain.integrity import values_of
-from domain.values import days_hours_minutes
 from domain.values import local_date
 from domain.values import local_minute
+from domain.values import span_in_english
 
 DECISIONS_NEEDING_REASONS = {
     "ApplicationReturned": "returning an application",
@@ -260,16 +260,11 @@ def _check(app: Any, report: Inspection, zones: dict[str, _Zone], n: Any) -> Non
         if window and lag > report.lag_tolerance:
             report.find(
                 "deadline_recorded_late",
-                f"{d.get('key')} fell due at {local_minute(due_at)} and was recorded {_span(lag)} later",
+                f"{d.get('key')} fell due at {local_minute(due_at)} "
+                f"and was recorded {span_in_english(lag.total_seconds())} later",
                 lag_seconds=int(lag.total_seconds()),
                 **ref,
             )
-
-
-def _span(lag: timedelta) -> str:
-    """A lag as days, hours and minutes (956 d 3 h 49 min)."""
-    parts = zip(days_hours_minutes(lag.total_seconds()), ("d", "h", "min"), strict=True)
-    return " ".join(f"{n} {unit}" for n, unit in parts if n) or "under a minute"
 
 
 def _check_waivers(report: Inspection, waivers: Any, ref: dict[str, Any], window: bool) -> None:

@@ -53,6 +53,12 @@ def days_hours_minutes(seconds: float) -> tuple[int, int, int]:
     return minutes // 1440, minutes // 60 % 24, minutes % 60
 
 
+def span_in_english(seconds: float) -> str:
+    """A span as days, hours and minutes in English (956 d 3 h 49 min; < 1 min)."""
+    parts = zip(days_hours_minutes(seconds), ("d", "h", "min"), strict=True)
+    return " ".join(f"{n} {unit}" for n, unit in parts if n) or "< 1 min"
+
+
 def start_of_day(day: date) -> datetime:
     """Midnight Asia/Shanghai at the start of ``day``, as a UTC instant."""
     return datetime.combine(day, time(0), SHANGHAI).astimezone(UTC)

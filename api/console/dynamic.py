@@ -225,12 +225,12 @@ def dynamic(
     principal = viewer(request)
     chosen_year = year_param(year)
     day = day_param(as_of)
+    now = today = c.clock.now()
     if day is None:
-        now = c.clock.now()
         found = zone_documents(c, principal)
     else:
         require_roles(principal, "bureau", "leading_group", "inspector")  # as GET /zones/{id}?as_of=
-        now = as_it_stood(day, c.clock.now())
+        now = as_it_stood(day, today)
         found = documents_as_of(c, now)
     everyone = reporting_zones(found, now.astimezone(SHANGHAI).year)
     calls = sorted({z.batch for z in everyone if z.batch})
@@ -244,7 +244,7 @@ def dynamic(
         "years": years,
         "calls": calls,
         "chosen": {"year": shown_year, "explicit_year": chosen_year, "call": call or "", "as_of": day},
-        "as_of_today": is_today(day, c.clock.now()),
+        "as_of_today": is_today(day, today),
         "can_time_travel": sees_all(principal),
         "ratings": {(z.id, y): rating_cell(z, y, now) for z in zones for y in years},
         "in_year": in_year,

@@ -15,6 +15,7 @@ from markupsafe import escape
 
 from domain.values import days_hours_minutes
 from domain.values import local_minute
+from domain.values import span_in_english
 
 
 def num(value: Any, places: int = 2) -> str:
@@ -74,8 +75,7 @@ def lag(seconds: Any) -> str:
         return "—"
     d, h, m = days_hours_minutes(float(seconds))
     zh = "".join(f"{n} {u}" + " " for n, u in ((d, "天"), (h, "小时"), (m, "分")) if n).strip() or "不足1分"
-    en = " ".join(f"{n} {u}" for n, u in ((d, "d"), (h, "h"), (m, "min")) if n) or "< 1 min"
-    return f"{zh} · {en}"
+    return f"{zh} · {span_in_english(float(seconds))}"
 
 
 def count(n: int, noun: str) -> str:

@@ -187,12 +187,13 @@ def zone(
     """One zone: timeline, state (now or as of a date), deadlines, notices and objections, assessment, verify."""
     principal = viewer(request)
     day = day_param(as_of)
+    now = c.clock.now()
     current = zone_queries._document_or_404(c, zone_id, principal)  # 404, or 403 for another applicant's zone
     history = zone_queries.history(zone_id, c, principal)  # redacted for whoever may not see objectors
     instant, past = None, None
     if day is not None:
         require_roles(principal, "bureau", "leading_group", "inspector")  # as GET /zones/{id}?as_of=
-        instant = as_it_stood(day, c.clock.now())
+        instant = as_it_stood(day, now)
         try:
             past = c.app.as_of(zone_id, instant)
             document = zone_document(past, c.app.policy)
@@ -201,7 +202,7 @@ def zone(
         history = [e for e in history if datetime.fromisoformat(e["at"]) <= instant]
     else:
         document = current
-    shown = flag_overdue(redact(document, principal.role), instant or c.clock.now())
+    shown = flag_overdue(redact(document, principal.role), instant or now)
     objections = objections_shown(c, document, principal)
     notices = [e for e in history if e["type"] == "Publicized"]
     for e in history:
@@ -213,7 +214,7 @@ def zone(
         "zone": shown,
         "status_words": words.STATUS.get(shown["status"], shown["status"]),
         "as_of": day,
-        "as_of_today": is_today(day, c.clock.now()),
+        "as_of_today": is_today(day, now),
         "history": history,
         "notices": notices,
         "objections": objections,
